@@ -1,0 +1,108 @@
+import { EventStoreInputError } from './errors.js';
+import { applyFind, matchesWhere } from './read-model.query.js';
+import {
+  COLLECTION_NAME,
+  type CollectionDef,
+  type FindOptions,
+  type ProjectionCheckpoint,
+  type ReadModelReader,
+  type ReadModelStore,
+  type ReadModelTx,
+  type Where,
+} from './read-model.port.js';
+import type { Checkpoint } from './port.js';
+import { Mutex } from './mutex.js';
+
+type Tables = Map<string, Map<string, string>>;
+
+class MemoryReader implements ReadModelReader {
+  constructor(protected tables: () => Tables) {}
+
+  protected table(name: string): Map<string, string> {
+    const t = this.tables().get(name);
+    if (!t) throw new EventStoreInputError(`no read-model collection ${name}`);
+    return t;
+  }
+
+  async get<T>(collection: string, key: string): Promise<T | null> {
+    const raw = this.table(collection).get(key);
+    return raw === undefined ? null : (JSON.parse(raw) as T);
+  }
+
+  async find<T>(collection: string, options?: FindOptions): Promise<T[]> {
+    const docs = [...this.table(collection).values()].map((r) => JSON.parse(r) as T);
+    return applyFind(docs, options);
+  }
+
+  async count(collection: string, where?: Where): Promise<number> {
+    let n = 0;
+    for (const raw of this.table(collection).values()) if (matchesWhere(JSON.parse(raw), where)) n++;
+    return n;
+  }
+}
+
+class MemoryTx extends MemoryReader implements ReadModelTx {
+  async put(collection: string, key: string, doc: object): Promise<void> {
+    this.table(collection).set(key, JSON.stringify(doc));
+  }
+
+  async delete(collection: string, key: string): Promise<void> {
+    this.table(collection).delete(key);
+  }
+}
+
+function cloneTables(t: Tables): Tables {
+  return new Map([...t].map(([k, v]) => [k, new Map(v)]));
+}
+
+/** Read models in memory, with the same transaction and checkpoint semantics as the SQL adapters. */
+export class MemoryReadModelStore implements ReadModelStore {
+  private tables: Tables = new Map();
+  private checkpoints = new Map<string, ProjectionCheckpoint>();
+  private lock = new Mutex();
+  readonly reader: ReadModelReader = new MemoryReader(() => this.tables);
+
+  async ensureCollections(defs: CollectionDef[]): Promise<void> {
+    for (const d of defs) {
+      if (!COLLECTION_NAME.test(d.name)) throw new EventStoreInputError(`invalid collection name ${d.name}`);
+      if (!this.tables.has(d.name)) this.tables.set(d.name, new Map());
+    }
+  }
+
+  async loadCheckpoint(projection: string): Promise<ProjectionCheckpoint | null> {
+    return this.checkpoints.get(projection) ?? null;
+  }
+
+  applyBatch(
+    projection: string,
+    expected: Checkpoint | null,
+    next: Checkpoint,
+    version: number,
+    fn: (tx: ReadModelTx) => Promise<void>,
+  ): Promise<boolean> {
+    return this.lock.run(async () => {
+      if ((this.checkpoints.get(projection)?.checkpoint ?? null) !== expected) return false;
+      // Work on a copy and swap it in at the end: a throwing projection leaves nothing half-written.
+      const draft = cloneTables(this.tables);
+      await fn(new MemoryTx(() => draft));
+      this.tables = draft;
+      this.checkpoints.set(projection, { checkpoint: next, version });
+      return true;
+    });
+  }
+
+  async reset(projection: string, collections: string[]): Promise<void> {
+    await this.lock.run(() => {
+      for (const c of collections) this.tables.set(c, new Map());
+      this.checkpoints.delete(projection);
+    });
+  }
+
+  async tryLockProjection(): Promise<boolean> {
+    return true;
+  }
+
+  async unlockProjection(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,47 @@
+import { MemoryReadModelStore } from './memory.read-model.js';
+import { MemoryEventStore } from './memory.store.js';
+import type { EventStore } from './port.js';
+import type { ReadModelStore } from './read-model.port.js';
+import { SqliteReadModelStore } from './sqlite.read-model.js';
+import { SqliteEventStore } from './sqlite.store.js';
+import { parseStoreUrl, type StoreUrl } from './store-url.js';
+
+/** An event store and the read-model store that lives in the same database. */
+export interface StoreBackend {
+  readonly url: StoreUrl;
+  readonly events: EventStore;
+  readonly readModels: ReadModelStore;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  clock?: () => Date;
+}
+
+export async function openBackend(url: string | StoreUrl, opts: OpenOptions = {}): Promise<StoreBackend> {
+  const parsed = typeof url === 'string' ? parseStoreUrl(url) : url;
+  switch (parsed.kind) {
+    case 'memory': {
+      const events = new MemoryEventStore(opts.clock);
+      const readModels = new MemoryReadModelStore();
+      return { url: parsed, events, readModels, close: () => events.close() };
+    }
+    case 'sqlite': {
+      const events = new SqliteEventStore(parsed.path, { clock: opts.clock });
+      const readModels = new SqliteReadModelStore(events);
+      return {
+        url: parsed,
+        events,
+        readModels,
+        close: async () => {
+          await readModels.close();
+          await events.close();
+        },
+      };
+    }
+    case 'postgres': {
+      const { openPostgresBackend } = await import('./postgres.backend.js');
+      return openPostgresBackend(parsed, opts);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { Checkpoint } from './port.js';
+
+/**
+ * Read models live in the same database as the events (DESIGN §4): collections of JSON documents
+ * keyed by a string, with declared fields indexed. A projection changes its documents and its
+ * checkpoint in one transaction, so a restart resumes without replaying.
+ */
+
+export interface CollectionDef {
+  /** Lower-case letters, digits and underscores; the table is `rm_<name>`. */
+  name: string;
+  /** Dotted field paths that queries filter or sort on. */
+  indexes?: string[];
+}
+
+export type Scalar = string | number | boolean | null;
+
+export type FieldCondition =
+  | Scalar
+  | { $in: Scalar[] }
+  | { $ne: Scalar }
+  | { $gt: number | string }
+  | { $gte: number | string }
+  | { $lt: number | string }
+  | { $lte: number | string }
+  | { $like: string }
+  | { $exists: boolean };
+
+export type Where = Record<string, FieldCondition>;
+
+export interface FindOptions {
+  where?: Where;
+  orderBy?: [field: string, direction: 'asc' | 'desc'][];
+  limit?: number;
+  offset?: number;
+}
+
+export interface ReadModelReader {
+  get<T>(collection: string, key: string): Promise<T | null>;
+  find<T>(collection: string, options?: FindOptions): Promise<T[]>;
+  count(collection: string, where?: Where): Promise<number>;
+}
+
+export interface ReadModelTx extends ReadModelReader {
+  put(collection: string, key: string, doc: object): Promise<void>;
+  delete(collection: string, key: string): Promise<void>;
+}
+
+export interface ProjectionCheckpoint {
+  checkpoint: Checkpoint | null;
+  /** The projection's version when the checkpoint was written; a different version forces a rebuild. */
+  version: number;
+}
+
+export interface ReadModelStore {
+  readonly reader: ReadModelReader;
+  ensureCollections(defs: CollectionDef[]): Promise<void>;
+  loadCheckpoint(projection: string): Promise<ProjectionCheckpoint | null>;
+  /**
+   * Runs `fn` and then moves the projection's checkpoint from `expected` to `next`, all in one
+   * transaction. Returns false (and changes nothing) when another runner moved the checkpoint first.
+   */
+  applyBatch(
+    projection: string,
+    expected: Checkpoint | null,
+    next: Checkpoint,
+    version: number,
+    fn: (tx: ReadModelTx) => Promise<void>,
+  ): Promise<boolean>;
+  /** Empties the collections and forgets the checkpoint (a rebuild from zero). */
+  reset(projection: string, collections: string[]): Promise<void>;
+  /**
+   * True when this process may run the projection. PostgreSQL: a session advisory lock, so with
+   * many hubs each projection runs in one of them; SQLite and memory: always true.
+   */
+  tryLockProjection(projection: string): Promise<boolean>;
+  unlockProjection(projection: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,50}$/;
+export const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;

@@ -1,0 +1,202 @@
+import Database from 'better-sqlite3';
+import { EventStoreInputError } from './errors.js';
+import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
+import {
+  COLLECTION_NAME,
+  type CollectionDef,
+  type FindOptions,
+  type ProjectionCheckpoint,
+  type ReadModelReader,
+  type ReadModelStore,
+  type ReadModelTx,
+  type Where,
+} from './read-model.port.js';
+import type { Checkpoint } from './port.js';
+import type { SqliteEventStore } from './sqlite.store.js';
+
+const CHECKPOINTS = `
+CREATE TABLE IF NOT EXISTS es_checkpoints (
+  projection TEXT PRIMARY KEY,
+  position   TEXT,
+  version    INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);`;
+
+const jsonPath = (path: string) => `'$.${path}'`;
+
+const dialect: SqlDialect = {
+  field: (p) => `json_extract(doc, ${jsonPath(p)})`,
+  textField: (p) => `json_extract(doc, ${jsonPath(p)})`,
+  isNull: (p) => `json_extract(doc, ${jsonPath(p)}) IS NULL`,
+  param: (v, params) => {
+    params.push(typeof v === 'boolean' ? Number(v) : v);
+    return '?';
+  },
+};
+
+const table = (c: string) => {
+  if (!COLLECTION_NAME.test(c)) throw new EventStoreInputError(`invalid collection name ${c}`);
+  return `rm_${c}`;
+};
+
+type Bind = (string | number | null)[];
+
+class SqliteReader implements ReadModelReader {
+  private cache = new Map<string, Database.Statement<Bind>>();
+
+  constructor(protected db: () => Database.Database) {}
+
+  protected stmt(sql: string): Database.Statement<Bind> {
+    let st = this.cache.get(sql);
+    if (!st) {
+      st = this.db().prepare<Bind>(sql);
+      if (this.cache.size < 500) this.cache.set(sql, st);
+    }
+    return st;
+  }
+
+  async get<T>(collection: string, key: string): Promise<T | null> {
+    const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE key = ?`).get(key) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  async find<T>(collection: string, options: FindOptions = {}): Promise<T[]> {
+    const params: unknown[] = [];
+    let sql = `SELECT doc FROM ${table(collection)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
+    if (options.orderBy?.length) {
+      sql += ` ORDER BY ${options.orderBy
+        .map(([f, dir]) => {
+          assertFieldPath(f);
+          return `${dialect.field(f)} ${dir === 'desc' ? 'DESC' : 'ASC'}`;
+        })
+        .join(', ')}`;
+    }
+    if (options.limit !== undefined || options.offset !== undefined) {
+      sql += ' LIMIT ? OFFSET ?';
+      params.push(options.limit ?? -1, options.offset ?? 0);
+    }
+    const rows = this.stmt(sql).all(...(params as Bind)) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as T);
+  }
+
+  async count(collection: string, where?: Where): Promise<number> {
+    const params: unknown[] = [];
+    const sql = `SELECT count(*) AS n FROM ${table(collection)} WHERE ${buildWhereSql(where, dialect, params)}`;
+    return (this.stmt(sql).get(...(params as Bind)) as { n: number }).n;
+  }
+}
+
+class SqliteTx extends SqliteReader implements ReadModelTx {
+  async put(collection: string, key: string, doc: object): Promise<void> {
+    this.stmt(`INSERT INTO ${table(collection)} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`).run(
+      key,
+      JSON.stringify(doc),
+    );
+  }
+
+  async delete(collection: string, key: string): Promise<void> {
+    this.stmt(`DELETE FROM ${table(collection)} WHERE key = ?`).run(key);
+  }
+}
+
+/**
+ * Read models beside the events in the SQLite file. Writes share the event store's writer connection
+ * and lock (one writer per process); queries use a second connection, so they only ever see
+ * committed read models, never a batch half-applied.
+ */
+export class SqliteReadModelStore implements ReadModelStore {
+  private readDb: Database.Database;
+  readonly reader: ReadModelReader;
+  private tx: SqliteTx;
+
+  constructor(private readonly events: SqliteEventStore) {
+    const db = events.db;
+    db.exec(CHECKPOINTS);
+    this.readDb =
+      events.path === ':memory:' ? db : new Database(events.path, { fileMustExist: true });
+    this.readDb.pragma('busy_timeout = 5000');
+    this.reader = new SqliteReader(() => this.readDb);
+    this.tx = new SqliteTx(() => db);
+  }
+
+  async ensureCollections(defs: CollectionDef[]): Promise<void> {
+    await this.events.writeLock.run(() => {
+      const db = this.events.db;
+      db.transaction(() => {
+        for (const d of defs) {
+          const t = table(d.name);
+          db.exec(`CREATE TABLE IF NOT EXISTS ${t} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+          for (const f of d.indexes ?? []) {
+            assertFieldPath(f);
+            db.exec(
+              `CREATE INDEX IF NOT EXISTS ${t}__${f.replace(/\./g, '_')} ON ${t} (json_extract(doc, ${jsonPath(f)}))`,
+            );
+          }
+        }
+      }).immediate();
+    });
+  }
+
+  async loadCheckpoint(projection: string): Promise<ProjectionCheckpoint | null> {
+    const row = this.readDb
+      .prepare<[string], { position: string | null; version: number }>(
+        'SELECT position, version FROM es_checkpoints WHERE projection = ?',
+      )
+      .get(projection);
+    return row ? { checkpoint: row.position, version: row.version } : null;
+  }
+
+  applyBatch(
+    projection: string,
+    expected: Checkpoint | null,
+    next: Checkpoint,
+    version: number,
+    fn: (tx: ReadModelTx) => Promise<void>,
+  ): Promise<boolean> {
+    const db = this.events.db;
+    return this.events.writeLock.run(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const cur = db
+          .prepare<[string], { position: string | null }>('SELECT position FROM es_checkpoints WHERE projection = ?')
+          .get(projection);
+        if ((cur?.position ?? null) !== expected) {
+          db.exec('ROLLBACK');
+          return false;
+        }
+        await fn(this.tx);
+        db.prepare(
+          `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(projection) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
+        ).run(projection, next, version, new Date().toISOString());
+        db.exec('COMMIT');
+        return true;
+      } catch (e) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  async reset(projection: string, collections: string[]): Promise<void> {
+    const db = this.events.db;
+    await this.events.writeLock.run(() =>
+      db
+        .transaction(() => {
+          for (const c of collections) db.exec(`DELETE FROM ${table(c)}`);
+          db.prepare('DELETE FROM es_checkpoints WHERE projection = ?').run(projection);
+        })
+        .immediate(),
+    );
+  }
+
+  async tryLockProjection(): Promise<boolean> {
+    return true;
+  }
+
+  async unlockProjection(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.readDb !== this.events.db && this.readDb.open) this.readDb.close();
+  }
+}

@@ -1,0 +1,256 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
+import { positionFromPadded } from './log-filter.js';
+import { idempotentReplay, resultOf } from './memory.store.js';
+import { Mutex } from './mutex.js';
+import type {
+  AppendResult,
+  Checkpoint,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllPage,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamWrite,
+  SubscribeOptions,
+} from './port.js';
+import { AppendNotifier, runSubscription } from './subscription.js';
+import { assertStreamName, checkExpectedVersion, padPosition, validateWrites } from './validation.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS es_events (
+  global_position INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream_id       TEXT    NOT NULL,
+  stream_position INTEGER NOT NULL,
+  event_id        TEXT    NOT NULL UNIQUE,
+  event_type      TEXT    NOT NULL,
+  schema_version  INTEGER NOT NULL DEFAULT 1,
+  data            TEXT    NOT NULL,
+  metadata        TEXT    NOT NULL DEFAULT '{}',
+  created_at      TEXT    NOT NULL,
+  UNIQUE (stream_id, stream_position)
+);
+CREATE INDEX IF NOT EXISTS es_events_type ON es_events (event_type, global_position);
+`;
+
+interface Row {
+  global_position: number;
+  stream_id: string;
+  stream_position: number;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+  created_at: string;
+}
+
+export interface SqliteOptions {
+  busyTimeoutMs?: number;
+  clock?: () => Date;
+  readonly?: boolean;
+}
+
+/**
+ * The embedded default (DESIGN §4): WAL, synchronous=FULL, one writer connection per process,
+ * BEGIN IMMEDIATE for appends, busy_timeout for other processes. SQLite has one writer at a time,
+ * so commit order equals global_position order and the rowid is a gap-safe checkpoint.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  /** Every write transaction on `db` (appends, read-model batches) runs under this lock. */
+  readonly writeLock = new Mutex();
+  private notifier = new AppendNotifier();
+  private clock: () => Date;
+  private stmts!: ReturnType<SqliteEventStore['prepare']>;
+
+  constructor(
+    readonly path: string,
+    opts: SqliteOptions = {},
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+    try {
+      if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      if (!opts.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+        this.db.exec(SCHEMA);
+      }
+    } catch (e) {
+      throw new EventStoreUnavailableError(`cannot open SQLite store ${path}: ${(e as Error).message}`);
+    }
+    this.stmts = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      version: db.prepare<[string], { v: number | null }>(
+        'SELECT max(stream_position) AS v FROM es_events WHERE stream_id = ?',
+      ),
+      insert: db.prepare(
+        `INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      byId: db.prepare<[string], Row>('SELECT * FROM es_events WHERE event_id = ?'),
+      head: db.prepare<[], { h: number | null }>('SELECT max(global_position) AS h FROM es_events'),
+    };
+  }
+
+  appendToStream(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    return this.appendMulti([{ stream, events, expectedVersion }]);
+  }
+
+  async appendMulti(writes: StreamWrite[]): Promise<AppendResult> {
+    validateWrites(writes);
+    const encoded = writes.map((w) => ({
+      ...w,
+      rows: w.events.map((e) => [e.eventId, e.type, e.schemaVersion ?? 1, JSON.stringify(e.data), JSON.stringify(e.metadata ?? {})] as const),
+    }));
+    const result = await this.writeLock.run(() =>
+      this.db
+        .transaction(() => {
+          const replay = idempotentReplay(writes, (id) => {
+            const r = this.stmts.byId.get(id);
+            return r ? toRecorded(r) : undefined;
+          });
+          if (replay) return replay;
+          const createdAt = this.clock().toISOString();
+          const appended: { position: number; checkpoint: string }[] = [];
+          const streams = encoded.map((w) => {
+            let v = this.stmts.version.get(w.stream)?.v ?? 0;
+            checkExpectedVersion(w.stream, w.expectedVersion, v);
+            for (const [id, type, sv, data, meta] of w.rows) {
+              v += 1;
+              const info = this.stmts.insert.run(w.stream, v, id, type, sv, data, meta, createdAt);
+              const position = Number(info.lastInsertRowid);
+              appended.push({ position, checkpoint: padPosition(position) });
+            }
+            return { stream: w.stream, nextExpectedVersion: v };
+          });
+          return resultOf(streams, appended);
+        })
+        .immediate(),
+    );
+    this.notifier.notify();
+    return result;
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
+    const max = options.maxCount ?? -1;
+    const rows =
+      options.direction === 'backward'
+        ? this.db
+            .prepare<[string, number, number], Row>(
+              'SELECT * FROM es_events WHERE stream_id = ? AND stream_position <= ? ORDER BY stream_position DESC LIMIT ?',
+            )
+            .all(stream, options.fromVersion ?? Number.MAX_SAFE_INTEGER, max)
+        : this.db
+            .prepare<[string, number, number], Row>(
+              'SELECT * FROM es_events WHERE stream_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?',
+            )
+            .all(stream, options.fromVersion ?? 1, max);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
+    const after = options.after ? positionFromPadded(options.after) : 0;
+    const max = options.maxCount ?? 1000;
+    const filter = options.filter;
+    const clauses = ['global_position > ?'];
+    const params: (string | number)[] = [after];
+    if (filter?.types) {
+      if (filter.types.length === 0) clauses.push('0');
+      else {
+        clauses.push(`event_type IN (${filter.types.map(() => '?').join(',')})`);
+        params.push(...filter.types);
+      }
+    }
+    if (filter?.streamPrefixes) {
+      const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
+      clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
+      for (const p of filter.streamPrefixes) params.push(p.length, p);
+    }
+    const sql = `SELECT * FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`;
+    // One read transaction: the head and the page come from the same snapshot.
+    const { rows, head } = this.db.transaction(() => ({
+      rows: this.cached(sql).all(...params, max),
+      head: this.stmts.head.get()?.h ?? 0,
+    }))();
+    const events = rows.map(toRecorded);
+    const full = rows.length >= max;
+    const scanned = full ? rows[rows.length - 1].global_position : Math.max(head, after);
+    return {
+      events,
+      checkpoint: scanned > 0 ? padPosition(scanned) : (options.after ?? null),
+      atEnd: scanned >= head,
+    };
+  }
+
+  subscribe(options: SubscribeOptions): Promise<void> {
+    return runSubscription(
+      (o) => this.readAll(o),
+      (s, t) => this.notifier.wait(s, t),
+      { pollIntervalMs: 250, ...options },
+    );
+  }
+
+  private statementCache = new Map<string, Database.Statement<(string | number)[], Row>>();
+  private cached(sql: string): Database.Statement<(string | number)[], Row> {
+    let st = this.statementCache.get(sql);
+    if (!st) {
+      st = this.db.prepare<(string | number)[], Row>(sql);
+      if (this.statementCache.size < 200) this.statementCache.set(sql, st);
+    }
+    return st;
+  }
+
+  async headCheckpoint(): Promise<Checkpoint | null> {
+    const h = this.stmts.head.get()?.h ?? 0;
+    return h > 0 ? padPosition(h) : null;
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
+    return this.stmts.version.get(stream)?.v ?? 0;
+  }
+
+  positionOf(checkpoint: Checkpoint): number {
+    return positionFromPadded(checkpoint);
+  }
+
+  /** Wakes this process's subscribers (used after a read-model write that others wait on). */
+  notifyAppended(): void {
+    this.notifier.notify();
+  }
+
+  async close(): Promise<void> {
+    this.notifier.notify();
+    if (this.db.open) await this.writeLock.run(() => this.db.close());
+  }
+}
+
+function toRecorded(r: Row): RecordedEvent {
+  return {
+    eventId: r.event_id,
+    type: r.event_type,
+    schemaVersion: r.schema_version,
+    data: JSON.parse(r.data) as unknown,
+    metadata: JSON.parse(r.metadata) as RecordedEvent['metadata'],
+    stream: r.stream_id,
+    streamVersion: r.stream_position,
+    position: r.global_position,
+    checkpoint: padPosition(r.global_position),
+    recordedAt: r.created_at,
+  };
+}
+
+export { EventStoreInputError };
