@@ -111,8 +111,8 @@ export function applyFind<T>(docs: T[], options: FindOptions = {}): T[] {
 export interface SqlDialect {
   /** SQL expression for a JSON field of the `doc` column, comparable with `param(v, …, true)`. */
   field(path: string): string;
-  /** The field as text, for LIKE. */
-  textField(path: string): string;
+  /** A case-sensitive SQL LIKE test of the field against `pattern`. */
+  like(path: string, pattern: string, params: unknown[]): string;
   /** True when the field is missing or JSON null. */
   isNull(path: string): string;
   /** Placeholder for the next parameter, pushing its value; `forField` encodes it like a field value. */
@@ -155,7 +155,7 @@ export function buildWhereSql(where: Where | undefined, d: SqlDialect, params: u
         break;
       }
       case '$like':
-        parts.push(`${d.textField(path)} LIKE ${d.param(value, params, false)}`);
+        parts.push(d.like(path, value as string, params));
         break;
       case '$exists':
         parts.push(value ? `NOT (${d.isNull(path)})` : d.isNull(path));

@@ -26,13 +26,28 @@ const jsonPath = (path: string) => `'$.${path}'`;
 
 const dialect: SqlDialect = {
   field: (p) => `json_extract(doc, ${jsonPath(p)})`,
-  textField: (p) => `json_extract(doc, ${jsonPath(p)})`,
+  // SQLite's LIKE ignores ASCII case; GLOB does not, so LIKE patterns are translated to GLOB.
+  like: (p, pattern, params) => {
+    params.push(likeToGlob(pattern));
+    return `json_extract(doc, ${jsonPath(p)}) GLOB ?`;
+  },
   isNull: (p) => `json_extract(doc, ${jsonPath(p)}) IS NULL`,
   param: (v, params) => {
     params.push(typeof v === 'boolean' ? Number(v) : v);
     return '?';
   },
 };
+
+function likeToGlob(pattern: string): string {
+  let out = '';
+  for (const ch of pattern) {
+    if (ch === '%') out += '*';
+    else if (ch === '_') out += '?';
+    else if (ch === '*' || ch === '?' || ch === '[') out += `[${ch}]`;
+    else out += ch;
+  }
+  return out;
+}
 
 const table = (c: string) => {
   if (!COLLECTION_NAME.test(c)) throw new EventStoreInputError(`invalid collection name ${c}`);

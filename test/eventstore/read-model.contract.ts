@@ -1,0 +1,156 @@
+// The contract every ReadModelStore adapter passes: documents, queries, one transaction for a batch
+// and its checkpoint, compare-and-set checkpoints, reset.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ReadModelStore } from 'koji-es/eventstore/read-model.port';
+
+export interface ReadModelHarness {
+  open(): Promise<{ store: ReadModelStore; close(): Promise<void> }>;
+}
+
+interface Doc {
+  id: number;
+  name: string;
+  owner: { id: number; name: string } | null;
+  state: string;
+  size?: number;
+  active: boolean;
+}
+
+const docs: Doc[] = [
+  { id: 1, name: 'f40-build', owner: { id: 1, name: 'alice' }, state: 'ready', size: 10, active: true },
+  { id: 2, name: 'f40-side-2', owner: { id: 2, name: 'bob' }, state: 'ready', size: 2.5, active: false },
+  { id: 3, name: 'f41-side-3', owner: { id: 1, name: 'alice' }, state: 'expired', active: true },
+  { id: 4, name: 'F41-upper', owner: null, state: 'init', size: 100, active: true },
+  { id: 5, name: 'f41_x', owner: { id: 3, name: 'carol' }, state: 'ready', size: -1, active: false },
+];
+
+export function readModelContract(name: string, harness: ReadModelHarness): void {
+  describe(`ReadModelStore contract: ${name}`, () => {
+    const closers: (() => Promise<void>)[] = [];
+    const fresh = async () => {
+      const o = await harness.open();
+      closers.push(o.close);
+      await o.store.ensureCollections([
+        { name: 'things', indexes: ['name', 'owner.id', 'state'] },
+        { name: 'others' },
+      ]);
+      return o.store;
+    };
+    after(async () => {
+      for (const c of closers) await c();
+    });
+
+    const seed = async (s: ReadModelStore) => {
+      const ok = await s.applyBatch('p', null, 'cp-1', 1, async (tx) => {
+        for (const d of docs) await tx.put('things', String(d.id), d);
+      });
+      assert.equal(ok, true);
+    };
+
+    test('put, get, find and count with every operator', async () => {
+      const s = await fresh();
+      await seed(s);
+      const r = s.reader;
+      assert.deepEqual(await r.get('things', '2'), docs[1]);
+      assert.equal(await r.get('things', '99'), null);
+      const ids = async (o: Parameters<typeof r.find>[1]) => (await r.find<Doc>('things', o)).map((d) => d.id);
+      assert.deepEqual(await ids({ orderBy: [['id', 'asc']] }), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await ids({ where: { state: 'ready' }, orderBy: [['id', 'asc']] }), [1, 2, 5]);
+      assert.deepEqual(await ids({ where: { 'owner.id': 1 }, orderBy: [['id', 'desc']] }), [3, 1]);
+      assert.deepEqual(await ids({ where: { owner: null } }), [4]);
+      assert.deepEqual(await ids({ where: { size: null } }), [3]);
+      assert.deepEqual(await ids({ where: { active: true }, orderBy: [['id', 'asc']] }), [1, 3, 4]);
+      assert.deepEqual(await ids({ where: { active: false }, orderBy: [['id', 'asc']] }), [2, 5]);
+      assert.deepEqual(await ids({ where: { state: { $in: ['init', 'expired'] } }, orderBy: [['id', 'asc']] }), [3, 4]);
+      assert.deepEqual(await ids({ where: { 'owner.id': { $in: [2, null] } }, orderBy: [['id', 'asc']] }), [2, 4]);
+      assert.deepEqual(await ids({ where: { state: { $ne: 'ready' } }, orderBy: [['id', 'asc']] }), [3, 4]);
+      assert.deepEqual(await ids({ where: { 'owner.id': { $ne: 1 } }, orderBy: [['id', 'asc']] }), [2, 4, 5]);
+      assert.deepEqual(await ids({ where: { size: { $gt: 2.5 } }, orderBy: [['id', 'asc']] }), [1, 4]);
+      assert.deepEqual(await ids({ where: { size: { $gte: 2.5 } }, orderBy: [['id', 'asc']] }), [1, 2, 4]);
+      assert.deepEqual(await ids({ where: { size: { $lt: 10 } }, orderBy: [['id', 'asc']] }), [2, 5]);
+      assert.deepEqual(await ids({ where: { size: { $lte: 10 } }, orderBy: [['id', 'asc']] }), [1, 2, 5]);
+      assert.deepEqual(await ids({ where: { name: { $like: 'f41%' } }, orderBy: [['id', 'asc']] }), [3, 5]);
+      assert.deepEqual(await ids({ where: { name: { $like: 'f41_s%' } } }), [3]);
+      assert.deepEqual(await ids({ where: { size: { $exists: false } } }), [3]);
+      assert.deepEqual(await ids({ where: { state: 'ready', 'owner.id': 3 } }), [5]);
+      assert.deepEqual(await ids({ orderBy: [['name', 'asc']] }), [4, 1, 2, 3, 5]);
+      assert.deepEqual(await ids({ orderBy: [['state', 'asc'], ['id', 'desc']] }), [3, 4, 5, 2, 1]);
+      assert.deepEqual(await ids({ orderBy: [['id', 'asc']], limit: 2, offset: 1 }), [2, 3]);
+      assert.deepEqual(await ids({ orderBy: [['id', 'asc']], offset: 3 }), [4, 5]);
+      assert.equal(await r.count('things'), 5);
+      assert.equal(await r.count('things', { state: 'ready' }), 3);
+      assert.equal(await r.count('others'), 0);
+      await assert.rejects(r.find('things', { where: { 'bad field!': 1 } }), /invalid field path/);
+      await assert.rejects(r.get('no_such_collection', '1'));
+    });
+
+    test('a batch and its checkpoint commit together; a throwing batch leaves nothing half-written', async () => {
+      const s = await fresh();
+      await seed(s);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
+      await assert.rejects(
+        s.applyBatch('p', 'cp-1', 'cp-2', 1, async (tx) => {
+          await tx.put('things', '1', { ...docs[0], name: 'changed' });
+          await tx.delete('things', '2');
+          await tx.put('others', 'x', { a: 1 });
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.deepEqual(await s.reader.get('things', '1'), docs[0]);
+      assert.deepEqual(await s.reader.get('things', '2'), docs[1]);
+      assert.equal(await s.reader.count('others'), 0);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
+      const ok = await s.applyBatch('p', 'cp-1', 'cp-2', 1, async (tx) => {
+        await tx.delete('things', '2');
+        assert.equal(await tx.get('things', '2'), null, 'the batch sees its own writes');
+        assert.equal(await tx.count('things'), 4);
+      });
+      assert.equal(ok, true);
+      assert.equal(await s.reader.get('things', '2'), null);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-2', version: 1 });
+    });
+
+    test('checkpoints are compare-and-set: a stale runner changes nothing', async () => {
+      const s = await fresh();
+      await seed(s);
+      const ok = await s.applyBatch('p', null, 'cp-9', 1, async (tx) => {
+        await tx.put('things', '1', { ...docs[0], name: 'stale' });
+      });
+      assert.equal(ok, false);
+      assert.deepEqual(await s.reader.get('things', '1'), docs[0]);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
+      assert.equal(await s.loadCheckpoint('other'), null);
+    });
+
+    test('readers see committed documents only, never a batch in progress', async () => {
+      const s = await fresh();
+      await seed(s);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let inside!: () => void;
+      const entered = new Promise<void>((r) => (inside = r));
+      const batch = s.applyBatch('p', 'cp-1', 'cp-2', 1, async (tx) => {
+        await tx.put('things', '1', { ...docs[0], name: 'in-progress' });
+        inside();
+        await gate;
+      });
+      await entered;
+      assert.equal((await s.reader.get<Doc>('things', '1'))!.name, 'f40-build');
+      release();
+      assert.equal(await batch, true);
+      assert.equal((await s.reader.get<Doc>('things', '1'))!.name, 'in-progress');
+    });
+
+    test('reset empties the collections and forgets the checkpoint', async () => {
+      const s = await fresh();
+      await seed(s);
+      await s.reset('p', ['things']);
+      assert.equal(await s.reader.count('things'), 0);
+      assert.equal(await s.loadCheckpoint('p'), null);
+      assert.equal(await s.applyBatch('p', null, 'cp-1', 2, async () => {}), true);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 2 });
+    });
+  });
+}
