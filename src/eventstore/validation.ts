@@ -2,7 +2,7 @@ import { EventStoreInputError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent, StreamWrite } from './port.js';
 
 export const MAX_STREAM_NAME_LENGTH = 200;
-const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+=-]*$/;
+const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+=/-]*$/;
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.]*$/;
 
 export function assertStreamName(stream: unknown): asserts stream is string {
@@ -14,7 +14,7 @@ export function assertStreamName(stream: unknown): asserts stream is string {
     );
   if (!STREAM_NAME.test(stream))
     throw new EventStoreInputError(
-      `stream name ${JSON.stringify(stream)} may contain only letters, digits and _ . : @ + = -`,
+      `stream name ${JSON.stringify(stream)} may contain only letters, digits and _ . : @ + = / -`,
     );
 }
 

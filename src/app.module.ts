@@ -1,0 +1,41 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { HubConfig } from './config/hub-config.js';
+import type { StoreBackend } from './eventstore/open.js';
+import type { Projection } from './eventstore/projection.js';
+import { StoreModule } from './eventstore/store.module.js';
+import type { Clock } from './kernel/clock.js';
+import { usersContract } from './modules/users/users.contract.js';
+import { UsersModule } from './modules/users/users.module.js';
+import { usersProjection } from './modules/users/users.projection.js';
+import { introspectionContract } from './rpc/introspection.js';
+import type { MethodDecl } from './rpc/method.js';
+import { RegistryModule } from './rpc/registry.module.js';
+import { RpcModule } from './rpc/rpc.module.js';
+
+/** The composition root: the one list of API contracts and of projections. */
+export const API_CONTRACTS: MethodDecl[] = [...introspectionContract, ...usersContract];
+
+export const ALL_PROJECTIONS: Projection[] = [usersProjection];
+
+export interface AppOptions {
+  config: HubConfig;
+  backend: StoreBackend;
+  clock?: Clock;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(o: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        StoreModule.forRoot({ config: o.config, backend: o.backend, projections: ALL_PROJECTIONS, clock: o.clock }),
+        RegistryModule.forRoot(API_CONTRACTS),
+        UsersModule,
+        RpcModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { parseStoreUrl, StoreUrlError, type StoreUrl } from '../eventstore/store-url.js';
+import type { IniFile } from './ini.js';
+import { CONFIG_KEYS, type KeySpec } from './schema.js';
+import { absolute, ConfigError, readIni, resolveKey, unknownKeys, type Flags } from './values.js';
+
+export interface PolicySource {
+  text: string;
+  /** File line of each line of `text`. */
+  lines: number[];
+}
+
+export interface HubConfig {
+  configDir: string;
+  dataDir: string;
+  store: StoreUrl;
+  storeText: string;
+  host: string;
+  port: number;
+  weburl?: string;
+  topurl?: string;
+  projectionWaitMs: number;
+  hub: {
+    missingPolicyOk: boolean;
+    verbosePolicy: boolean;
+    maxRequestLength: number;
+    sessionLifetimeSec: number;
+    kojiDebug: boolean;
+    maxNameLengthInternal: number;
+    regexNameInternal: string;
+  };
+  policyFile: string;
+  policies: Record<string, PolicySource>;
+  warnings: string[];
+}
+
+const HUB = 'hub/hub.conf' as const;
+
+function get(ini: IniFile | null, section: string, key: string, flags: Flags, env: NodeJS.ProcessEnv) {
+  const spec = CONFIG_KEYS.find((k: KeySpec) => k.file === HUB && k.section === section && k.key === key);
+  if (!spec) throw new Error(`no config key ${section}.${key}`);
+  return resolveKey(spec, ini, flags, env).value;
+}
+
+/**
+ * Loads `<config-dir>/hub/hub.conf` with flags and environment on top. `--config-dir` /
+ * KOJI_ES_CONFIG_DIR default to ./config; a missing file means every default.
+ */
+export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HubConfig {
+  const configDir = absolute(flags['--config-dir'] ?? env.KOJI_ES_CONFIG_DIR ?? './config', cwd);
+  const ini = readIni(configDir, HUB);
+  const g = (section: string, key: string) => get(ini, section, key, flags, env);
+  const dataDir = absolute(g('server', 'data_dir') as string, cwd);
+  const storeText = (g('server', 'store') as string | undefined) ?? `sqlite:${join(dataDir, 'koji-es.sqlite')}`;
+  let store: StoreUrl;
+  try {
+    store = parseStoreUrl(storeText, cwd);
+  } catch (e) {
+    if (e instanceof StoreUrlError) throw new ConfigError(e.message);
+    throw e;
+  }
+  const port = g('server', 'port') as number;
+  if (port < 0 || port > 65535) throw new ConfigError(`port ${port} is out of range (0-65535)`);
+  const policies: Record<string, PolicySource> = {};
+  for (const v of ini?.sections.get('policy')?.values.values() ?? []) {
+    policies[v.key] = { text: v.value, lines: v.lines };
+  }
+  const regexNameInternal = g('hub', 'RegexNameInternal') as string;
+  try {
+    new RegExp(regexNameInternal);
+  } catch (e) {
+    throw new ConfigError(`${join(configDir, HUB)} [hub] RegexNameInternal: ${(e as Error).message}`);
+  }
+  return {
+    configDir,
+    dataDir,
+    store,
+    storeText,
+    host: g('server', 'host') as string,
+    port,
+    weburl: g('server', 'weburl') as string | undefined,
+    topurl: g('server', 'topurl') as string | undefined,
+    projectionWaitMs: Math.round((g('server', 'projection_wait') as number) * 1000),
+    hub: {
+      missingPolicyOk: g('hub', 'MissingPolicyOk') as boolean,
+      verbosePolicy: g('hub', 'VerbosePolicy') as boolean,
+      maxRequestLength: g('hub', 'MaxRequestLength') as number,
+      sessionLifetimeSec: g('hub', 'SessionLifetime') as number,
+      kojiDebug: g('hub', 'KojiDebug') as boolean,
+      maxNameLengthInternal: g('hub', 'MaxNameLengthInternal') as number,
+      regexNameInternal,
+    },
+    policyFile: join(configDir, HUB),
+    policies,
+    warnings: unknownKeys(ini, HUB),
+  };
+}
+
+export { ConfigError };

@@ -1,0 +1,55 @@
+/**
+ * Every configuration key koji-es reads: the one table the README documents and the loader and its
+ * tests check against. Koji's own keys keep Koji's file, section and name.
+ */
+export type KeyType = 'bool' | 'int' | 'float' | 'string' | 'path' | 'list' | 'text';
+
+export interface KeySpec {
+  file: 'hub/hub.conf' | 'hub/plugins/sidetag.conf' | 'hub/plugins/save_failed_tree.conf' | 'builder/builder.conf' | 'builder/plugins/runroot.conf' | 'builder/plugins/save_failed_tree.conf';
+  section: string;
+  key: string;
+  type: KeyType;
+  /** The default as text (what the README shows); undefined means "none". */
+  default?: string;
+  flag?: string;
+  env?: string;
+  doc: string;
+}
+
+export const CONFIG_KEYS: KeySpec[] = [
+  // hub/hub.conf [server]: where the hub listens and keeps its data (koji-es keys).
+  { file: 'hub/hub.conf', section: 'server', key: 'host', type: 'string', default: '127.0.0.1', flag: '--host', env: 'KOJI_ES_HOST', doc: 'Address the hub listens on.' },
+  { file: 'hub/hub.conf', section: 'server', key: 'port', type: 'int', default: '8080', flag: '--port', env: 'KOJI_ES_PORT', doc: 'TCP port the hub listens on (0 picks a free one).' },
+  { file: 'hub/hub.conf', section: 'server', key: 'data_dir', type: 'path', default: './data', flag: '--data-dir', env: 'KOJI_ES_DATA_DIR', doc: 'Data directory: the SQLite store, task output (`files/`), builder work directories.' },
+  { file: 'hub/hub.conf', section: 'server', key: 'store', type: 'string', default: 'sqlite:<data_dir>/koji-es.sqlite', flag: '--store', env: 'KOJI_ES_STORE', doc: 'Event store: `sqlite:PATH` or `postgres://user:password@host:port/db`. Wins over data_dir for the events.' },
+  { file: 'hub/hub.conf', section: 'server', key: 'weburl', type: 'string', default: '<origin>/koji', env: 'KOJI_ES_WEBURL', doc: 'Public URL of the web pages (printed in task and repo links).' },
+  { file: 'hub/hub.conf', section: 'server', key: 'topurl', type: 'string', default: '<origin>/files', env: 'KOJI_ES_TOPURL', doc: 'Public URL of the task output tree.' },
+  { file: 'hub/hub.conf', section: 'server', key: 'projection_wait', type: 'float', default: '5', env: 'KOJI_ES_PROJECTION_WAIT', doc: 'Seconds a command waits for the read models to include its events before replying with a warning.' },
+  // hub/hub.conf [hub]: Koji's own hub keys that koji-es honours.
+  { file: 'hub/hub.conf', section: 'hub', key: 'MissingPolicyOk', type: 'bool', default: 'true', doc: 'Allow an action when its policy is not configured (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'VerbosePolicy', type: 'bool', default: 'false', doc: 'Append the matched rule to policy-violation messages (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'MaxRequestLength', type: 'int', default: '10485760', doc: 'Largest request body accepted, in bytes (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'SessionLifetime', type: 'int', default: '86400', doc: 'Seconds a login session stays valid.' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'KojiDebug', type: 'bool', default: 'false', doc: 'Log every internal error with its stack trace (clients still never see one).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'MaxNameLengthInternal', type: 'int', default: '256', doc: 'Longest tag, target or user name (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'RegexNameInternal', type: 'string', default: '^[A-Za-z0-9/_.+-]+$', doc: 'Pattern tag and target names must match (Koji).' },
+];
+
+/** Sections whose keys are free-form (each key is a policy name, …). */
+export const OPEN_SECTIONS: { file: KeySpec['file']; section: string; doc: string }[] = [
+  { file: 'hub/hub.conf', section: 'policy', doc: 'One key per policy (`sidetag`, `tag`, …); the value is the rule set in Koji\'s policy language.' },
+];
+
+export function keysOf(file: KeySpec['file'], section: string): KeySpec[] {
+  return CONFIG_KEYS.filter((k) => k.file === file && k.section === section);
+}
+
+/** The README's configuration table, generated from CONFIG_KEYS (a test keeps them equal). */
+export function configTableMarkdown(): string {
+  const rows = CONFIG_KEYS.map(
+    (k) =>
+      `| \`${k.file}\` | \`[${k.section}]\` | \`${k.key}\` | ${k.type} | ${k.default !== undefined ? `\`${k.default}\`` : '—'} | ${[k.flag, k.env].filter(Boolean).map((x) => `\`${x}\``).join(', ') || '—'} | ${k.doc} |`,
+  );
+  const open = OPEN_SECTIONS.map((s) => `| \`${s.file}\` | \`[${s.section}]\` | *any* | text | — | — | ${s.doc} |`);
+  return ['| file | section | key | type | default | flag, env | meaning |', '|---|---|---|---|---|---|---|', ...rows, ...open].join('\n');
+}

@@ -1,0 +1,87 @@
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { KojiError } from '../kernel/errors.js';
+import type { MethodDecl } from './method.js';
+
+/** A ParameterError that names the parameter: JSON-RPC answers it with -32602. */
+export class InvalidParams extends KojiError {
+  constructor(
+    readonly param: string | null,
+    message: string,
+  ) {
+    super('ParameterError', message);
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const quoteList = (names: string[]) =>
+  names.length === 1
+    ? `'${names[0]}'`
+    : `${names
+        .slice(0, -1)
+        .map((n) => `'${n}'`)
+        .join(', ')} and '${names[names.length - 1]}'`;
+
+/**
+ * Binds positional and keyword arguments to Koji's signature the way Python binds a call, with
+ * Python's TypeError texts (clients such as the sidetag CLI match on them, spec §1.11).
+ */
+export function bindArgs(d: MethodDecl, positional: unknown[], kwargs: Record<string, unknown>): Record<string, unknown> {
+  const fn = `${d.name}()`;
+  const max = d.args.length;
+  const min = d.args.filter((a) => !a.hasDefault).length;
+  if (positional.length > max) {
+    const takes = min === max ? plural(max, 'positional argument') : `from ${min} to ${max} positional arguments`;
+    throw new InvalidParams(
+      null,
+      `${fn} takes ${takes} but ${positional.length} ${positional.length === 1 ? 'was' : 'were'} given`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    const idx = d.args.findIndex((a) => a.name === k);
+    if (idx < 0) {
+      if (d.starstar) extra[k] = v;
+      else throw new InvalidParams(k, `${fn} got an unexpected keyword argument '${k}'`);
+    } else if (idx < positional.length) {
+      throw new InvalidParams(k, `${fn} got multiple values for argument '${k}'`);
+    }
+  }
+  const missing: string[] = [];
+  d.args.forEach((a, i) => {
+    if (i < positional.length) out[a.name] = positional[i];
+    else if (Object.prototype.hasOwnProperty.call(kwargs, a.name)) out[a.name] = kwargs[a.name];
+    else if (a.hasDefault) out[a.name] = structuredClone(a.default);
+    else missing.push(a.name);
+  });
+  if (missing.length)
+    throw new InvalidParams(
+      missing[0],
+      `${fn} missing ${plural(missing.length, 'required positional argument')}: ${quoteList(missing)}`,
+    );
+  if (d.starstar) out[d.starstar] = extra;
+  return out;
+}
+
+function firstProblem(errors: ValidationError[], prefix = ''): { param: string; why: string } | null {
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) {
+      const why = Object.values(e.constraints)[0];
+      return { param: path, why };
+    }
+    const nested = firstProblem(e.children ?? [], path);
+    if (nested) return nested;
+  }
+  return null;
+}
+
+/** Validates bound arguments with the method's class-validator class. */
+export async function validateParams(d: MethodDecl, bound: Record<string, unknown>): Promise<object> {
+  const instance = plainToInstance(d.params, bound, { enableImplicitConversion: false }) as object;
+  const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  const p = firstProblem(errors);
+  if (p) throw new InvalidParams(p.param, `invalid parameter ${p.param} of ${d.name}: ${p.why}`);
+  return instance;
+}
