@@ -1,0 +1,157 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { errorFromFault, KojiError } from '../kernel/errors.js';
+import { configHome, type Profile } from './profile.js';
+
+interface CachedSession {
+  server: string;
+  user: string;
+  sessionId: number;
+  sessionKey: string;
+}
+
+export interface ClientOptions {
+  noauth?: boolean;
+  debug?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Called with each warning the hub sends back (read models lagging…). */
+  onWarning?: (w: string) => void;
+}
+
+/** Raised when the hub cannot be reached at all (not a Koji fault). */
+export class ConnectionError extends Error {}
+
+/**
+ * A JSON-RPC client of the hub. Credentials: an API token (Bearer) if one is configured, else the
+ * user's cached session for this profile, logging in with the password when there is none (or when
+ * the hub refuses it) — so a run of commands logs in once.
+ */
+export class HubClient {
+  private auth: { sessionId: number; sessionKey: string } | null = null;
+  private nextId = 1;
+
+  constructor(
+    readonly profile: Profile,
+    private readonly opts: ClientOptions = {},
+  ) {}
+
+  private get sessionFile(): string {
+    const safe = this.profile.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+    return join(configHome(this.opts.env ?? process.env), 'koji-es', 'sessions', `${safe}.json`);
+  }
+
+  get canAuthenticate(): boolean {
+    return !this.opts.noauth && (!!this.profile.token || (!!this.profile.user && !!this.profile.password) || this.cached() !== null);
+  }
+
+  private cached(): CachedSession | null {
+    if (!existsSync(this.sessionFile)) return null;
+    try {
+      const s = JSON.parse(readFileSync(this.sessionFile, 'utf8')) as CachedSession;
+      if (s.server !== this.profile.server) return null;
+      if (this.profile.user && s.user !== this.profile.user) return null;
+      return s;
+    } catch {
+      return null;
+    }
+  }
+
+  private saveSession(s: CachedSession) {
+    mkdirSync(dirname(this.sessionFile), { recursive: true, mode: 0o700 });
+    writeFileSync(this.sessionFile, JSON.stringify(s), { mode: 0o600 });
+    chmodSync(this.sessionFile, 0o600);
+  }
+
+  forgetSession() {
+    rmSync(this.sessionFile, { force: true });
+    this.auth = null;
+  }
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.opts.noauth) return h;
+    if (this.profile.token) h.authorization = `Bearer ${this.profile.token}`;
+    else if (this.auth) {
+      h['koji-session-id'] = String(this.auth.sessionId);
+      h['koji-session-key'] = this.auth.sessionKey;
+    }
+    return h;
+  }
+
+  private async post(body: unknown): Promise<unknown> {
+    if (this.opts.debug) process.stderr.write(`koji-es: debug: POST ${this.profile.server} ${JSON.stringify(body)}\n`);
+    let res: Response;
+    try {
+      res = await fetch(this.profile.server, { method: 'POST', headers: this.headers(), body: JSON.stringify(body) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new ConnectionError(
+        `cannot reach the hub at ${this.profile.server}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
+    }
+    const warning = res.headers.get('koji-es-warning');
+    if (warning) (this.opts.onWarning ?? ((w) => process.stderr.write(`koji-es: warning: ${w}\n`)))(warning);
+    const text = await res.text();
+    if (this.opts.debug) process.stderr.write(`koji-es: debug: ${res.status} ${text.slice(0, 2000)}\n`);
+    if (res.status === 204) return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ConnectionError(`the hub at ${this.profile.server} answered HTTP ${res.status} with something that is not JSON-RPC`);
+    }
+  }
+
+  private async rawCall(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    const reply = (await this.post({ jsonrpc: '2.0', id: this.nextId++, method, params })) as {
+      result?: unknown;
+      error?: { code: number; message: string; data?: { name?: string; faultCode?: number; faultString?: string } };
+    };
+    if (reply.error) {
+      const d = reply.error.data;
+      throw errorFromFault(d?.faultCode ?? 1000, d?.faultString ?? reply.error.message);
+    }
+    return reply.result;
+  }
+
+  /** Logs in (or reuses this profile's cached session) unless a token or --noauth is in use. */
+  async ensureAuth(): Promise<void> {
+    if (this.opts.noauth || this.profile.token || this.auth) return;
+    const c = this.cached();
+    if (c) {
+      this.auth = { sessionId: c.sessionId, sessionKey: c.sessionKey };
+      return;
+    }
+    await this.login();
+  }
+
+  private async login(): Promise<void> {
+    if (!this.profile.user || !this.profile.password)
+      throw new KojiError('AuthError', 'Unable to log in, no authentication methods available');
+    this.auth = null;
+    const sinfo = (await this.rawCall('login', [this.profile.user, this.profile.password])) as {
+      'session-id': number;
+      'session-key': string;
+    };
+    this.auth = { sessionId: sinfo['session-id'], sessionKey: sinfo['session-key'] };
+    this.saveSession({ server: this.profile.server, user: this.profile.user, ...this.auth });
+  }
+
+  /** Calls a method; a refused cached session is replaced by a fresh login once. */
+  async call<T = unknown>(method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
+    try {
+      return (await this.rawCall(method, params)) as T;
+    } catch (e) {
+      const stale =
+        e instanceof KojiError &&
+        e.isA('AuthError') &&
+        this.auth !== null &&
+        !this.profile.token &&
+        this.profile.user &&
+        this.profile.password;
+      if (!stale) throw e;
+      this.forgetSession();
+      await this.login();
+      return (await this.rawCall(method, params)) as T;
+    }
+  }
+}
