@@ -57,7 +57,8 @@ async function databasesOn(
       stopped = true;
       // Dropping matters only on a shared server; an embedded one is deleted whole.
       if (shared) {
-        for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+        for (const name of created)
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
       }
       await admin.end().catch(() => {});
       await stopServer();
@@ -149,7 +150,10 @@ async function startEmbedded(durable: boolean): Promise<{ url: string; stop: () 
   } catch (e) {
     await server.stop().catch(() => {});
     rmSync(base, { recursive: true, force: true });
-    throw new Error(`embedded PostgreSQL did not start: ${(e as Error)?.message ?? String(e)}\n${log.join('')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start: ${(e as Error)?.message ?? String(e)}\n${log.join('')}`,
+      { cause: e },
+    );
   }
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {

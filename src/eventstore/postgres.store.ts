@@ -1,0 +1,601 @@
+import pg from 'pg';
+import { EventStoreInputError, EventStoreUnavailableError, WrongExpectedVersionError } from './errors.js';
+import { idempotentReplay } from './memory.store.js';
+import type {
+  AppendResult,
+  Checkpoint,
+  EventStore,
+  ExpectedVersion,
+  LogFilter,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllPage,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamWrite,
+  SubscribeOptions,
+} from './port.js';
+import { redact } from './store-url.js';
+import { AppendNotifier, runSubscription } from './subscription.js';
+import { assertStreamName, padPosition, validateWrites } from './validation.js';
+
+/** Advisory-lock class for koji-es (ASCII "koji"); the second key tells schema and projection locks apart. */
+export const LOCK_CLASS = 0x6b6f6a69;
+const SCHEMA_LOCK = 0;
+
+/**
+ * DESIGN §4 / eventstore-notes B.4. `transaction_id` orders the global log: a reader only reads
+ * transactions older than the oldest one still running, so a transaction that commits late can never
+ * be skipped (B.3). Constraints are named so a unique violation tells which rule was broken.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS es_events (
+  global_position bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+  stream_id       text        NOT NULL,
+  stream_position bigint      NOT NULL,
+  event_id        text        NOT NULL,
+  event_type      text        NOT NULL,
+  schema_version  int         NOT NULL DEFAULT 1,
+  data            jsonb       NOT NULL,
+  metadata        jsonb       NOT NULL DEFAULT '{}',
+  created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+  CONSTRAINT es_events_event_id_key UNIQUE (event_id),
+  CONSTRAINT es_events_stream_key UNIQUE (stream_id, stream_position)
+);
+CREATE INDEX IF NOT EXISTS es_events_tx_gp ON es_events (transaction_id, global_position);
+CREATE TABLE IF NOT EXISTS es_checkpoints (
+  projection text        PRIMARY KEY,
+  position   text,
+  version    int         NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
+  data, metadata, created_at`;
+
+/**
+ * One statement, one round trip: the expected-version check, the insert and the wake-up. `cur` is read
+ * in the statement's snapshot, so two racing writers can both pass the check; the loser then hits the
+ * unique (stream_id, stream_position) constraint instead of leaving a gap or a duplicate.
+ */
+const APPEND_SQL = `
+WITH cur AS (
+  SELECT coalesce(max(stream_position), 0) AS v FROM es_events WHERE stream_id = $1
+), ins AS (
+  INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
+  SELECT $1, cur.v + u.ord, u.id, u.type, u.sv, u.data, u.meta, $7::timestamptz
+  FROM cur, unnest($2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS u(id, type, sv, data, meta, ord)
+  WHERE CASE $8::text
+    WHEN 'any' THEN true
+    WHEN 'no_stream' THEN cur.v = 0
+    WHEN 'stream_exists' THEN cur.v > 0
+    ELSE cur.v = $9::bigint END
+  ORDER BY u.ord
+  RETURNING global_position, stream_position
+)
+SELECT (SELECT v FROM cur) AS cur_v, count(*)::int AS n, min(global_position) AS first_gp,
+  max(global_position) AS last_gp, max(stream_position) AS last_v,
+  pg_current_xact_id_if_assigned() AS xid,
+  (SELECT pg_notify('es_events', '') FROM ins LIMIT 1) AS notified
+FROM ins`;
+
+interface AppendRow {
+  cur_v: string;
+  n: number;
+  first_gp: string | null;
+  last_gp: string | null;
+  last_v: string | null;
+  xid: string | null;
+}
+
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_position: string;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  created_at: Date;
+}
+
+interface PageRow extends EventRow {
+  head_xid: string | null;
+  head_gp: string | null;
+  pending: boolean;
+}
+
+type Encoded = {
+  write: StreamWrite;
+  values: unknown[];
+};
+
+/** Why an append attempt did not commit; decided after the rollback. */
+type Failure =
+  { kind: 'version'; index: number; actual: number } | { kind: 'race'; index: number } | { kind: 'retry' };
+
+export interface PostgresStoreOptions {
+  clock?: () => Date;
+  /** Connections in the pool (appends, reads, read-model batches). */
+  poolSize?: number;
+  /** Give up connecting after this long (start-up fails fast on an unreachable server). */
+  connectTimeoutMs?: number;
+}
+
+const MAX_RETRIES = 100;
+
+/**
+ * The production event store (DESIGN §4): PostgreSQL 13+ through `pg`, the B.4 schema created on
+ * first use, a snapshot-fenced global log, LISTEN/NOTIFY wake-ups plus polling.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly clock: () => Date;
+  private readonly notifier = new AppendNotifier();
+  private schema: Promise<void> | null = null;
+  private listener: pg.Client | null = null;
+  private listenerStarting: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly url: string,
+    private readonly opts: PostgresStoreOptions = {},
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'koji-es',
+    });
+    // An idle pooled connection that breaks (server restart) is discarded by the pool; without a
+    // listener the 'error' event would crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  /**
+   * Connects and creates the schema (idempotent). Throws EventStoreUnavailableError with one line
+   * naming the problem when the database cannot be reached.
+   */
+  async open(): Promise<void> {
+    try {
+      await this.ready();
+    } catch (e) {
+      throw new EventStoreUnavailableError(describeConnectError(e, this.url));
+    }
+  }
+
+  /** Creates the schema once per store; two processes starting at once serialize on an advisory lock. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new EventStoreInputError('the event store is closed'));
+    this.schema ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        const v = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+        if (Number(v.rows[0].v) < 130000)
+          throw new Error(
+            `PostgreSQL 13 or later is needed (xid8, pg_current_xact_id); the server is ${v.rows[0].v}`,
+          );
+        await client.query(
+          `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${SCHEMA} COMMIT;`,
+        );
+        client.release();
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+    })().catch((e: unknown) => {
+      this.schema = null;
+      throw e;
+    });
+    return this.schema;
+  }
+
+  appendToStream(
+    stream: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
+    return this.appendMulti([{ stream, events, expectedVersion }]);
+  }
+
+  async appendMulti(writes: StreamWrite[]): Promise<AppendResult> {
+    validateWrites(writes);
+    const createdAt = this.clock().toISOString();
+    const encoded = writes.map((w) => encode(w, createdAt));
+    await this.ready();
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.tryAppend(encoded);
+      if (!('kind' in outcome)) {
+        this.notifier.notify();
+        return outcome;
+      }
+      // Nothing was committed. A retry of an append that did commit looks like a conflict here, so
+      // the idempotency check comes first, as in the reference semantics.
+      const replay = await this.replayOf(writes);
+      if (replay) return replay;
+      if (outcome.kind === 'version') {
+        const w = writes[outcome.index];
+        throw new WrongExpectedVersionError(w.stream, w.expectedVersion, outcome.actual);
+      }
+      if (outcome.kind === 'race') {
+        const w = writes[outcome.index];
+        // 'any' and 'stream_exists' still hold after losing a race for the next position: try again.
+        if (w.expectedVersion !== 'any' && w.expectedVersion !== 'stream_exists')
+          throw new WrongExpectedVersionError(
+            w.stream,
+            w.expectedVersion,
+            await this.streamVersion(w.stream),
+          );
+      }
+      if (attempt >= MAX_RETRIES) throw new Error(`append gave up after ${MAX_RETRIES} lost races`);
+    }
+  }
+
+  /** One attempt: a single statement for one stream, a transaction for several. */
+  private async tryAppend(encoded: Encoded[]): Promise<AppendResult | Failure> {
+    if (encoded.length === 1) {
+      try {
+        const r = await this.pool.query<AppendRow>({
+          name: 'koji_es_append',
+          text: APPEND_SQL,
+          values: encoded[0].values,
+        });
+        const row = r.rows[0];
+        if (row.n === 0) return { kind: 'version', index: 0, actual: Number(row.cur_v) };
+        return appendResult([row], encoded);
+      } catch (e) {
+        return classify(e, 0);
+      }
+    }
+    const client = await this.pool.connect();
+    let index = 0;
+    try {
+      await client.query('BEGIN');
+      const rows: AppendRow[] = [];
+      for (; index < encoded.length; index++) {
+        const r = await client.query<AppendRow>({
+          name: 'koji_es_append',
+          text: APPEND_SQL,
+          values: encoded[index].values,
+        });
+        const row = r.rows[0];
+        if (row.n === 0) {
+          await client.query('ROLLBACK');
+          client.release();
+          return { kind: 'version', index, actual: Number(row.cur_v) };
+        }
+        rows.push(row);
+      }
+      await client.query('COMMIT');
+      client.release();
+      return appendResult(rows, encoded);
+    } catch (e) {
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        () => client.release(true),
+      );
+      return classify(e, index);
+    }
+  }
+
+  private async replayOf(writes: StreamWrite[]): Promise<AppendResult | null> {
+    const ids = writes.flatMap((w) => w.events.map((e) => e.eventId));
+    const r = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM es_events WHERE event_id = ANY($1::text[])`,
+      [ids],
+    );
+    const byId = new Map(r.rows.map((row) => [row.event_id, toRecorded(row)]));
+    return idempotentReplay(writes, (id) => byId.get(id));
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamName(stream);
+    await this.ready();
+    const backward = options.direction === 'backward';
+    const r = await this.pool.query<EventRow>({
+      name: backward ? 'koji_es_read_stream_back' : 'koji_es_read_stream',
+      text: backward
+        ? `SELECT ${COLUMNS} FROM es_events WHERE stream_id = $1 AND stream_position <= $2
+           ORDER BY stream_position DESC LIMIT $3`
+        : `SELECT ${COLUMNS} FROM es_events WHERE stream_id = $1 AND stream_position >= $2
+           ORDER BY stream_position LIMIT $3`,
+      values: [
+        stream,
+        options.fromVersion ?? (backward ? Number.MAX_SAFE_INTEGER : 1),
+        options.maxCount ?? null,
+      ],
+    });
+    return r.rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
+    return (await this.readPage(options)).page;
+  }
+
+  /**
+   * A page of the fenced log plus, from the same snapshot, the fenced head (the last event a reader
+   * may see now) and whether committed events wait beyond the fence. Same snapshot matters: with a
+   * later one, events committed in between below the new fence would be jumped over.
+   */
+  private async readPage(options: ReadAllOptions): Promise<{ page: ReadAllPage; pending: boolean }> {
+    await this.ready();
+    const after = options.after ?? null;
+    const [afterXid, afterGp] = after === null ? ['0', 0] : parseCheckpoint(after);
+    const max = options.maxCount ?? 1000;
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new EventStoreInputError('maxCount must be a positive integer');
+    const { sql, name, extra } = pageQuery(options.filter);
+    const r = await this.pool.query<PageRow>({ name, text: sql, values: [afterXid, afterGp, max, ...extra] });
+    const first = r.rows[0];
+    const rows = first.global_position === null ? [] : r.rows;
+    const head = first.head_xid === null ? null : checkpointOf(first.head_xid, first.head_gp!);
+    const events = rows.map(toRecorded);
+    const full = rows.length >= max;
+    let checkpoint: Checkpoint | null;
+    if (full) checkpoint = events[events.length - 1].checkpoint;
+    // Not full: every transaction below the fence has been scanned (filtered-out events too), and any
+    // event not yet visible belongs to a transaction at or above it, so it sorts after the head.
+    else checkpoint = head !== null && (after === null || head > after) ? head : after;
+    const atEnd = !full || events[events.length - 1].checkpoint === head;
+    return { page: { events, checkpoint, atEnd }, pending: first.pending };
+  }
+
+  subscribe(options: SubscribeOptions): Promise<void> {
+    let backoff = 0;
+    const pollMs = options.pollIntervalMs ?? 500;
+    return (async () => {
+      await this.ready();
+      await this.startListener();
+      return runSubscription(
+        async (o) => {
+          const { page, pending } = await this.readPage(o);
+          // Committed events wait behind an older transaction still running: no NOTIFY will come
+          // when that one ends unless it is an append, so look again soon, backing off.
+          backoff = pending ? Math.min(backoff ? backoff * 2 : 10, pollMs) : 0;
+          return page;
+        },
+        async (signal, timeoutMs) => {
+          if (!this.listener) void this.startListener();
+          await this.notifier.wait(signal, backoff || timeoutMs);
+        },
+        { ...options, pollIntervalMs: pollMs },
+      );
+    })();
+  }
+
+  /** One LISTEN connection per store, shared by its subscriptions; polling covers its absence. */
+  private startListener(): Promise<void> {
+    if (this.closed || this.listener) return Promise.resolve();
+    this.listenerStarting ??= (async () => {
+      const c = new pg.Client({
+        connectionString: this.url,
+        connectionTimeoutMillis: this.opts.connectTimeoutMs ?? 5000,
+        application_name: 'koji-es-listen',
+      });
+      const drop = () => {
+        if (this.listener === c) this.listener = null;
+        c.end().catch(() => {});
+      };
+      c.on('error', drop);
+      c.on('end', drop);
+      c.on('notification', () => this.notifier.notify());
+      try {
+        await c.connect();
+        await c.query('LISTEN es_events');
+        if (this.closed) await c.end();
+        else this.listener = c;
+      } catch {
+        drop();
+      }
+    })().finally(() => {
+      this.listenerStarting = null;
+    });
+    return this.listenerStarting;
+  }
+
+  async headCheckpoint(): Promise<Checkpoint | null> {
+    await this.ready();
+    const r = await this.pool.query<{ transaction_id: string; global_position: string }>({
+      name: 'koji_es_head',
+      text: `SELECT transaction_id, global_position FROM es_events
+             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    });
+    const row = r.rows[0];
+    return row ? checkpointOf(row.transaction_id, row.global_position) : null;
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    assertStreamName(stream);
+    await this.ready();
+    const r = await this.pool.query<{ v: string }>({
+      name: 'koji_es_stream_version',
+      text: 'SELECT coalesce(max(stream_position), 0) AS v FROM es_events WHERE stream_id = $1',
+      values: [stream],
+    });
+    return Number(r.rows[0].v);
+  }
+
+  positionOf(checkpoint: Checkpoint): number {
+    return parseCheckpoint(checkpoint)[1];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.notifier.notify();
+    await this.listenerStarting;
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => {});
+    await this.pool.end();
+  }
+}
+
+function encode(w: StreamWrite, createdAt: string): Encoded {
+  const ids: string[] = [];
+  const types: string[] = [];
+  const versions: number[] = [];
+  const data: string[] = [];
+  const meta: string[] = [];
+  for (const e of w.events) {
+    ids.push(e.eventId);
+    types.push(e.type);
+    versions.push(e.schemaVersion ?? 1);
+    data.push(JSON.stringify(e.data));
+    meta.push(JSON.stringify(e.metadata ?? {}));
+  }
+  const ev = w.expectedVersion;
+  const mode = typeof ev === 'number' ? 'exact' : ev;
+  return {
+    write: w,
+    values: [w.stream, ids, types, versions, data, meta, createdAt, mode, typeof ev === 'number' ? ev : null],
+  };
+}
+
+function appendResult(rows: AppendRow[], encoded: Encoded[]): AppendResult {
+  const xid = rows[rows.length - 1].xid!;
+  const lastPosition = Number(rows[rows.length - 1].last_gp);
+  return {
+    streams: rows.map((row, i) => ({
+      stream: encoded[i].write.stream,
+      nextExpectedVersion: Number(row.last_v),
+    })),
+    firstPosition: Number(rows[0].first_gp),
+    lastPosition,
+    checkpoint: checkpointOf(xid, lastPosition),
+  };
+}
+
+function sqlState(e: unknown): { code?: string; constraint?: string; message: string } {
+  const x = e as { code?: unknown; constraint?: unknown; message?: unknown };
+  return {
+    code: typeof x?.code === 'string' ? x.code : undefined,
+    constraint: typeof x?.constraint === 'string' ? x.constraint : undefined,
+    message: typeof x?.message === 'string' ? x.message : String(e),
+  };
+}
+
+function classify(e: unknown, index: number): Failure {
+  const { code, constraint, message } = sqlState(e);
+  if (code === '23505' && constraint === 'es_events_stream_key') return { kind: 'race', index };
+  // A duplicate event id (decided by the idempotency check), a deadlock between two multi-stream
+  // appends, a serialization failure: nothing was written, so the caller looks again.
+  if (code === '23505' || code === '40P01' || code === '40001') return { kind: 'retry' };
+  // Data exceptions: text PostgreSQL refuses to store (a NUL character, a lone surrogate in JSON).
+  if (code?.startsWith('22')) throw new EventStoreInputError(`PostgreSQL refused the events: ${message}`);
+  throw e;
+}
+
+export function checkpointOf(xid: string, gp: string | number): Checkpoint {
+  return `${xid.padStart(20, '0')}:${padPosition(Number(gp))}`;
+}
+
+const CHECKPOINT = /^(\d{1,20}):(\d{1,20})$/;
+
+function parseCheckpoint(cp: Checkpoint): [xid: string, gp: number] {
+  const m = CHECKPOINT.exec(cp);
+  const gp = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(gp))
+    throw new EventStoreInputError(`not a PostgreSQL store checkpoint: ${cp}`);
+  return [m[1].replace(/^0+(?=\d)/, ''), gp];
+}
+
+function toRecorded(r: EventRow): RecordedEvent {
+  return {
+    eventId: r.event_id,
+    type: r.event_type,
+    schemaVersion: r.schema_version,
+    data: r.data,
+    metadata: r.metadata,
+    stream: r.stream_id,
+    streamVersion: Number(r.stream_position),
+    position: Number(r.global_position),
+    checkpoint: checkpointOf(r.transaction_id, r.global_position),
+    recordedAt: r.created_at.toISOString(),
+  };
+}
+
+const pageQueries = new Map<string, { sql: string; name: string }>();
+
+/** The fenced page query, one prepared statement per filter shape. */
+function pageQuery(filter: LogFilter | undefined): { sql: string; name: string; extra: unknown[] } {
+  const clauses: string[] = [];
+  const extra: unknown[] = [];
+  let key = 'all';
+  if (filter?.types) {
+    extra.push(filter.types);
+    clauses.push(`AND e.event_type = ANY($${3 + extra.length}::text[])`);
+    key += '_types';
+  }
+  if (filter?.streamPrefixes) {
+    extra.push(filter.streamPrefixes);
+    clauses.push(
+      `AND EXISTS (SELECT 1 FROM unnest($${3 + extra.length}::text[]) AS pf(prefix) WHERE starts_with(e.stream_id, pf.prefix))`,
+    );
+    key += '_prefixes';
+  }
+  let q = pageQueries.get(key);
+  if (!q) {
+    q = {
+      name: `koji_es_page_${key}`,
+      sql: `
+SELECT h.head_xid, h.head_gp, h.pending, p.*
+FROM (
+  SELECT f.xmin, hd.transaction_id AS head_xid, hd.global_position AS head_gp,
+         EXISTS (SELECT 1 FROM es_events WHERE transaction_id >= f.xmin) AS pending
+  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) f
+  LEFT JOIN LATERAL (
+    SELECT transaction_id, global_position FROM es_events WHERE transaction_id < f.xmin
+    ORDER BY transaction_id DESC, global_position DESC LIMIT 1
+  ) hd ON true
+) h
+LEFT JOIN LATERAL (
+  SELECT ${COLUMNS.replace(/\s+/g, ' ')} FROM es_events e
+  WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.transaction_id < h.xmin
+  ${clauses.join(' ')}
+  ORDER BY e.transaction_id, e.global_position
+  LIMIT $3
+) p ON true
+ORDER BY p.transaction_id, p.global_position`,
+    };
+    pageQueries.set(key, q);
+  }
+  return { ...q, extra };
+}
+
+/** One line, no stack, no password: what went wrong connecting and to which database. */
+export function describeConnectError(e: unknown, url: string): string {
+  const { code, message } = sqlState(e);
+  const where = `PostgreSQL store ${redact(url)}`;
+  const first = message.split('\n')[0];
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${where}: connection refused (is the server running and listening there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot connect to ${where}: host not found`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `cannot connect to ${where}: host unreachable (${code})`;
+    case 'ENOENT':
+      return `cannot connect to ${where}: no server socket at that path`;
+    case '28P01':
+      return `cannot log in to ${where}: password authentication failed`;
+    case '28000':
+      return `cannot log in to ${where}: ${first}`;
+    case '3D000':
+      return `cannot open ${where}: the database does not exist (${first})`;
+    case '42501':
+      return `cannot create the event tables in ${where}: permission denied (${first})`;
+  }
+  if (/timeout/i.test(first)) return `cannot connect to ${where}: no answer within the connect timeout`;
+  return `cannot open ${where}: ${first}`;
+}

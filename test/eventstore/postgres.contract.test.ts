@@ -1,0 +1,62 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openBackend } from 'koji-es/eventstore/open';
+import { EventStoreUnavailableError } from 'koji-es/eventstore/errors';
+import { PostgresEventStore } from 'koji-es/eventstore/postgres.store';
+import { eventStoreContract, ev } from './contract.js';
+import { startTestPostgres } from '../helpers/pg.js';
+
+const server = startTestPostgres();
+after(async () => (await server).stop());
+
+eventStoreContract('postgres', {
+  async open() {
+    const url = await (await server).url();
+    const store = new PostgresEventStore(url);
+    await store.open();
+    return { store, url, close: () => store.close() };
+  },
+});
+
+describe('PostgreSQL store: opening', () => {
+  const unavailable = async (url: string, reason: RegExp, secret: string) => {
+    const started = Date.now();
+    await assert.rejects(openBackend(url), (e: unknown) => {
+      assert.ok(e instanceof EventStoreUnavailableError, String(e));
+      const msg = (e as Error).message;
+      assert.match(msg, reason);
+      assert.ok(!msg.includes(secret), `the password leaked: ${msg}`);
+      assert.ok(!msg.includes('\n'), `one line: ${msg}`);
+      assert.match(msg, /\*\*\*@/, 'names the URL, password redacted');
+      return true;
+    });
+    assert.ok(Date.now() - started < 8000, 'fails fast');
+  };
+
+  test('an unreachable server is one clear line without the password', async () => {
+    await unavailable('postgres://nobody:secret@127.0.0.1:1/x', /connection refused/, 'secret');
+  });
+
+  test('bad credentials and a missing database are one clear line each', async () => {
+    const good = new URL(await (await server).url());
+    const badPassword = new URL(good);
+    badPassword.password = 'wrong-s3cret';
+    await unavailable(badPassword.toString(), /password authentication failed/, 'wrong-s3cret');
+    const missing = new URL(good);
+    missing.pathname = '/no_such_database';
+    await unavailable(missing.toString(), /database does not exist/, good.password);
+  });
+
+  test('stores opened at the same moment on an empty database all create the schema safely', async () => {
+    const url = await (await server).url();
+    const stores = Array.from({ length: 6 }, () => new PostgresEventStore(url, { poolSize: 2 }));
+    try {
+      await Promise.all(stores.map((s) => s.open()));
+      await Promise.all(stores.map((s, i) => s.appendToStream(`open-${i}`, [ev('Opened')], 'no_stream')));
+      const page = await stores[0].readAll();
+      assert.equal(page.events.length, stores.length);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});
