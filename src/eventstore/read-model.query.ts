@@ -117,6 +117,12 @@ export interface SqlDialect {
   isNull(path: string): string;
   /** Placeholder for the next parameter, pushing its value; `forField` encodes it like a field value. */
   param(value: unknown, params: unknown[], forField: boolean): string;
+  /**
+   * Optional: a range test ($gt…$lte) for dialects whose plain `field op param` would compare across
+   * JSON types or in the database's collation, where the reference semantics compare like types only,
+   * strings in code-point order.
+   */
+  compare?(path: string, op: '>' | '>=' | '<' | '<=', value: number | string, params: unknown[]): string;
 }
 
 export function buildWhereSql(where: Where | undefined, d: SqlDialect, params: unknown[]): string {
@@ -150,8 +156,12 @@ export function buildWhereSql(where: Where | undefined, d: SqlDialect, params: u
       case '$gte':
       case '$lt':
       case '$lte': {
-        const sym = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
-        parts.push(`${f} ${sym} ${d.param(value, params, true)}`);
+        const sym = ({ $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const)[op];
+        parts.push(
+          d.compare
+            ? d.compare(path, sym, value as number | string, params)
+            : `${f} ${sym} ${d.param(value, params, true)}`,
+        );
         break;
       }
       case '$like':

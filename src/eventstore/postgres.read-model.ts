@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { EventStoreInputError } from './errors.js';
+import type { Checkpoint } from './port.js';
+import { LOCK_CLASS, type PostgresEventStore } from './postgres.store.js';
+import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
+import {
+  COLLECTION_NAME,
+  type CollectionDef,
+  type FindOptions,
+  type ProjectionCheckpoint,
+  type ReadModelReader,
+  type ReadModelStore,
+  type ReadModelTx,
+  type Where,
+} from './read-model.port.js';
+
+/** The schema lock of postgres.store.ts: all DDL of one database is serialized on it. */
+const SCHEMA_LOCK = 0;
+
+/**
+ * A field as jsonb with JSON null folded into SQL NULL, so "missing" and "null" are one case for
+ * isNull and never compare as a value (jsonb orders null below every number otherwise). Paths are
+ * identifiers only (FIELD_PATH), so inlining them is safe. Indexes use the very same expression.
+ */
+const field = (path: string) => `nullif(doc #> '{${path.split('.').join(',')}}', 'null'::jsonb)`;
+
+/** The field's string value, compared in code-point order whatever the database collation is. */
+const text = (path: string) => `(${field(path)} #>> '{}') COLLATE "C"`;
+
+const dialect: SqlDialect = {
+  field,
+  like: (p, pattern, params) => {
+    params.push(pattern);
+    // ESCAPE '' because a backslash is an ordinary character in the reference semantics.
+    return `(jsonb_typeof(${field(p)}) = 'string' AND ${text(p)} LIKE $${params.length} ESCAPE '')`;
+  },
+  isNull: (p) => `${field(p)} IS NULL`,
+  param: (v, params, forField) => {
+    params.push(forField ? JSON.stringify(v) : v);
+    return forField ? `$${params.length}::jsonb` : `$${params.length}`;
+  },
+  // Like types only: jsonb would order a string below any number and compare strings in the
+  // database's collation.
+  compare: (p, op, v, params) => {
+    if (typeof v === 'string') {
+      params.push(v);
+      return `(jsonb_typeof(${field(p)}) = 'string' AND ${text(p)} ${op} $${params.length})`;
+    }
+    params.push(JSON.stringify(v));
+    return `(jsonb_typeof(${field(p)}) = 'number' AND ${field(p)} ${op} $${params.length}::jsonb)`;
+  },
+};
+
+/** ORDER BY with the reference order: missing/null, then booleans, numbers, strings (code points). */
+function orderTerms(path: string, dir: 'asc' | 'desc'): string {
+  assertFieldPath(path);
+  const f = field(path);
+  const d = dir === 'desc' ? 'DESC' : 'ASC';
+  return [
+    `CASE jsonb_typeof(${f}) WHEN 'boolean' THEN 1 WHEN 'number' THEN 2 WHEN 'string' THEN 3 ELSE 0 END ${d}`,
+    `CASE WHEN jsonb_typeof(${f}) IN ('boolean', 'number') THEN ${f} END ${d}`,
+    `CASE WHEN jsonb_typeof(${f}) = 'string' THEN ${text(path)} END ${d}`,
+  ].join(', ');
+}
+
+const table = (c: string) => {
+  if (typeof c !== 'string' || !COLLECTION_NAME.test(c))
+    throw new EventStoreInputError(`invalid collection name ${c}`);
+  return `rm_${c}`;
+};
+
+/** Identifiers longer than 63 bytes are truncated by PostgreSQL, so long index names get a hash. */
+function indexName(t: string, path: string): string {
+  const plain = `${t}__${path.replace(/\./g, '_')}`;
+  if (plain.length <= 63) return plain;
+  return `${t.slice(0, 40)}__${createHash('sha1').update(path).digest('hex').slice(0, 16)}`;
+}
+
+type Exec = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
+
+class PgReader implements ReadModelReader {
+  constructor(protected exec: Exec) {}
+
+  async get<T>(collection: string, key: string): Promise<T | null> {
+    const r = await this.exec<{ doc: T }>(`SELECT doc FROM ${table(collection)} WHERE key = $1`, [key]);
+    return r.rows.length ? r.rows[0].doc : null;
+  }
+
+  async find<T>(collection: string, options: FindOptions = {}): Promise<T[]> {
+    const params: unknown[] = [];
+    let sql = `SELECT doc FROM ${table(collection)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
+    if (options.orderBy?.length)
+      sql += ` ORDER BY ${options.orderBy.map(([f, d]) => orderTerms(f, d)).join(', ')}`;
+    if (options.limit !== undefined || options.offset !== undefined) {
+      params.push(options.limit ?? null, options.offset ?? 0);
+      sql += ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    }
+    const r = await this.exec<{ doc: T }>(sql, params);
+    return r.rows.map((row) => row.doc);
+  }
+
+  async count(collection: string, where?: Where): Promise<number> {
+    const params: unknown[] = [];
+    const sql = `SELECT count(*)::int AS n FROM ${table(collection)} WHERE ${buildWhereSql(where, dialect, params)}`;
+    return (await this.exec<{ n: number }>(sql, params)).rows[0].n;
+  }
+}
+
+class PgTx extends PgReader implements ReadModelTx {
+  async put(collection: string, key: string, doc: object): Promise<void> {
+    await this.exec(
+      `INSERT INTO ${table(collection)} (key, doc) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`,
+      [key, JSON.stringify(doc)],
+    );
+  }
+
+  async delete(collection: string, key: string): Promise<void> {
+    await this.exec(`DELETE FROM ${table(collection)} WHERE key = $1`, [key]);
+  }
+}
+
+/**
+ * Read models beside the events in PostgreSQL (DESIGN §4). A batch and its compare-and-set checkpoint
+ * commit in one transaction on a client of their own; queries use other pooled connections, so they
+ * see committed read models only. With several hubs on one database, each projection runs in the one
+ * holding its session advisory lock.
+ */
+export class PostgresReadModelStore implements ReadModelStore {
+  readonly reader: ReadModelReader;
+  /** The session holding this store's projection locks; the locks live exactly as long as it does. */
+  private lockSession: pg.Client | null = null;
+  private held = new Set<string>();
+  private lockQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly events: PostgresEventStore) {
+    this.reader = new PgReader(async (sql, values) => {
+      await events.ready();
+      return events.pool.query(sql, values);
+    });
+  }
+
+  async ensureCollections(defs: CollectionDef[]): Promise<void> {
+    const ddl: string[] = [];
+    for (const d of defs) {
+      const t = table(d.name);
+      ddl.push(`CREATE TABLE IF NOT EXISTS ${t} (key text PRIMARY KEY, doc jsonb NOT NULL)`);
+      for (const f of d.indexes ?? []) {
+        assertFieldPath(f);
+        ddl.push(`CREATE INDEX IF NOT EXISTS ${indexName(t, f)} ON ${t} ((${field(f)}))`);
+      }
+    }
+    await this.events.ready();
+    const client = await this.events.pool.connect();
+    try {
+      // Two hubs starting at once would otherwise race on the catalog (duplicate key on pg_type).
+      await client.query(
+        `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${ddl.join('; ')}; COMMIT;`,
+      );
+      client.release();
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(true);
+      throw e;
+    }
+  }
+
+  async loadCheckpoint(projection: string): Promise<ProjectionCheckpoint | null> {
+    await this.events.ready();
+    const r = await this.events.pool.query<{ position: string | null; version: number }>(
+      'SELECT position, version FROM es_checkpoints WHERE projection = $1',
+      [projection],
+    );
+    return r.rows.length ? { checkpoint: r.rows[0].position, version: r.rows[0].version } : null;
+  }
+
+  async applyBatch(
+    projection: string,
+    expected: Checkpoint | null,
+    next: Checkpoint,
+    version: number,
+    fn: (tx: ReadModelTx) => Promise<void>,
+  ): Promise<boolean> {
+    await this.events.ready();
+    const client = await this.events.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      // The row lock makes a second runner of the same projection wait here, then see our checkpoint.
+      const cur = await client.query<{ position: string | null }>(
+        'SELECT position FROM es_checkpoints WHERE projection = $1 FOR UPDATE',
+        [projection],
+      );
+      if ((cur.rows[0]?.position ?? null) !== expected) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await fn(new PgTx((sql, values) => client.query(sql, values)));
+      // Compare-and-set again in the write itself: with no row yet there was nothing to lock, and
+      // two runners may both have seen "no checkpoint".
+      const w =
+        expected === null
+          ? await client.query(
+              `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES ($1, $2, $3, now())
+               ON CONFLICT (projection) DO UPDATE SET position = excluded.position, version = excluded.version,
+                 updated_at = excluded.updated_at
+               WHERE es_checkpoints.position IS NULL`,
+              [projection, next, version],
+            )
+          : await client.query(
+              `UPDATE es_checkpoints SET position = $2, version = $3, updated_at = now()
+               WHERE projection = $1 AND position = $4`,
+              [projection, next, version, expected],
+            );
+      if (w.rowCount !== 1) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await client.query('COMMIT');
+      return true;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async reset(projection: string, collections: string[]): Promise<void> {
+    const tables = collections.map(table);
+    await this.events.ready();
+    const client = await this.events.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      for (const t of tables) await client.query(`DELETE FROM ${t}`);
+      await client.query('DELETE FROM es_checkpoints WHERE projection = $1', [projection]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  tryLockProjection(projection: string): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.held.has(projection)) return true;
+      const session = await this.session();
+      const r = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+        LOCK_CLASS,
+        `projection:${projection}`,
+      ]);
+      if (r.rows[0].ok) this.held.add(projection);
+      return r.rows[0].ok;
+    });
+  }
+
+  unlockProjection(projection: string): Promise<void> {
+    return this.serialized(async () => {
+      if (!this.held.delete(projection) || !this.lockSession) return;
+      await this.lockSession.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
+        LOCK_CLASS,
+        `projection:${projection}`,
+      ]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.serialized(async () => {
+      const s = this.lockSession;
+      this.lockSession = null;
+      this.held.clear();
+      // Ending the session releases every lock it holds.
+      await s?.end().catch(() => {});
+    });
+  }
+
+  /** Lock calls run one at a time: a lock taken and an unlock racing on one session would misorder. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lockQueue.then(fn, fn);
+    this.lockQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async session(): Promise<pg.Client> {
+    if (this.lockSession) return this.lockSession;
+    const c = new pg.Client({
+      connectionString: this.events.url,
+      connectionTimeoutMillis: 5000,
+      application_name: 'koji-es-locks',
+    });
+    c.on('error', () => {
+      // The server ended the session, and with it our locks: forget them, so the next tryLock asks
+      // again instead of trusting a lock nobody holds any more.
+      if (this.lockSession === c) {
+        this.lockSession = null;
+        this.held.clear();
+      }
+    });
+    await c.connect();
+    this.lockSession = c;
+    return c;
+  }
+}
