@@ -5,6 +5,8 @@ import type { StoreBackend } from './eventstore/open.js';
 import type { Projection } from './eventstore/projection.js';
 import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
+import { policyContract } from './modules/policy/policy.contract.js';
+import { PolicyModule } from './modules/policy/policy.module.js';
 import { usersContract } from './modules/users/users.contract.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { usersProjection } from './modules/users/users.projection.js';
@@ -14,7 +16,7 @@ import { RegistryModule } from './rpc/registry.module.js';
 import { RpcModule } from './rpc/rpc.module.js';
 
 /** The composition root: the one list of API contracts and of projections. */
-export const API_CONTRACTS: MethodDecl[] = [...introspectionContract, ...usersContract];
+export const API_CONTRACTS: MethodDecl[] = [...introspectionContract, ...usersContract, ...policyContract];
 
 export const ALL_PROJECTIONS: Projection[] = [usersProjection];
 
@@ -34,6 +36,7 @@ export class AppModule {
         StoreModule.forRoot({ config: o.config, backend: o.backend, projections: ALL_PROJECTIONS, clock: o.clock }),
         RegistryModule.forRoot(API_CONTRACTS),
         UsersModule,
+        PolicyModule,
         RpcModule,
       ],
     };

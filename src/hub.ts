@@ -39,6 +39,8 @@ export interface HubOptions {
   logger?: LoggerService | false;
   /** Where the first-start admin password is announced (stderr by default). */
   announce?: (line: string) => void;
+  /** The first-start admin password (default: KOJI_ES_ADMIN_PASSWORD, else generated and announced). */
+  adminPassword?: string;
 }
 
 export interface RunningHub {
@@ -90,7 +92,7 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
 
 async function bootstrapStore(app: INestApplication, backend: StoreBackend, opts: HubOptions) {
   if ((await backend.events.headCheckpoint()) !== null) return;
-  const given = process.env.KOJI_ES_ADMIN_PASSWORD;
+  const given = opts.adminPassword ?? process.env.KOJI_ES_ADMIN_PASSWORD;
   const password = given && given.length > 0 ? given : randomBytes(12).toString('base64url');
   const created = await app
     .get(CommandBus)

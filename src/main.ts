@@ -6,6 +6,8 @@ import { ConfigError, loadHubConfig } from './config/hub-config.js';
 import { EventStoreUnavailableError } from './eventstore/errors.js';
 import { redact } from './eventstore/store-url.js';
 import { startHub } from './hub.js';
+import { compileHubPolicies } from './modules/policy/hub-policies.js';
+import { KojiError } from './kernel/errors.js';
 
 const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--config-dir DIR]`;
 
@@ -49,6 +51,13 @@ async function main() {
     throw e;
   }
   for (const w of config.warnings) process.stderr.write(`koji-es: warning: ${w}\n`);
+  try {
+    // A broken policy stops start-up before anything opens, with the file, the policy and the line.
+    compileHubPolicies(config.policies, config.policyFile);
+  } catch (e) {
+    if (e instanceof KojiError) fail(e.message);
+    throw e;
+  }
   try {
     const hub = await startHub(config);
     const store = config.store.kind === 'sqlite' ? config.store.path : redact(config.storeText);

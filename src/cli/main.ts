@@ -2,6 +2,7 @@
 // The koji-es client. It speaks JSON-RPC to the hub and imports nothing from @nestjs, so it
 // starts in a few tens of milliseconds.
 import { Command, CommanderError } from 'commander';
+import { registerPolicy } from '../modules/policy/policy.cli.js';
 import { registerUsers } from '../modules/users/users.cli.js';
 import { KOJI_ES_VERSION } from '../version.js';
 import { registerCore } from './core.cli.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
     });
   registerCore(program, rt);
   registerUsers(program, rt);
+  registerPolicy(program, rt);
   return { program, rt };
 }
 
