@@ -29,10 +29,28 @@ function collect(dir, out = []) {
 let failed = false;
 if (lint) {
   console.log('# lint (eslint)');
-  if (run(process.execPath, ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', 'src', 'test', 'bench', 'scripts']) !== 0)
+  if (
+    run(process.execPath, [
+      'node_modules/eslint/bin/eslint.js',
+      '--max-warnings',
+      '0',
+      'src',
+      'test',
+      'bench',
+      'scripts',
+    ]) !== 0
+  )
     failed = true;
   console.log('# format (prettier --check)');
-  if (run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', '.']) !== 0)
+  if (
+    run(process.execPath, [
+      'node_modules/prettier/bin/prettier.cjs',
+      '--check',
+      '--log-level',
+      'warn',
+      '.',
+    ]) !== 0
+  )
     failed = true;
 }
 

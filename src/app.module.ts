@@ -33,7 +33,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
-        StoreModule.forRoot({ config: o.config, backend: o.backend, projections: ALL_PROJECTIONS, clock: o.clock }),
+        StoreModule.forRoot({
+          config: o.config,
+          backend: o.backend,
+          projections: ALL_PROJECTIONS,
+          clock: o.clock,
+        }),
         RegistryModule.forRoot(API_CONTRACTS),
         UsersModule,
         PolicyModule,

@@ -77,7 +77,10 @@ async function main() {
   } catch (e) {
     if (e instanceof EventStoreUnavailableError || e instanceof ConfigError) fail(e.message);
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') fail(`cannot listen on ${config.host}:${config.port}: the address is in use (choose another with --port)`);
+    if (err.code === 'EADDRINUSE')
+      fail(
+        `cannot listen on ${config.host}:${config.port}: the address is in use (choose another with --port)`,
+      );
     if (err.code === 'EACCES') fail(`cannot listen on ${config.host}:${config.port}: permission denied`);
     if (err.code === 'EADDRNOTAVAIL') fail(`cannot listen on ${config.host}: no such local address`);
     fail(`start-up failed: ${err.message}`);

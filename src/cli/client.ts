@@ -41,7 +41,10 @@ export class HubClient {
   }
 
   get canAuthenticate(): boolean {
-    return !this.opts.noauth && (!!this.profile.token || (!!this.profile.user && !!this.profile.password) || this.cached() !== null);
+    return (
+      !this.opts.noauth &&
+      (!!this.profile.token || (!!this.profile.user && !!this.profile.password) || this.cached() !== null)
+    );
   }
 
   private cached(): CachedSession | null {
@@ -79,10 +82,15 @@ export class HubClient {
   }
 
   private async post(body: unknown): Promise<unknown> {
-    if (this.opts.debug) process.stderr.write(`koji-es: debug: POST ${this.profile.server} ${JSON.stringify(body)}\n`);
+    if (this.opts.debug)
+      process.stderr.write(`koji-es: debug: POST ${this.profile.server} ${JSON.stringify(body)}\n`);
     let res: Response;
     try {
-      res = await fetch(this.profile.server, { method: 'POST', headers: this.headers(), body: JSON.stringify(body) });
+      res = await fetch(this.profile.server, {
+        method: 'POST',
+        headers: this.headers(),
+        body: JSON.stringify(body),
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw new ConnectionError(
@@ -97,14 +105,20 @@ export class HubClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new ConnectionError(`the hub at ${this.profile.server} answered HTTP ${res.status} with something that is not JSON-RPC`);
+      throw new ConnectionError(
+        `the hub at ${this.profile.server} answered HTTP ${res.status} with something that is not JSON-RPC`,
+      );
     }
   }
 
   private async rawCall(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
     const reply = (await this.post({ jsonrpc: '2.0', id: this.nextId++, method, params })) as {
       result?: unknown;
-      error?: { code: number; message: string; data?: { name?: string; faultCode?: number; faultString?: string } };
+      error?: {
+        code: number;
+        message: string;
+        data?: { name?: string; faultCode?: number; faultString?: string };
+      };
     };
     if (reply.error) {
       const d = reply.error.data;

@@ -41,7 +41,11 @@ export function registerCore(program: Command, rt: Runtime): void {
       rt.print(`Hello, ${user ? user.name : 'anonymous user'}!`);
       rt.print();
       rt.print(`You are using the hub at ${rt.profile.server} (Koji ${version})`);
-      rt.print(user ? `Authenticated via ${user.authtype_name === 'token' ? 'API token' : 'password'}` : 'Not authenticated');
+      rt.print(
+        user
+          ? `Authenticated via ${user.authtype_name === 'token' ? 'API token' : 'password'}`
+          : 'Not authenticated',
+      );
     }),
   );
 
@@ -69,7 +73,8 @@ export function registerCore(program: Command, rt: Runtime): void {
         const list = await client.call<ApiEntry[]>('_listapi');
         for (const e of [...list].sort((a, b) => (a.name < b.name ? -1 : 1))) {
           const argdesc =
-            e.argdesc ?? `(${e.args.map((a) => (Array.isArray(a) ? `${a[0]}=${pyRepr(a[1])}` : a)).join(', ')})`;
+            e.argdesc ??
+            `(${e.args.map((a) => (Array.isArray(a) ? `${a[0]}=${pyRepr(a[1])}` : a)).join(', ')})`;
           rt.print(`${e.name}${argdesc}`);
           if (e.doc) rt.print(`  description: ${e.doc}`);
         }
@@ -78,34 +83,48 @@ export function registerCore(program: Command, rt: Runtime): void {
 
   subcommand(program, rt, 'call', 'Execute an arbitrary XML-RPC call')
     .argument('<method>', 'the API method')
-    .argument('[args...]', "arguments (Koji's syntax: 1, 2.5, True, None, text; key=value for keyword arguments)")
+    .argument(
+      '[args...]',
+      "arguments (Koji's syntax: 1, 2.5, True, None, text; key=value for keyword arguments)",
+    )
     .option('--json-input', 'parse each argument as JSON when it is not a number, True, False or None')
     .option('--json-output', 'print the result as JSON')
     .option('--kwargs <json>', 'keyword arguments as one JSON object')
     .action(
-      action(rt, 'call', async (methodName: string, args: string[], o: { jsonInput?: boolean; jsonOutput?: boolean; kwargs?: string }) => {
-        const positional: unknown[] = [];
-        const kwargs: Record<string, unknown> = {};
-        for (const a of args) {
-          const eq = a.indexOf('=');
-          if (eq > 0) kwargs[a.slice(0, eq)] = argFilter(a.slice(eq + 1), o.jsonInput);
-          else positional.push(argFilter(a, o.jsonInput));
-        }
-        if (o.kwargs) {
-          let extra: unknown;
-          try {
-            extra = JSON.parse(o.kwargs);
-          } catch (e) {
-            throw new UsageError(`--kwargs is not JSON: ${(e as Error).message}`);
+      action(
+        rt,
+        'call',
+        async (
+          methodName: string,
+          args: string[],
+          o: { jsonInput?: boolean; jsonOutput?: boolean; kwargs?: string },
+        ) => {
+          const positional: unknown[] = [];
+          const kwargs: Record<string, unknown> = {};
+          for (const a of args) {
+            const eq = a.indexOf('=');
+            if (eq > 0) kwargs[a.slice(0, eq)] = argFilter(a.slice(eq + 1), o.jsonInput);
+            else positional.push(argFilter(a, o.jsonInput));
           }
-          if (!extra || typeof extra !== 'object' || Array.isArray(extra)) throw new UsageError('--kwargs must be a JSON object');
-          Object.assign(kwargs, extra);
-        }
-        const client = await rt.client(false);
-        if (client.canAuthenticate) await client.ensureAuth();
-        const params = Object.keys(kwargs).length ? [...positional, { ...kwargs, __starstar: true }] : positional;
-        const result = await client.call(methodName, params);
-        rt.print(o.jsonOutput ? JSON.stringify(result, null, 2) : pyRepr(result));
-      }),
+          if (o.kwargs) {
+            let extra: unknown;
+            try {
+              extra = JSON.parse(o.kwargs);
+            } catch (e) {
+              throw new UsageError(`--kwargs is not JSON: ${(e as Error).message}`);
+            }
+            if (!extra || typeof extra !== 'object' || Array.isArray(extra))
+              throw new UsageError('--kwargs must be a JSON object');
+            Object.assign(kwargs, extra);
+          }
+          const client = await rt.client(false);
+          if (client.canAuthenticate) await client.ensureAuth();
+          const params = Object.keys(kwargs).length
+            ? [...positional, { ...kwargs, __starstar: true }]
+            : positional;
+          const result = await client.call(methodName, params);
+          rt.print(o.jsonOutput ? JSON.stringify(result, null, 2) : pyRepr(result));
+        },
+      ),
     );
 }

@@ -26,7 +26,11 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
     .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => undefined })
     .exitOverride((e: CommanderError) => {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version')
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.help' ||
+        e.code === 'commander.version'
+      )
         throw new ExitSignal(0);
       if (e.code === 'commander.executeSubCommandAsync') throw e;
       io.err(`koji-es: error: ${e.message.replace(/^error: /, '')}\n`);

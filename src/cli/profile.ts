@@ -44,9 +44,12 @@ export function rpcEndpoint(server: string): string {
   try {
     u = new URL(server);
   } catch {
-    throw new ProfileError(`server ${JSON.stringify(server)} is not a URL (for example http://127.0.0.1:8080)`);
+    throw new ProfileError(
+      `server ${JSON.stringify(server)} is not a URL (for example http://127.0.0.1:8080)`,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProfileError(`server ${server} must be an http:// or https:// URL`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ProfileError(`server ${server} must be an http:// or https:// URL`);
   const path = u.pathname.replace(/\/+$/, '');
   if (path.endsWith('/rpc')) u.pathname = path;
   else if (path.endsWith('/kojihub')) u.pathname = `${path.slice(0, -'/kojihub'.length)}/rpc`;

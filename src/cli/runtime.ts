@@ -74,11 +74,16 @@ export function subcommand(program: Command, rt: Runtime, spec: string, summary:
   const cmd = program.command(spec).description(summary);
   const name = cmd.name();
   cmd.exitOverride((e: CommanderError) => {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') throw new ExitSignal(0);
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version')
+      throw new ExitSignal(0);
     rt.io.err(`koji-es ${name}: error: ${e.message.replace(/^error: /, '')}\n`);
     throw new ExitSignal(2);
   });
-  cmd.configureOutput({ writeOut: (s) => rt.io.out(s), writeErr: (s) => rt.io.err(s), outputError: () => undefined });
+  cmd.configureOutput({
+    writeOut: (s) => rt.io.out(s),
+    writeErr: (s) => rt.io.err(s),
+    outputError: () => undefined,
+  });
   return cmd;
 }
 
@@ -89,9 +94,13 @@ export class ExitSignal extends Error {
 }
 
 /** Wraps an action with the error rules; returns the exit status through ExitSignal. */
-export function action<A extends unknown[]>(rt: Runtime, name: string, fn: (...args: A) => Promise<number | void>) {
+export function action<A extends unknown[]>(
+  rt: Runtime,
+  name: string,
+  fn: (...args: A) => Promise<number | void>,
+) {
   return async (...args: A) => {
-    let code = 0;
+    let code: number;
     try {
       code = (await fn(...args)) ?? 0;
     } catch (e) {

@@ -27,7 +27,11 @@ export class MemoryEventStore implements EventStore {
 
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
-  appendToStream(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+  appendToStream(
+    stream: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
     return this.appendMulti([{ stream, events, expectedVersion }]);
   }
 
@@ -36,7 +40,8 @@ export class MemoryEventStore implements EventStore {
     validateWrites(writes);
     const replay = idempotentReplay(writes, (id) => this.byId.get(id));
     if (replay) return replay;
-    for (const w of writes) checkExpectedVersion(w.stream, w.expectedVersion, this.streams.get(w.stream)?.length ?? 0);
+    for (const w of writes)
+      checkExpectedVersion(w.stream, w.expectedVersion, this.streams.get(w.stream)?.length ?? 0);
     const recordedAt = this.clock().toISOString();
     const appended: RecordedEvent[] = [];
     const streams = writes.map((w) => {

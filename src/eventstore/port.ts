@@ -118,7 +118,11 @@ export interface SubscribeOptions {
 export interface EventStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres' | 'kurrentdb';
   /** Atomic for the batch. Throws WrongExpectedVersionError on a conflict. */
-  appendToStream(stream: StreamName, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  appendToStream(
+    stream: StreamName,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult>;
   /** Atomic across streams: one conflicting stream and nothing is appended anywhere. */
   appendMulti(writes: StreamWrite[]): Promise<AppendResult>;
   /** Empty for a missing stream. */
@@ -135,7 +139,10 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export function compareCheckpoints(a: Checkpoint | null | undefined, b: Checkpoint | null | undefined): number {
+export function compareCheckpoints(
+  a: Checkpoint | null | undefined,
+  b: Checkpoint | null | undefined,
+): number {
   const x = a ?? '';
   const y = b ?? '';
   return x < y ? -1 : x > y ? 1 : 0;

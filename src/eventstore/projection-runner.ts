@@ -97,7 +97,10 @@ export class ProjectionRunner {
     const saved = await rm.loadCheckpoint(p.name);
     if (saved && saved.version !== p.version) {
       this.log(`projection ${p.name}: version ${saved.version} → ${p.version}, rebuilding from the log`);
-      await rm.reset(p.name, p.collections.map((c) => c.name));
+      await rm.reset(
+        p.name,
+        p.collections.map((c) => c.name),
+      );
       r.checkpoint = null;
     } else {
       r.checkpoint = saved?.checkpoint ?? null;

@@ -1,5 +1,11 @@
 import { EventStoreInputError } from './errors.js';
-import { FIELD_PATH, type FieldCondition, type FindOptions, type Scalar, type Where } from './read-model.port.js';
+import {
+  FIELD_PATH,
+  type FieldCondition,
+  type FindOptions,
+  type Scalar,
+  type Where,
+} from './read-model.port.js';
 
 /** Query semantics shared by every read-model adapter; the memory adapter evaluates them directly. */
 
@@ -21,7 +27,8 @@ type Op = '$in' | '$ne' | '$gt' | '$gte' | '$lt' | '$lte' | '$like' | '$exists';
 export function conditionOp(c: FieldCondition): { op: Op | '$eq'; value: unknown } {
   if (c === null || typeof c !== 'object') return { op: '$eq', value: c };
   const keys = Object.keys(c);
-  if (keys.length !== 1) throw new EventStoreInputError(`a condition needs exactly one operator: ${JSON.stringify(c)}`);
+  if (keys.length !== 1)
+    throw new EventStoreInputError(`a condition needs exactly one operator: ${JSON.stringify(c)}`);
   const op = keys[0] as Op;
   if (!['$in', '$ne', '$gt', '$gte', '$lt', '$lte', '$like', '$exists'].includes(op))
     throw new EventStoreInputError(`unknown operator ${op}`);

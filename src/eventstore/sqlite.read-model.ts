@@ -71,7 +71,8 @@ class SqliteReader implements ReadModelReader {
   }
 
   async get<T>(collection: string, key: string): Promise<T | null> {
-    const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE key = ?`).get(key) as { doc: string } | undefined;
+    const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE key = ?`).get(key) as
+      { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
@@ -103,10 +104,9 @@ class SqliteReader implements ReadModelReader {
 
 class SqliteTx extends SqliteReader implements ReadModelTx {
   async put(collection: string, key: string, doc: object): Promise<void> {
-    this.stmt(`INSERT INTO ${table(collection)} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`).run(
-      key,
-      JSON.stringify(doc),
-    );
+    this.stmt(
+      `INSERT INTO ${table(collection)} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`,
+    ).run(key, JSON.stringify(doc));
   }
 
   async delete(collection: string, key: string): Promise<void> {
@@ -127,8 +127,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   constructor(private readonly events: SqliteEventStore) {
     const db = events.db;
     db.exec(CHECKPOINTS);
-    this.readDb =
-      events.path === ':memory:' ? db : new Database(events.path, { fileMustExist: true });
+    this.readDb = events.path === ':memory:' ? db : new Database(events.path, { fileMustExist: true });
     this.readDb.pragma('busy_timeout = 5000');
     this.reader = new SqliteReader(() => this.readDb);
     this.tx = new SqliteTx(() => db);
@@ -173,7 +172,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       db.exec('BEGIN IMMEDIATE');
       try {
         const cur = db
-          .prepare<[string], { position: string | null }>('SELECT position FROM es_checkpoints WHERE projection = ?')
+          .prepare<[string], { position: string | null }>(
+            'SELECT position FROM es_checkpoints WHERE projection = ?',
+          )
           .get(projection);
         if ((cur?.position ?? null) !== expected) {
           db.exec('ROLLBACK');

@@ -76,7 +76,10 @@ export class SqliteEventStore implements EventStore {
     this.clock = opts.clock ?? (() => new Date());
     try {
       if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      this.db = new Database(path, {
+        readonly: opts.readonly ?? false,
+        fileMustExist: opts.readonly ?? false,
+      });
       this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
       if (!opts.readonly) {
         this.db.pragma('journal_mode = WAL');
@@ -104,7 +107,11 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  appendToStream(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+  appendToStream(
+    stream: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
     return this.appendMulti([{ stream, events, expectedVersion }]);
   }
 
@@ -112,7 +119,16 @@ export class SqliteEventStore implements EventStore {
     validateWrites(writes);
     const encoded = writes.map((w) => ({
       ...w,
-      rows: w.events.map((e) => [e.eventId, e.type, e.schemaVersion ?? 1, JSON.stringify(e.data), JSON.stringify(e.metadata ?? {})] as const),
+      rows: w.events.map(
+        (e) =>
+          [
+            e.eventId,
+            e.type,
+            e.schemaVersion ?? 1,
+            JSON.stringify(e.data),
+            JSON.stringify(e.metadata ?? {}),
+          ] as const,
+      ),
     }));
     const result = await this.writeLock.run(() =>
       this.db

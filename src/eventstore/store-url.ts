@@ -2,9 +2,7 @@ import { resolve } from 'node:path';
 
 /** A parsed `--store` value: `sqlite:PATH`, `postgres://…` / `postgresql://…`, or `memory:`. */
 export type StoreUrl =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string }
-  | { kind: 'memory' };
+  { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } | { kind: 'memory' };
 
 export class StoreUrlError extends Error {}
 
@@ -14,7 +12,10 @@ export function parseStoreUrl(value: string, cwd = process.cwd()): StoreUrl {
   if (v.startsWith('sqlite:')) {
     let path = v.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/path and sqlite://rel both work
-    if (!path) throw new StoreUrlError(`malformed store URL "${value}": sqlite: needs a file path, e.g. sqlite:./data/koji-es.sqlite`);
+    if (!path)
+      throw new StoreUrlError(
+        `malformed store URL "${value}": sqlite: needs a file path, e.g. sqlite:./data/koji-es.sqlite`,
+      );
     return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(cwd, path) };
   }
   if (v.startsWith('postgres://') || v.startsWith('postgresql://')) {

@@ -1,4 +1,10 @@
-import { Global, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { HUB_CONFIG, PROJECTIONS, STORE_BACKEND } from '../app.tokens.js';
 import type { HubConfig } from '../config/hub-config.js';
 import { CLOCK, systemClock, type Clock } from '../kernel/clock.js';

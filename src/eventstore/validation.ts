@@ -33,7 +33,8 @@ export function assertPlainJson(value: unknown, path: string, seen: Set<object> 
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new EventStoreInputError(`${path} is ${value}, which JSON cannot hold`);
+      if (!Number.isFinite(value))
+        throw new EventStoreInputError(`${path} is ${value}, which JSON cannot hold`);
       return;
     case 'object': {
       if (value === null) return;
@@ -85,7 +86,8 @@ export function validateWrites(writes: StreamWrite[]): void {
       throw new EventStoreInputError(`the write to stream ${w.stream} has no events`);
     w.events.forEach((e, j) => {
       assertNewEvent(e, `writes[${i}].events[${j}]`);
-      if (ids.has(e.eventId)) throw new EventStoreInputError(`event id ${e.eventId} appears twice in one append`);
+      if (ids.has(e.eventId))
+        throw new EventStoreInputError(`event id ${e.eventId} appears twice in one append`);
       ids.add(e.eventId);
     });
   });

@@ -17,6 +17,9 @@ export interface Decider<Command, State, Event extends DomainEvent> {
   evolve(state: State, event: Event): State;
 }
 
-export function fold<S, E extends DomainEvent>(d: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>, events: E[]): S {
+export function fold<S, E extends DomainEvent>(
+  d: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
+  events: E[],
+): S {
   return events.reduce((s, e) => d.evolve(s, e), d.initialState);
 }

@@ -40,7 +40,11 @@ export function given<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, pa
 let position = 0;
 
 /** Wraps domain events as recorded ones, as the log would deliver them to a projection. */
-export function recorded(stream: string, events: DomainEvent[], meta: Record<string, unknown> = {}): RecordedEvent[] {
+export function recorded(
+  stream: string,
+  events: DomainEvent[],
+  meta: Record<string, unknown> = {},
+): RecordedEvent[] {
   return events.map((e, i) => {
     position += 1;
     return {

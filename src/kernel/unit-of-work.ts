@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { WrongExpectedVersionError } from '../eventstore/errors.js';
-import type { AppendResult, EventActor, EventMetadata, EventStore, ExpectedVersion, RecordedEvent } from '../eventstore/port.js';
+import type {
+  AppendResult,
+  EventActor,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  RecordedEvent,
+} from '../eventstore/port.js';
 import type { DomainEvent } from './decider.js';
 import { lockError } from './errors.js';
 import { upcasters as defaultUpcasters, type UpcasterRegistry } from './upcasters.js';
@@ -76,12 +83,15 @@ export class UnitOfWork {
         ? this.versions.get(stream)!
         : await this.version(stream);
     const id = base + 1;
-    this.emit(stream, [{ type: 'IdAllocated', data: { kind, id } }], { expectedVersion: this.versions.get(stream)! });
+    this.emit(stream, [{ type: 'IdAllocated', data: { kind, id } }], {
+      expectedVersion: this.versions.get(stream)!,
+    });
     return id;
   }
 
   emit(stream: string, events: DomainEvent[], opts: EmitOptions = {}): string[] {
-    const expected = opts.expectedVersion ?? (this.versions.has(stream) ? this.versions.get(stream)! : 'no_stream');
+    const expected =
+      opts.expectedVersion ?? (this.versions.has(stream) ? this.versions.get(stream)! : 'no_stream');
     let w = this.writes.get(stream);
     if (!w) {
       w = { stream, expectedVersion: expected, events: [] };

@@ -26,12 +26,17 @@ const quoteList = (names: string[]) =>
  * Binds positional and keyword arguments to Koji's signature the way Python binds a call, with
  * Python's TypeError texts (clients such as the sidetag CLI match on them, spec §1.11).
  */
-export function bindArgs(d: MethodDecl, positional: unknown[], kwargs: Record<string, unknown>): Record<string, unknown> {
+export function bindArgs(
+  d: MethodDecl,
+  positional: unknown[],
+  kwargs: Record<string, unknown>,
+): Record<string, unknown> {
   const fn = `${d.name}()`;
   const max = d.args.length;
   const min = d.args.filter((a) => !a.hasDefault).length;
   if (positional.length > max) {
-    const takes = min === max ? plural(max, 'positional argument') : `from ${min} to ${max} positional arguments`;
+    const takes =
+      min === max ? plural(max, 'positional argument') : `from ${min} to ${max} positional arguments`;
     throw new InvalidParams(
       null,
       `${fn} takes ${takes} but ${positional.length} ${positional.length === 1 ? 'was' : 'were'} given`,
@@ -80,7 +85,10 @@ function firstProblem(errors: ValidationError[], prefix = ''): { param: string; 
 /** Validates bound arguments with the method's class-validator class. */
 export async function validateParams(d: MethodDecl, bound: Record<string, unknown>): Promise<object> {
   const instance = plainToInstance(d.params, bound, { enableImplicitConversion: false }) as object;
-  const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  const errors = await validate(instance, {
+    forbidUnknownValues: false,
+    validationError: { target: false, value: false },
+  });
   const p = firstProblem(errors);
   if (p) throw new InvalidParams(p.param, `invalid parameter ${p.param} of ${d.name}: ${p.why}`);
   return instance;

@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
-    super(`request body exceeds MaxRequestLength (${limit} bytes); send less per call or raise [hub] MaxRequestLength`);
+    super(
+      `request body exceeds MaxRequestLength (${limit} bytes); send less per call or raise [hub] MaxRequestLength`,
+    );
   }
 }
 

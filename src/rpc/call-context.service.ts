@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CallContext } from './context.js';
-import { CREDENTIAL_RESOLVER, credentialsFromHeaders, type CredentialInput, type CredentialResolver } from './credentials.js';
+import {
+  CREDENTIAL_RESOLVER,
+  credentialsFromHeaders,
+  type CredentialInput,
+  type CredentialResolver,
+} from './credentials.js';
 import { CLOCK, type Clock } from '../kernel/clock.js';
 
 /** Builds the CallContext of an HTTP request: its address, a request id and its resolved credentials. */
@@ -18,7 +23,11 @@ export class CallContextService {
     return a.startsWith('::ffff:') ? a.slice(7) : a;
   }
 
-  async forRequest(req: IncomingMessage, door: CallContext['door'], extra: CredentialInput = {}): Promise<CallContext> {
+  async forRequest(
+    req: IncomingMessage,
+    door: CallContext['door'],
+    extra: CredentialInput = {},
+  ): Promise<CallContext> {
     const now = this.clock.now();
     const clientAddress = this.clientAddress(req);
     const base: CallContext = {

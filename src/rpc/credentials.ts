@@ -28,7 +28,9 @@ export interface CredentialResolver {
 
 export const CREDENTIAL_RESOLVER = Symbol('CredentialResolver');
 
-export function credentialsFromHeaders(headers: Record<string, string | string[] | undefined>): CredentialInput {
+export function credentialsFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): CredentialInput {
   const h = (name: string) => {
     const v = headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;

@@ -67,7 +67,15 @@ export const discover = method({
   result: { type: 'object' },
 });
 
-export const introspectionContract = [hello, getAPIVersion, getKojiVersion, listApi, listMethods, methodHelp, discover];
+export const introspectionContract = [
+  hello,
+  getAPIVersion,
+  getKojiVersion,
+  listApi,
+  listMethods,
+  methodHelp,
+  discover,
+];
 
 /** The doc text of a method: its summary and who may call it. */
 export function docOf(d: MethodDecl): string {
@@ -78,7 +86,14 @@ export function docOf(d: MethodDecl): string {
 export function listApiEntry(d: MethodDecl) {
   const args: unknown[] = d.args.map((a) => (a.hasDefault ? [a.name, a.default ?? null] : a.name));
   const sig = signature(d);
-  return { name: d.name, doc: docOf(d), argspec: null, argdesc: sig.slice(d.name.length), args, varkw: d.starstar };
+  return {
+    name: d.name,
+    doc: docOf(d),
+    argspec: null,
+    argdesc: sig.slice(d.name.length),
+    args,
+    varkw: d.starstar,
+  };
 }
 
 const CONSTRAINT_SCHEMA: Record<string, JsonSchema> = {
@@ -100,7 +115,8 @@ export function paramSchema(d: MethodDecl, name: string): JsonSchema {
   for (const m of metas) {
     const key = (m.name ?? m.constraintCls?.name ?? '').replace(/^./, (c) => c.toLowerCase());
     if (CONSTRAINT_SCHEMA[key]) schema = { ...schema, ...CONSTRAINT_SCHEMA[key] };
-    if (m.name === 'isIn' && Array.isArray(m.constraints?.[0])) schema = { ...schema, enum: m.constraints[0] as unknown[] };
+    if (m.name === 'isIn' && Array.isArray(m.constraints?.[0]))
+      schema = { ...schema, enum: m.constraints[0] as unknown[] };
     if (m.type === 'nestedValidation') schema = { ...schema, type: 'object' };
   }
   const nullable = metas.some((m) => m.type === 'conditionalValidation');
@@ -110,7 +126,11 @@ export function paramSchema(d: MethodDecl, name: string): JsonSchema {
 export function openRpcDocument(methods: MethodDecl[]) {
   return {
     openrpc: '1.2.6',
-    info: { title: 'koji-es', version: KOJI_VERSION, description: "Koji's Sidetag, Runroot and Save Failed Tree hub API" },
+    info: {
+      title: 'koji-es',
+      version: KOJI_VERSION,
+      description: "Koji's Sidetag, Runroot and Save Failed Tree hub API",
+    },
     methods: methods.map((d) => ({
       name: d.name,
       summary: d.summary,

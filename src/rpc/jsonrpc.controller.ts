@@ -54,15 +54,22 @@ export class JsonRpcController {
     try {
       raw = await readBody(req, this.config.hub.maxRequestLength);
     } catch (e) {
-      const message = e instanceof BodyTooLarge ? e.message : `cannot read the request body: ${(e as Error).message}`;
-      res.status(e instanceof BodyTooLarge ? 413 : 400).json({ jsonrpc: '2.0', id: null, error: protocolError(-32600, message) });
+      const message =
+        e instanceof BodyTooLarge ? e.message : `cannot read the request body: ${(e as Error).message}`;
+      res
+        .status(e instanceof BodyTooLarge ? 413 : 400)
+        .json({ jsonrpc: '2.0', id: null, error: protocolError(-32600, message) });
       return;
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (e) {
-      res.json({ jsonrpc: '2.0', id: null, error: protocolError(-32700, `parse error: ${(e as Error).message}`) });
+      res.json({
+        jsonrpc: '2.0',
+        id: null,
+        error: protocolError(-32700, `parse error: ${(e as Error).message}`),
+      });
       return;
     }
     let ctx: CallContext | null = null;
@@ -95,23 +102,44 @@ export class JsonRpcController {
   }
 
   private warn(res: Response, ctx: CallContext | null) {
-    if (ctx?.warnings.length) res.setHeader('Koji-ES-Warning', ctx.warnings.join('; ').replace(/[\r\n]+/g, ' '));
+    if (ctx?.warnings.length)
+      res.setHeader('Koji-ES-Warning', ctx.warnings.join('; ').replace(/[\r\n]+/g, ' '));
   }
 
-  private async callOne(call: unknown, ctx: CallContext | null, authFailure: unknown): Promise<object | null> {
+  private async callOne(
+    call: unknown,
+    ctx: CallContext | null,
+    authFailure: unknown,
+  ): Promise<object | null> {
     if (!call || typeof call !== 'object' || Array.isArray(call))
-      return { jsonrpc: '2.0', id: null, error: protocolError(-32600, 'invalid request: a call must be an object') };
+      return {
+        jsonrpc: '2.0',
+        id: null,
+        error: protocolError(-32600, 'invalid request: a call must be an object'),
+      };
     const c = call as Record<string, unknown>;
     const hasId = Object.prototype.hasOwnProperty.call(c, 'id');
     const id = (hasId ? c.id : null) as Id;
     if (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number')
-      return { jsonrpc: '2.0', id: null, error: protocolError(-32600, 'invalid request: id must be a string, a number or null') };
+      return {
+        jsonrpc: '2.0',
+        id: null,
+        error: protocolError(-32600, 'invalid request: id must be a string, a number or null'),
+      };
     if (c.jsonrpc !== '2.0')
       return { jsonrpc: '2.0', id, error: protocolError(-32600, 'invalid request: "jsonrpc" must be "2.0"') };
     if (typeof c.method !== 'string')
-      return { jsonrpc: '2.0', id, error: protocolError(-32600, 'invalid request: "method" must be a string') };
+      return {
+        jsonrpc: '2.0',
+        id,
+        error: protocolError(-32600, 'invalid request: "method" must be a string'),
+      };
     if (c.params !== undefined && (typeof c.params !== 'object' || c.params === null))
-      return { jsonrpc: '2.0', id, error: protocolError(-32600, 'invalid request: "params" must be an array or an object') };
+      return {
+        jsonrpc: '2.0',
+        id,
+        error: protocolError(-32600, 'invalid request: "params" must be an array or an object'),
+      };
     const reply = (body: object) => (hasId ? { jsonrpc: '2.0', id, ...body } : null);
     try {
       if (authFailure) throw authFailure;
@@ -127,9 +155,17 @@ export class JsonRpcController {
     const f = toFault(e, requestId);
     if (f.internal) {
       this.log.error(`${method} (request ${requestId}) failed: ${(e as Error)?.stack ?? String(e)}`);
-      return { code: -32603, message: f.faultString, data: { name: f.name, faultCode: f.faultCode, faultString: f.faultString } };
+      return {
+        code: -32603,
+        message: f.faultString,
+        data: { name: f.name, faultCode: f.faultCode, faultString: f.faultString },
+      };
     }
     const code = e instanceof UnknownMethod ? -32601 : e instanceof InvalidParams ? -32602 : f.faultCode;
-    return { code, message: f.faultString, data: { name: f.name, faultCode: f.faultCode, faultString: f.faultString, ...f.data } };
+    return {
+      code,
+      message: f.faultString,
+      data: { name: f.name, faultCode: f.faultCode, faultString: f.faultString, ...f.data },
+    };
   }
 }

@@ -6,10 +6,7 @@
  */
 
 export type Access =
-  | { kind: 'anonymous' }
-  | { kind: 'login' }
-  | { kind: 'perm'; perm: string }
-  | { kind: 'host' };
+  { kind: 'anonymous' } | { kind: 'login' } | { kind: 'perm'; perm: string } | { kind: 'host' };
 
 export const anonymous: Access = { kind: 'anonymous' };
 export const loggedIn: Access = { kind: 'login' };

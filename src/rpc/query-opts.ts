@@ -1,7 +1,10 @@
 import type { QueryOpts } from './validators.js';
 
 /** Koji's queryOpts over an already filtered list: order (`-field` descending), offset, limit, countOnly. */
-export function applyQueryOpts<T extends Record<string, unknown>>(rows: T[], q: QueryOpts | null | undefined): T[] | number {
+export function applyQueryOpts<T extends Record<string, unknown>>(
+  rows: T[],
+  q: QueryOpts | null | undefined,
+): T[] | number {
   if (!q) return rows;
   // Koji counts the whole filtered result; offset and limit only shape a list.
   if (q.countOnly) return rows.length;
@@ -12,7 +15,8 @@ export function applyQueryOpts<T extends Record<string, unknown>>(rows: T[], q: 
     out = [...out].sort((a, b) => {
       const x = a[field] as string | number | null;
       const y = b[field] as string | number | null;
-      const c = x === y ? 0 : x === null || x === undefined ? -1 : y === null || y === undefined ? 1 : x < y ? -1 : 1;
+      const c =
+        x === y ? 0 : x === null || x === undefined ? -1 : y === null || y === undefined ? 1 : x < y ? -1 : 1;
       return desc ? -c : c;
     });
   }

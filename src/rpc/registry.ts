@@ -36,14 +36,16 @@ export class MethodRegistry {
 
   implement<P>(decl: MethodDecl, handler: (params: P, ctx: CallContext) => Promise<unknown>): void {
     const e = this.entries.get(decl.name);
-    if (!e || e.decl !== decl) throw new Error(`API method ${decl.name} is implemented but not declared in app.module.ts`);
+    if (!e || e.decl !== decl)
+      throw new Error(`API method ${decl.name} is implemented but not declared in app.module.ts`);
     if (e.handler) throw new Error(`API method ${decl.name} is implemented twice`);
     e.handler = handler as Handler;
   }
 
   assertComplete(): void {
     const missing = [...this.entries.values()].filter((e) => !e.handler).map((e) => e.decl.name);
-    if (missing.length) throw new Error(`API methods declared without an implementation: ${missing.join(', ')}`);
+    if (missing.length)
+      throw new Error(`API methods declared without an implementation: ${missing.join(', ')}`);
   }
 
   has(name: string): boolean {
@@ -55,11 +57,18 @@ export class MethodRegistry {
   }
 
   list(): MethodDecl[] {
-    return [...this.entries.values()].map((e) => e.decl).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.entries.values()]
+      .map((e) => e.decl)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Binds, checks access, validates and runs one call, in Koji's order. */
-  async call(name: string, positional: unknown[], kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
+  async call(
+    name: string,
+    positional: unknown[],
+    kwargs: Record<string, unknown>,
+    ctx: CallContext,
+  ): Promise<unknown> {
     const e = this.entries.get(name);
     if (!e || !e.handler) throw new UnknownMethod(name);
     if (ctx.authProblem && !e.decl.acceptsBadCredentials) throw ctx.authProblem;
@@ -80,7 +89,8 @@ export function checkAccess(d: MethodDecl, ctx: CallContext): void {
   }
   if (a.kind === 'host') {
     if (!ctx.user) throw actionNotAllowed('host permission required (user not logged in)');
-    if (ctx.user.usertype !== 1) throw actionNotAllowed(`host permission required (logged in as ${ctx.user.name})`);
+    if (ctx.user.usertype !== 1)
+      throw actionNotAllowed(`host permission required (logged in as ${ctx.user.name})`);
     return;
   }
   if (!hasPerm(ctx.user, a.perm))

@@ -1,5 +1,14 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
 
 /** Koji's "info" arguments: an id, a name, or a dict with `id` or `name`. */
 export function IsIdOrName(options?: ValidationOptions & { dict?: boolean }) {
@@ -12,11 +21,14 @@ export function IsIdOrName(options?: ValidationOptions & { dict?: boolean }) {
           if (typeof v === 'string') return v.length > 0 && v.length <= 1024;
           if (options?.dict !== false && v && typeof v === 'object' && !Array.isArray(v)) {
             const o = v as Record<string, unknown>;
-            return (typeof o.id === 'number' && o.id > 0) || (typeof o.name === 'string' && o.name.length > 0);
+            return (
+              (typeof o.id === 'number' && o.id > 0) || (typeof o.name === 'string' && o.name.length > 0)
+            );
           }
           return false;
         },
-        defaultMessage: (a) => `${a?.property} must be an id (a positive integer), a name, or a struct with id or name`,
+        defaultMessage: (a) =>
+          `${a?.property} must be an id (a positive integer), a name, or a struct with id or name`,
       },
     },
     options,
@@ -29,7 +41,11 @@ export const Nullable = () => IsOptional();
 /** Koji's queryOpts: {countOnly, order, offset, limit}. */
 export class QueryOpts {
   @IsOptional() @IsBoolean() countOnly?: boolean;
-  @IsOptional() @IsString() @Matches(/^-?[A-Za-z_][A-Za-z0-9_.]*$/, { message: 'order must be a field name, optionally prefixed with -' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^-?[A-Za-z_][A-Za-z0-9_.]*$/, {
+    message: 'order must be a field name, optionally prefixed with -',
+  })
   order?: string;
   @IsOptional() @IsInt() @Min(0) offset?: number;
   @IsOptional() @IsInt() @Min(0) limit?: number;

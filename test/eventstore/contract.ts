@@ -26,7 +26,11 @@ export const ev = (type: string, data: unknown = {}, extra: Partial<NewEvent> = 
   ...extra,
 });
 
-async function rejectsWith(p: Promise<unknown>, cls: new (...a: never[]) => Error, check?: (e: never) => void) {
+async function rejectsWith(
+  p: Promise<unknown>,
+  cls: new (...a: never[]) => Error,
+  check?: (e: never) => void,
+) {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
     check?.(e as never);
@@ -51,9 +55,13 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       const r = await s.appendToStream(
         'order-1',
         [
-          ev('OrderPlaced', { n: 1, nested: { a: [1, 'x', null, true] } }, {
-            metadata: { actor: { id: 7, name: 'alice' }, correlationId: 'c1', clientAddress: '192.0.2.7' },
-          }),
+          ev(
+            'OrderPlaced',
+            { n: 1, nested: { a: [1, 'x', null, true] } },
+            {
+              metadata: { actor: { id: 7, name: 'alice' }, correlationId: 'c1', clientAddress: '192.0.2.7' },
+            },
+          ),
           ev('OrderPaid', { n: 2 }, { schemaVersion: 2 }),
           ev('OrderShipped', { n: 3 }),
         ],
@@ -71,7 +79,11 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
         ],
       );
       assert.deepEqual(all[0].data, { n: 1, nested: { a: [1, 'x', null, true] } });
-      assert.deepEqual(all[0].metadata, { actor: { id: 7, name: 'alice' }, correlationId: 'c1', clientAddress: '192.0.2.7' });
+      assert.deepEqual(all[0].metadata, {
+        actor: { id: 7, name: 'alice' },
+        correlationId: 'c1',
+        clientAddress: '192.0.2.7',
+      });
       assert.deepEqual(all[1].metadata, {});
       assert.equal(all[0].position, r.firstPosition);
       assert.equal(all[2].checkpoint, r.checkpoint);
@@ -81,32 +93,56 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       assert.equal(await s.streamVersion('order-404'), 0);
       assert.deepEqual(await s.readStream('order-404'), []);
       const from2 = await s.readStream('order-1', { fromVersion: 2 });
-      assert.deepEqual(from2.map((e) => e.streamVersion), [2, 3]);
+      assert.deepEqual(
+        from2.map((e) => e.streamVersion),
+        [2, 3],
+      );
       const back = await s.readStream('order-1', { direction: 'backward', maxCount: 2 });
-      assert.deepEqual(back.map((e) => e.streamVersion), [3, 2]);
+      assert.deepEqual(
+        back.map((e) => e.streamVersion),
+        [3, 2],
+      );
       const backFrom = await s.readStream('order-1', { direction: 'backward', fromVersion: 2 });
-      assert.deepEqual(backFrom.map((e) => e.streamVersion), [2, 1]);
+      assert.deepEqual(
+        backFrom.map((e) => e.streamVersion),
+        [2, 1],
+      );
       const one = await s.readStream('order-1', { maxCount: 1 });
-      assert.deepEqual(one.map((e) => e.streamVersion), [1]);
+      assert.deepEqual(
+        one.map((e) => e.streamVersion),
+        [1],
+      );
     });
 
     test('expected versions: any, no_stream, stream_exists and exact', async () => {
       const s = await fresh();
       await s.appendToStream('a-1', [ev('E')], 'no_stream');
-      await rejectsWith(s.appendToStream('a-1', [ev('E')], 'no_stream'), WrongExpectedVersionError, (e: WrongExpectedVersionError) => {
-        assert.equal(e.stream, 'a-1');
-        assert.equal(e.expected, 'no_stream');
-        assert.equal(e.actual, 1);
-      });
-      await rejectsWith(s.appendToStream('a-2', [ev('E')], 'stream_exists'), WrongExpectedVersionError, (e: WrongExpectedVersionError) => {
-        assert.equal(e.actual, 0);
-      });
+      await rejectsWith(
+        s.appendToStream('a-1', [ev('E')], 'no_stream'),
+        WrongExpectedVersionError,
+        (e: WrongExpectedVersionError) => {
+          assert.equal(e.stream, 'a-1');
+          assert.equal(e.expected, 'no_stream');
+          assert.equal(e.actual, 1);
+        },
+      );
+      await rejectsWith(
+        s.appendToStream('a-2', [ev('E')], 'stream_exists'),
+        WrongExpectedVersionError,
+        (e: WrongExpectedVersionError) => {
+          assert.equal(e.actual, 0);
+        },
+      );
       await s.appendToStream('a-1', [ev('E')], 'stream_exists');
       await s.appendToStream('a-1', [ev('E')], 2);
-      await rejectsWith(s.appendToStream('a-1', [ev('E')], 2), WrongExpectedVersionError, (e: WrongExpectedVersionError) => {
-        assert.equal(e.expected, 2);
-        assert.equal(e.actual, 3);
-      });
+      await rejectsWith(
+        s.appendToStream('a-1', [ev('E')], 2),
+        WrongExpectedVersionError,
+        (e: WrongExpectedVersionError) => {
+          assert.equal(e.expected, 2);
+          assert.equal(e.actual, 3);
+        },
+      );
       await rejectsWith(s.appendToStream('a-1', [ev('E')], 7), WrongExpectedVersionError);
       await s.appendToStream('a-3', [ev('E')], 0);
       await rejectsWith(s.appendToStream('a-3', [ev('E')], 0), WrongExpectedVersionError);
@@ -144,11 +180,14 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       ]);
       assert.equal(r.lastPosition - r.firstPosition, 2);
       const page = await s.readAll({ after: head });
-      assert.deepEqual(page.events.map((e) => [e.stream, e.streamVersion]), [
-        ['b-2', 1],
-        ['b-2', 2],
-        ['b-1', 2],
-      ]);
+      assert.deepEqual(
+        page.events.map((e) => [e.stream, e.streamVersion]),
+        [
+          ['b-2', 1],
+          ['b-2', 2],
+          ['b-1', 2],
+        ],
+      );
     });
 
     test('re-appending the same event ids is idempotent', async () => {
@@ -230,12 +269,21 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       assert.equal(p2.atEnd, true);
       assert.equal(p2.checkpoint, await s.headCheckpoint());
       const positions = [...p1.events, ...p2.events].map((e) => e.position);
-      assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+      );
       const tags = await s.readAll({ filter: { types: ['TagCreated'] } });
-      assert.deepEqual(tags.events.map((e) => (e.data as { i: number }).i), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        tags.events.map((e) => (e.data as { i: number }).i),
+        [0, 1, 2, 3, 4],
+      );
       assert.equal(tags.checkpoint, await s.headCheckpoint());
       const users = await s.readAll({ filter: { streamPrefixes: ['user-'] }, maxCount: 2 });
-      assert.deepEqual(users.events.map((e) => e.stream), ['user-0', 'user-1']);
+      assert.deepEqual(
+        users.events.map((e) => e.stream),
+        ['user-0', 'user-1'],
+      );
       const none = await s.readAll({ filter: { types: ['Nothing'] } });
       assert.deepEqual(none.events, []);
       assert.equal(none.checkpoint, await s.headCheckpoint(), 'a filtered scan still advances');
@@ -320,16 +368,18 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       let conflicts = 0;
       if (first.url) {
         const results = await Promise.all(
-          Array.from({ length: 8 }, (_, writer) =>
-            new Promise<{ ids: string[]; conflicts: number }>((resolve, reject) => {
-              const w = new Worker(join(__dirname, 'hot-stream.worker.js'), {
-                workerData: { url: first.url, stream, durationMs: 1500, writer },
-              });
-              w.once('message', (m: { ids: string[]; conflicts: number; error?: string }) =>
-                m.error ? reject(new Error(m.error)) : resolve(m),
-              );
-              w.once('error', reject);
-            }),
+          Array.from(
+            { length: 8 },
+            (_, writer) =>
+              new Promise<{ ids: string[]; conflicts: number }>((resolve, reject) => {
+                const w = new Worker(join(__dirname, 'hot-stream.worker.js'), {
+                  workerData: { url: first.url, stream, durationMs: 1500, writer },
+                });
+                w.once('message', (m: { ids: string[]; conflicts: number; error?: string }) =>
+                  m.error ? reject(new Error(m.error)) : resolve(m),
+                );
+                w.once('error', reject);
+              }),
           ),
         );
         ids = results.flatMap((r) => r.ids);

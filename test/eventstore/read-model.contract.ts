@@ -54,7 +54,8 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       const r = s.reader;
       assert.deepEqual(await r.get('things', '2'), docs[1]);
       assert.equal(await r.get('things', '99'), null);
-      const ids = async (o: Parameters<typeof r.find>[1]) => (await r.find<Doc>('things', o)).map((d) => d.id);
+      const ids = async (o: Parameters<typeof r.find>[1]) =>
+        (await r.find<Doc>('things', o)).map((d) => d.id);
       assert.deepEqual(await ids({ orderBy: [['id', 'asc']] }), [1, 2, 3, 4, 5]);
       assert.deepEqual(await ids({ where: { state: 'ready' }, orderBy: [['id', 'asc']] }), [1, 2, 5]);
       assert.deepEqual(await ids({ where: { 'owner.id': 1 }, orderBy: [['id', 'desc']] }), [3, 1]);
@@ -62,8 +63,14 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.deepEqual(await ids({ where: { size: null } }), [3]);
       assert.deepEqual(await ids({ where: { active: true }, orderBy: [['id', 'asc']] }), [1, 3, 4]);
       assert.deepEqual(await ids({ where: { active: false }, orderBy: [['id', 'asc']] }), [2, 5]);
-      assert.deepEqual(await ids({ where: { state: { $in: ['init', 'expired'] } }, orderBy: [['id', 'asc']] }), [3, 4]);
-      assert.deepEqual(await ids({ where: { 'owner.id': { $in: [2, null] } }, orderBy: [['id', 'asc']] }), [2, 4]);
+      assert.deepEqual(
+        await ids({ where: { state: { $in: ['init', 'expired'] } }, orderBy: [['id', 'asc']] }),
+        [3, 4],
+      );
+      assert.deepEqual(
+        await ids({ where: { 'owner.id': { $in: [2, null] } }, orderBy: [['id', 'asc']] }),
+        [2, 4],
+      );
       assert.deepEqual(await ids({ where: { state: { $ne: 'ready' } }, orderBy: [['id', 'asc']] }), [3, 4]);
       assert.deepEqual(await ids({ where: { 'owner.id': { $ne: 1 } }, orderBy: [['id', 'asc']] }), [2, 4, 5]);
       assert.deepEqual(await ids({ where: { size: { $gt: 2.5 } }, orderBy: [['id', 'asc']] }), [1, 4]);
@@ -75,7 +82,15 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.deepEqual(await ids({ where: { size: { $exists: false } } }), [3]);
       assert.deepEqual(await ids({ where: { state: 'ready', 'owner.id': 3 } }), [5]);
       assert.deepEqual(await ids({ orderBy: [['name', 'asc']] }), [4, 1, 2, 3, 5]);
-      assert.deepEqual(await ids({ orderBy: [['state', 'asc'], ['id', 'desc']] }), [3, 4, 5, 2, 1]);
+      assert.deepEqual(
+        await ids({
+          orderBy: [
+            ['state', 'asc'],
+            ['id', 'desc'],
+          ],
+        }),
+        [3, 4, 5, 2, 1],
+      );
       assert.deepEqual(await ids({ orderBy: [['id', 'asc']], limit: 2, offset: 1 }), [2, 3]);
       assert.deepEqual(await ids({ orderBy: [['id', 'asc']], offset: 3 }), [4, 5]);
       assert.equal(await r.count('things'), 5);

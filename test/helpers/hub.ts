@@ -16,7 +16,12 @@ export interface Creds {
 export interface RpcReply<T = unknown> {
   status: number;
   headers: Headers;
-  body: { jsonrpc: string; id: unknown; result?: T; error?: { code: number; message: string; data?: Record<string, unknown> } };
+  body: {
+    jsonrpc: string;
+    id: unknown;
+    result?: T;
+    error?: { code: number; message: string; data?: Record<string, unknown> };
+  };
 }
 
 /** A settable clock: tests move time forward to expire sessions and tokens. */
@@ -42,7 +47,11 @@ export interface TestHub {
   config: HubConfig;
   admin: Creds;
   /** One JSON-RPC call; throws nothing, returns the whole reply. */
-  rpc<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, creds?: Creds): Promise<RpcReply<T>>;
+  rpc<T = unknown>(
+    method: string,
+    params?: unknown[] | Record<string, unknown>,
+    creds?: Creds,
+  ): Promise<RpcReply<T>>;
   /** One JSON-RPC call that must succeed; returns its result. */
   call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, creds?: Creds): Promise<T>;
   login(user: string, password: string): Promise<Creds>;
@@ -82,7 +91,12 @@ export async function startTestHub(o: TestHubOptions = {}): Promise<TestHub> {
     {},
   );
   o.tweak?.(config);
-  const hub = await startHub(config, { clock: o.clock, logger: false, adminPassword: ADMIN_PASSWORD, announce: () => undefined });
+  const hub = await startHub(config, {
+    clock: o.clock,
+    logger: false,
+    adminPassword: ADMIN_PASSWORD,
+    announce: () => undefined,
+  });
   const rpcUrl = `${hub.url}/rpc`;
   let id = 0;
   const post = (body: string | Buffer, creds?: Creds, headers: Record<string, string> = {}) =>
@@ -91,11 +105,19 @@ export async function startTestHub(o: TestHubOptions = {}): Promise<TestHub> {
       headers: { 'content-type': 'application/json', ...credHeaders(creds), ...headers },
       body,
     });
-  const rpc = async <T>(method: string, params: unknown[] | Record<string, unknown> = [], creds?: Creds): Promise<RpcReply<T>> => {
+  const rpc = async <T>(
+    method: string,
+    params: unknown[] | Record<string, unknown> = [],
+    creds?: Creds,
+  ): Promise<RpcReply<T>> => {
     const res = await post(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }), creds);
     return { status: res.status, headers: res.headers, body: (await res.json()) as RpcReply<T>['body'] };
   };
-  const call = async <T>(method: string, params: unknown[] | Record<string, unknown> = [], creds?: Creds): Promise<T> => {
+  const call = async <T>(
+    method: string,
+    params: unknown[] | Record<string, unknown> = [],
+    creds?: Creds,
+  ): Promise<T> => {
     const r = await rpc<T>(method, params, creds);
     if (r.body.error) throw new Error(`${method} failed: ${JSON.stringify(r.body.error)}`);
     return r.body.result as T;

@@ -12,7 +12,12 @@ interface Verdict {
 }
 
 export function registerPolicy(program: Command, rt: Runtime): void {
-  subcommand(program, rt, 'test-policy', 'Dry-run a hub policy against some data and show the rules that decided [admin]')
+  subcommand(
+    program,
+    rt,
+    'test-policy',
+    'Dry-run a hub policy against some data and show the rules that decided [admin]',
+  )
     .argument('<policy>', 'the policy name, e.g. sidetag')
     .argument('[data...]', "the policy data as key=value (Koji's syntax: 1, True, None, text)")
     .action(

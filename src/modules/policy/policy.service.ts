@@ -77,12 +77,22 @@ export class PolicyService {
     };
   }
 
-  async check(name: string, data: PolicyData, ctx: CallContext, opts?: PolicyCheckOptions): Promise<PolicyCheck> {
+  async check(
+    name: string,
+    data: PolicyData,
+    ctx: CallContext,
+    opts?: PolicyCheckOptions,
+  ): Promise<PolicyCheck> {
     return checkPolicy(name, data, await this.context(data, ctx), opts);
   }
 
   /** Throws Koji's `policy violation` when denied; returns the verdict (with its trail) when allowed. */
-  async assert(name: string, data: PolicyData, ctx: CallContext, opts?: PolicyCheckOptions): Promise<PolicyCheck> {
+  async assert(
+    name: string,
+    data: PolicyData,
+    ctx: CallContext,
+    opts?: PolicyCheckOptions,
+  ): Promise<PolicyCheck> {
     return assertPolicy(name, data, await this.context(data, ctx), opts);
   }
 }

@@ -41,7 +41,8 @@ export class UsersCredentialResolver implements CredentialResolver {
       return refused(new KojiError('AuthExpired', `session ${id} has expired; log in again`), id);
     const u = await this.users.byId(s.user_id);
     if (!u) return refused(bad);
-    if (u.status !== USER_STATUS.NORMAL) return refused(new KojiError('AuthError', `logins by ${u.name} are blocked`));
+    if (u.status !== USER_STATUS.NORMAL)
+      return refused(new KojiError('AuthError', `logins by ${u.name} are blocked`));
     return { user: await this.users.authUser(u), sessionId: id, tokenId: null, authtype: 'session' };
   }
 
@@ -56,7 +57,8 @@ export class UsersCredentialResolver implements CredentialResolver {
       return refused(new KojiError('AuthError', `API token ${t.id} expired at ${t.expires}`));
     const u = await this.users.byId(t.user_id);
     if (!u) return refused(bad);
-    if (u.status !== USER_STATUS.NORMAL) return refused(new KojiError('AuthError', `user ${u.name} is blocked`));
+    if (u.status !== USER_STATUS.NORMAL)
+      return refused(new KojiError('AuthError', `user ${u.name} is blocked`));
     return { user: await this.users.authUser(u), sessionId: null, tokenId: t.id, authtype: 'token' };
   }
 }

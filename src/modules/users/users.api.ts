@@ -18,7 +18,16 @@ import {
   StartSession,
 } from './users.commands.js';
 import * as api from './users.contract.js';
-import { CREDENTIALS, PERMISSIONS, TOKENS, USERS, type CredentialDoc, type PermissionDoc, type TokenDoc, type UserDoc } from './users.projection.js';
+import {
+  CREDENTIALS,
+  PERMISSIONS,
+  TOKENS,
+  USERS,
+  type CredentialDoc,
+  type PermissionDoc,
+  type TokenDoc,
+  type UserDoc,
+} from './users.projection.js';
 import { userInfo, UsersReader } from './users.reader.js';
 
 /** The users API: each declared method bound to its command (writes) or read-model query (reads). */
@@ -49,7 +58,15 @@ export class UsersApi implements OnModuleInit {
       return { ...userInfo(u), authtype: 0, authtype_name: ctx.authtype };
     });
     r.implement<api.CreateUserParams>(api.createUser, (p, ctx) =>
-      this.bus.execute(new CreateUser(ctx, p.username, USER_TYPE.NORMAL, p.status ?? USER_STATUS.NORMAL, p.krb_principal ?? null)),
+      this.bus.execute(
+        new CreateUser(
+          ctx,
+          p.username,
+          USER_TYPE.NORMAL,
+          p.status ?? USER_STATUS.NORMAL,
+          p.krb_principal ?? null,
+        ),
+      ),
     );
     r.implement<api.UsernameParams>(api.enableUser, (p, ctx) => this.setStatus(p, ctx, USER_STATUS.NORMAL));
     r.implement<api.UsernameParams>(api.disableUser, (p, ctx) => this.setStatus(p, ctx, USER_STATUS.BLOCKED));
@@ -75,7 +92,9 @@ export class UsersApi implements OnModuleInit {
       const target = await this.users.strict(p.userinfo);
       const perm = await this.users.permission(p.permission);
       if (!perm) throw genericError(`No such permission: ${p.permission}`);
-      await this.bus.execute(new ChangeUser(ctx, target, async () => ({ kind: 'revoke', permId: perm.id, perm: perm.name })));
+      await this.bus.execute(
+        new ChangeUser(ctx, target, async () => ({ kind: 'revoke', permId: perm.id, perm: perm.name })),
+      );
       return null;
     });
     r.implement(api.getPerms, async (_p, ctx) => (ctx.user ? ctx.user.perms : []));
@@ -114,9 +133,12 @@ export class UsersApi implements OnModuleInit {
     r.implement<api.UserParams>(api.getUserGroups, async (p) => (await this.users.strict(p.user)).groups);
     r.implement<api.CreateAPITokenParams>(api.createAPIToken, (p, ctx) => this.createToken(p, ctx));
     r.implement<api.ListAPITokensParams>(api.listAPITokens, async (p, ctx) => {
-      const target = p.userInfo !== null && p.userInfo !== undefined ? await this.users.strict(p.userInfo) : null;
+      const target =
+        p.userInfo !== null && p.userInfo !== undefined ? await this.users.strict(p.userInfo) : null;
       if (target && target.id !== ctx.user!.id && !hasPerm(ctx.user, 'admin'))
-        throw actionNotAllowed(`only an admin may list the API tokens of another user (logged in as ${ctx.user!.name})`);
+        throw actionNotAllowed(
+          `only an admin may list the API tokens of another user (logged in as ${ctx.user!.name})`,
+        );
       const docs = await this.users.rm.find<TokenDoc>(TOKENS, {
         where: { user_id: (target ?? ctx.user!).id },
         orderBy: [['id', 'asc']],
@@ -131,7 +153,8 @@ export class UsersApi implements OnModuleInit {
 
   private async group(info: api.GroupParams['group']): Promise<UserDoc> {
     const g = await this.users.find(info);
-    if (!g || g.usertype !== USER_TYPE.GROUP) throw genericError(`Not a group: ${typeof info === 'object' ? JSON.stringify(info) : info}`);
+    if (!g || g.usertype !== USER_TYPE.GROUP)
+      throw genericError(`Not a group: ${typeof info === 'object' ? JSON.stringify(info) : info}`);
     return g;
   }
 
@@ -155,7 +178,10 @@ export class UsersApi implements OnModuleInit {
       }
       users = filtered;
     }
-    return applyQueryOpts(users.map((u) => userInfo(u)), p.queryOpts);
+    return applyQueryOpts(
+      users.map((u) => userInfo(u)),
+      p.queryOpts,
+    );
   }
 
   /**
@@ -167,7 +193,10 @@ export class UsersApi implements OnModuleInit {
     if (ctx.user && ctx.sessionId !== null && !p.renew) throw new KojiError('AuthError', 'Already logged in');
     await this.throttle.beforeAttempt(p.user, ctx.clientAddress);
     const u = await this.users.byName(p.user);
-    const cred = u && u.usertype !== USER_TYPE.GROUP ? await this.users.rm.get<CredentialDoc>(CREDENTIALS, String(u.id)) : null;
+    const cred =
+      u && u.usertype !== USER_TYPE.GROUP
+        ? await this.users.rm.get<CredentialDoc>(CREDENTIALS, String(u.id))
+        : null;
     const ok = await verifyPassword(p.password, cred?.hash ?? (await dummyHash()));
     if (!u || !cred || !ok) {
       this.throttle.failed(p.user, ctx.clientAddress);
@@ -180,17 +209,25 @@ export class UsersApi implements OnModuleInit {
 
   private async createToken(p: api.CreateAPITokenParams, ctx: CallContext) {
     const me = ctx.user!;
-    const target = p.userInfo !== null && p.userInfo !== undefined ? await this.users.strict(p.userInfo) : await this.users.strict(me.id);
+    const target =
+      p.userInfo !== null && p.userInfo !== undefined
+        ? await this.users.strict(p.userInfo)
+        : await this.users.strict(me.id);
     if (target.id !== me.id && !hasPerm(me, 'admin'))
-      throw actionNotAllowed(`only an admin may create an API token for another user (logged in as ${me.name})`);
-    if (target.usertype === USER_TYPE.GROUP) throw genericError(`${target.name} is a group; groups cannot authenticate`);
+      throw actionNotAllowed(
+        `only an admin may create an API token for another user (logged in as ${me.name})`,
+      );
+    if (target.usertype === USER_TYPE.GROUP)
+      throw genericError(`${target.name} is a group; groups cannot authenticate`);
     let expires: string | null = null;
     if (typeof p.expires === 'number') {
-      if (!(p.expires > 0)) throw parameterError('expires must be a positive number of seconds or an ISO 8601 time');
+      if (!(p.expires > 0))
+        throw parameterError('expires must be a positive number of seconds or an ISO 8601 time');
       expires = new Date(ctx.now.getTime() + p.expires * 1000).toISOString();
     } else if (typeof p.expires === 'string') {
       const t = Date.parse(p.expires);
-      if (Number.isNaN(t)) throw parameterError(`expires ${JSON.stringify(p.expires)} is not an ISO 8601 time`);
+      if (Number.isNaN(t))
+        throw parameterError(`expires ${JSON.stringify(p.expires)} is not an ISO 8601 time`);
       if (t <= ctx.now.getTime()) throw parameterError(`expires ${p.expires} is in the past`);
       expires = new Date(t).toISOString();
     } else if (p.expires !== null && p.expires !== undefined) {

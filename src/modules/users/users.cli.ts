@@ -18,13 +18,17 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .option('--disable', 'create the user blocked')
     .option('--password-stdin', "read the user's password from standard input")
     .action(
-      action(rt, 'add-user', async (name: string, o: { principal?: string; disable?: boolean; passwordStdin?: boolean }) => {
-        const password = o.passwordStdin ? await passwordFromStdin(rt) : null;
-        const client = await rt.client(true);
-        const id = await client.call<number>('createUser', [name, o.disable ? 1 : 0, o.principal ?? null]);
-        if (password !== null) await client.call('setUserPassword', [id, password]);
-        if (!rt.quiet) rt.print(`Added user ${name} (${id})`);
-      }),
+      action(
+        rt,
+        'add-user',
+        async (name: string, o: { principal?: string; disable?: boolean; passwordStdin?: boolean }) => {
+          const password = o.passwordStdin ? await passwordFromStdin(rt) : null;
+          const client = await rt.client(true);
+          const id = await client.call<number>('createUser', [name, o.disable ? 1 : 0, o.principal ?? null]);
+          if (password !== null) await client.call('setUserPassword', [id, password]);
+          if (!rt.quiet) rt.print(`Added user ${name} (${id})`);
+        },
+      ),
     );
 
   subcommand(program, rt, 'set-password', "Set a user's password [admin, or the user themself]")
@@ -32,7 +36,8 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .option('--password-stdin', 'read the password from standard input')
     .action(
       action(rt, 'set-password', async (name: string, o: { passwordStdin?: boolean }) => {
-        if (!o.passwordStdin) throw new UsageError('give the password on standard input with --password-stdin');
+        if (!o.passwordStdin)
+          throw new UsageError('give the password on standard input with --password-stdin');
         const password = await passwordFromStdin(rt);
         const client = await rt.client(true);
         await client.call('setUserPassword', [name, password]);
@@ -59,13 +64,21 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .option('--new', 'create the permission if it does not exist')
     .option('--description <text>', 'description of a new permission')
     .action(
-      action(rt, 'grant-permission', async (perm: string, users: string[], o: { new?: boolean; description?: string }) => {
-        if (o.description && !o.new) throw new UsageError('--description only works with --new');
-        const client = await rt.client(true);
-        for (const u of users) {
-          await client.call('grantPermission', [u, perm, { create: !!o.new, description: o.description ?? null, __starstar: true }]);
-        }
-      }),
+      action(
+        rt,
+        'grant-permission',
+        async (perm: string, users: string[], o: { new?: boolean; description?: string }) => {
+          if (o.description && !o.new) throw new UsageError('--description only works with --new');
+          const client = await rt.client(true);
+          for (const u of users) {
+            await client.call('grantPermission', [
+              u,
+              perm,
+              { create: !!o.new, description: o.description ?? null, __starstar: true },
+            ]);
+          }
+        },
+      ),
     );
 
   subcommand(program, rt, 'revoke-permission', 'Revoke a permission from users [admin]')
@@ -86,12 +99,18 @@ export function registerUsers(program: Command, rt: Runtime): void {
         if (o.user && o.mine) throw new UsageError('Cannot specify both --user and --mine');
         const client = await rt.client(!!o.mine);
         if (o.mine || o.user) {
-          const perms = o.mine ? await client.call<string[]>('getPerms') : await client.call<string[]>('getUserPerms', [o.user]);
+          const perms = o.mine
+            ? await client.call<string[]>('getPerms')
+            : await client.call<string[]>('getUserPerms', [o.user]);
           for (const p of perms) rt.print(p);
           return;
         }
         const perms = await client.call<{ name: string; description: string | null }[]>('getAllPerms');
-        table(rt, ['Permission name', 'Description'], perms.map((p) => [p.name, p.description ?? '']));
+        table(
+          rt,
+          ['Permission name', 'Description'],
+          perms.map((p) => [p.name, p.description ?? '']),
+        );
       }),
     );
 
@@ -115,15 +134,25 @@ export function registerUsers(program: Command, rt: Runtime): void {
       }),
     );
 
-  subcommand(program, rt, 'create-token', 'Create an API token (yours, or as admin any user\'s); it is shown once')
+  subcommand(
+    program,
+    rt,
+    'create-token',
+    "Create an API token (yours, or as admin any user's); it is shown once",
+  )
     .option('--user <user>', 'the user the token authenticates (admin)')
     .option('--name <name>', 'a name to recognise the token by')
     .option('--expires <when>', 'an ISO 8601 time, or a number of seconds from now')
     .action(
       action(rt, 'create-token', async (o: { user?: string; name?: string; expires?: string }) => {
         const client = await rt.client(true);
-        const expires = o.expires === undefined ? null : /^\d+$/.test(o.expires) ? Number(o.expires) : o.expires;
-        const t = await client.call<{ id: number; token: string }>('createAPIToken', [o.user ?? null, o.name ?? null, expires]);
+        const expires =
+          o.expires === undefined ? null : /^\d+$/.test(o.expires) ? Number(o.expires) : o.expires;
+        const t = await client.call<{ id: number; token: string }>('createAPIToken', [
+          o.user ?? null,
+          o.name ?? null,
+          expires,
+        ]);
         if (rt.quiet) rt.print(t.token);
         else {
           rt.print(`Created API token ${t.id}${o.user ? ` for ${o.user}` : ''}. It is shown only this once:`);
@@ -132,7 +161,7 @@ export function registerUsers(program: Command, rt: Runtime): void {
       }),
     );
 
-  subcommand(program, rt, 'list-tokens', 'List API tokens (yours, or as admin a user\'s)')
+  subcommand(program, rt, 'list-tokens', "List API tokens (yours, or as admin a user's)")
     .option('--user <user>', "list the user's tokens (admin)")
     .action(
       action(rt, 'list-tokens', async (o: { user?: string }) => {
@@ -141,7 +170,14 @@ export function registerUsers(program: Command, rt: Runtime): void {
         table(
           rt,
           ['ID', 'Name', 'User', 'Created', 'Expires', 'State'],
-          rows.map((t) => [t.id, t.name ?? '', t.user_name, t.created, t.expires ?? 'never', t.revoked ? 'revoked' : 'active']),
+          rows.map((t) => [
+            t.id,
+            t.name ?? '',
+            t.user_name,
+            t.created,
+            t.expires ?? 'never',
+            t.revoked ? 'revoked' : 'active',
+          ]),
         );
       }),
     );

@@ -7,10 +7,16 @@ import type { UnitOfWork } from '../../kernel/unit-of-work.js';
 import { actionNotAllowed, genericError, KojiError } from '../../kernel/errors.js';
 import { hasPerm, type CallContext } from '../../rpc/context.js';
 import { formatToken, hashPassword, randomSecret, sha256 } from './secrets.js';
-import { decideUser, evolveUser, initialUserState, USERTYPE_GROUP, type UserCommand, type UserState } from './users.decider.js';
+import {
+  decideUser,
+  evolveUser,
+  initialUserState,
+  USERTYPE_GROUP,
+  type UserCommand,
+  type UserState,
+} from './users.decider.js';
 import type { APITokenEvent, PermissionCreated, SessionEvent, UserEvent } from './users.events.js';
 import type { UserDoc } from './users.projection.js';
-import { UsersReader } from './users.reader.js';
 
 export const RegexUserName = /^[A-Za-z0-9/_.@+-]+$/;
 
@@ -18,7 +24,13 @@ async function loadUser(uow: UnitOfWork, id: number): Promise<UserState> {
   return uow.load<UserState, UserEvent>(`user-${id}`, evolveUser, initialUserState);
 }
 
-function applyUser(uow: UnitOfWork, id: number, state: UserState, c: UserCommand, meta?: Record<string, unknown>) {
+function applyUser(
+  uow: UnitOfWork,
+  id: number,
+  state: UserState,
+  c: UserCommand,
+  meta?: Record<string, unknown>,
+) {
   const events = decideUser(c, state);
   if (events.length) uow.emit(`user-${id}`, events, { metadata: meta });
   return events;
@@ -34,14 +46,18 @@ export async function createUserIn(
   krbPrincipal: string | null,
 ): Promise<number> {
   if (name.length > config.hub.maxNameLengthInternal)
-    throw genericError(`Name ${name} is too long. Max length is ${config.hub.maxNameLengthInternal} characters`);
+    throw genericError(
+      `Name ${name} is too long. Max length is ${config.hub.maxNameLengthInternal} characters`,
+    );
   if (!RegexUserName.test(name)) throw genericError(`Name ${name} does not match RegexUserName value`);
   const claim = `username-${name}`;
   if ((await uow.version(claim)) > 0) throw genericError(`user already exists: ${name}`);
   if (krbPrincipal !== null) {
     const pclaim = `krbprincipal-${krbPrincipal}`;
-    if (!RegexUserName.test(krbPrincipal)) throw genericError(`Kerberos principal ${krbPrincipal} is not valid`);
-    if ((await uow.version(pclaim)) > 0) throw genericError(`user with this Kerberos principal already exists: ${krbPrincipal}`);
+    if (!RegexUserName.test(krbPrincipal))
+      throw genericError(`Kerberos principal ${krbPrincipal} is not valid`);
+    if ((await uow.version(pclaim)) > 0)
+      throw genericError(`user with this Kerberos principal already exists: ${krbPrincipal}`);
     uow.emit(pclaim, [{ type: 'UserNameClaimed', data: { name: krbPrincipal, id: 0 } }]);
   }
   const id = await uow.allocateId('user');
@@ -52,11 +68,17 @@ export async function createUserIn(
 }
 
 /** Creates a permission unless it exists; returns its id. */
-export async function ensurePermissionIn(uow: UnitOfWork, name: string, description: string | null, create: boolean) {
+export async function ensurePermissionIn(
+  uow: UnitOfWork,
+  name: string,
+  description: string | null,
+  create: boolean,
+) {
   const stream = `permission-${name}`;
   const events = (await uow.read(stream)).map((e) => e as unknown as PermissionCreated);
   if (events.length) return events[0].data.id;
-  if (!create) throw genericError(`No such permission: ${name} (grant it with create=True, or --new, to create it)`);
+  if (!create)
+    throw genericError(`No such permission: ${name} (grant it with create=True, or --new, to create it)`);
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
     throw genericError(`permission name ${name} may contain only letters, digits and _ . -`);
   const id = await uow.allocateId('permission');
@@ -132,7 +154,8 @@ export class SetUserPasswordHandler implements ICommandHandler<SetUserPassword, 
     const u = c.ctx.user;
     if (!u || (u.id !== c.target.id && !hasPerm(u, 'admin')))
       throw actionNotAllowed(`only an admin may set the password of another user (logged in as ${u?.name})`);
-    if (c.target.usertype === USERTYPE_GROUP) throw genericError(`${c.target.name} is a group; groups cannot log in`);
+    if (c.target.usertype === USERTYPE_GROUP)
+      throw genericError(`${c.target.name} is a group; groups cannot log in`);
     const hash = await hashPassword(c.password);
     await this.commands.run(c.ctx, async (uow) => {
       applyUser(uow, c.target.id, await loadUser(uow, c.target.id), { kind: 'setPassword', hash });
@@ -164,7 +187,11 @@ export class GrantPermissionHandler implements ICommandHandler<GrantPermission, 
   }
 }
 
-export class StartSession extends Command<{ 'session-id': number; 'session-key': string; 'header-auth': boolean }> {
+export class StartSession extends Command<{
+  'session-id': number;
+  'session-key': string;
+  'header-auth': boolean;
+}> {
   constructor(
     readonly ctx: CallContext,
     readonly user: UserDoc,
@@ -190,8 +217,14 @@ export class StartSessionHandler implements ICommandHandler<StartSession> {
       if (c.renew !== null) {
         const events = (await uow.read(`session-${c.renew}`)) as unknown as SessionEvent[];
         const started = events.find((e) => e.type === 'SessionStarted');
-        if (started?.type === 'SessionStarted' && started.data.userId === c.user.id && !events.some((e) => e.type === 'SessionEnded')) {
-          uow.emit(`session-${c.renew}`, [{ type: 'SessionRenewed', data: { id: c.renew, keyHash, expiresAt } }]);
+        if (
+          started?.type === 'SessionStarted' &&
+          started.data.userId === c.user.id &&
+          !events.some((e) => e.type === 'SessionEnded')
+        ) {
+          uow.emit(`session-${c.renew}`, [
+            { type: 'SessionRenewed', data: { id: c.renew, keyHash, expiresAt } },
+          ]);
           return c.renew;
         }
       }
@@ -307,8 +340,11 @@ export class RevokeApiTokenHandler implements ICommandHandler<RevokeApiToken, vo
       const u = c.ctx.user;
       if (!u || (u.id !== created.data.userId && !hasPerm(u, 'admin')))
         throw actionNotAllowed(`API token ${c.id} belongs to another user (logged in as ${u?.name})`);
-      if (events.some((e) => e.type === 'APITokenRevoked')) throw genericError(`API token ${c.id} is already revoked`);
-      uow.emit(`apitoken-${c.id}`, [{ type: 'APITokenRevoked', data: { id: c.id, userId: created.data.userId } }]);
+      if (events.some((e) => e.type === 'APITokenRevoked'))
+        throw genericError(`API token ${c.id} is already revoked`);
+      uow.emit(`apitoken-${c.id}`, [
+        { type: 'APITokenRevoked', data: { id: c.id, userId: created.data.userId } },
+      ]);
     });
   }
 }

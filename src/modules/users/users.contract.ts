@@ -1,4 +1,14 @@
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { anonymous, loggedIn, method, perm } from '../../rpc/method.js';
 import { IsIdOrName, QueryOpts, QueryOptsType, type IdOrName } from '../../rpc/validators.js';
 
@@ -30,7 +40,11 @@ export const login = method({
   acceptsBadCredentials: true,
   result: {
     type: 'object',
-    properties: { 'session-id': { type: 'integer' }, 'session-key': { type: 'string' }, 'header-auth': { type: 'boolean' } },
+    properties: {
+      'session-id': { type: 'integer' },
+      'session-key': { type: 'string' },
+      'header-auth': { type: 'boolean' },
+    },
   },
 });
 
@@ -53,7 +67,10 @@ export const getLoggedInUser = method({
   access: anonymous,
   args: [],
   params: NoParams,
-  result: nullable({ ...userSchema, properties: { ...userSchema.properties, authtype: { type: 'integer' } } }),
+  result: nullable({
+    ...userSchema,
+    properties: { ...userSchema.properties, authtype: { type: 'integer' } },
+  }),
 });
 
 export class CreateUserParams {
@@ -100,7 +117,12 @@ export const getUser = method({
   name: 'getUser',
   summary: 'A user by id, name or Kerberos principal (the caller when userInfo is None)',
   access: anonymous,
-  args: [['userInfo', null], ['strict', false], ['krb_princs', true], ['groups', false]],
+  args: [
+    ['userInfo', null],
+    ['strict', false],
+    ['krb_princs', true],
+    ['groups', false],
+  ],
   params: GetUserParams,
   result: nullable(userSchema),
 });
@@ -116,14 +138,22 @@ export const listUsers = method({
   name: 'listUsers',
   summary: 'Users of a type (0 normal, 1 host, 2 group), optionally by name prefix or permission',
   access: anonymous,
-  args: [['userType', 0], ['prefix', null], ['queryOpts', null], ['perm', null], ['inherited_perm', false]],
+  args: [
+    ['userType', 0],
+    ['prefix', null],
+    ['queryOpts', null],
+    ['perm', null],
+    ['inherited_perm', false],
+  ],
   params: ListUsersParams,
   result: { oneOf: [{ type: 'array', items: userSchema }, { type: 'integer' }] },
 });
 
 export class SetUserPasswordParams {
   @IsIdOrName() userInfo!: IdOrName;
-  @IsString() @Length(8, 1024, { message: 'password must be between 8 and 1024 characters long' }) password!: string;
+  @IsString()
+  @Length(8, 1024, { message: 'password must be between 8 and 1024 characters long' })
+  password!: string;
 }
 export const setUserPassword = method({
   name: 'setUserPassword',
@@ -179,7 +209,10 @@ export const getUserPerms = method({
   name: 'getUserPerms',
   summary: "A user's permissions (the caller's when userID is None)",
   access: anonymous,
-  args: [['userID', null], ['with_groups', true]],
+  args: [
+    ['userID', null],
+    ['with_groups', true],
+  ],
   params: GetUserPermsParams,
   result: { type: 'array', items: { type: 'string' } },
 });
@@ -261,7 +294,11 @@ export const createAPIToken = method({
   summary:
     'Create an API token for yourself (or, as admin, for any user or host); expires is an ISO time or seconds from now; the token is shown once',
   access: loggedIn,
-  args: [['userInfo', null], ['name', null], ['expires', null]],
+  args: [
+    ['userInfo', null],
+    ['name', null],
+    ['expires', null],
+  ],
   params: CreateAPITokenParams,
   result: { type: 'object', properties: { id: { type: 'integer' }, token: { type: 'string' } } },
 });

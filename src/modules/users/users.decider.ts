@@ -21,7 +21,14 @@ export interface UserState {
 }
 
 export type UserCommand =
-  | { kind: 'create'; id: number; name: string; usertype: number; status: number; krbPrincipal: string | null }
+  | {
+      kind: 'create';
+      id: number;
+      name: string;
+      usertype: number;
+      status: number;
+      krbPrincipal: string | null;
+    }
   | { kind: 'setStatus'; status: number }
   | { kind: 'setPassword'; hash: string }
   | { kind: 'grant'; permId: number; perm: string }
@@ -42,7 +49,14 @@ export const initialUserState: UserState = {
 export function evolveUser(s: UserState, e: UserEvent): UserState {
   switch (e.type) {
     case 'UserCreated':
-      return { ...s, exists: true, id: e.data.id, name: e.data.name, usertype: e.data.usertype, status: e.data.status };
+      return {
+        ...s,
+        exists: true,
+        id: e.data.id,
+        name: e.data.name,
+        usertype: e.data.usertype,
+        status: e.data.status,
+      };
     case 'UserStatusChanged':
       return { ...s, status: e.data.status };
     case 'UserPasswordSet':
@@ -68,7 +82,13 @@ export function decideUser(c: UserCommand, s: UserState): UserEvent[] {
     return [
       {
         type: 'UserCreated',
-        data: { id: c.id, name: c.name, usertype: c.usertype, status: c.status, krbPrincipal: c.krbPrincipal },
+        data: {
+          id: c.id,
+          name: c.name,
+          usertype: c.usertype,
+          status: c.status,
+          krbPrincipal: c.krbPrincipal,
+        },
       },
     ];
   }
@@ -81,20 +101,39 @@ export function decideUser(c: UserCommand, s: UserState): UserEvent[] {
       return [{ type: 'UserPasswordSet', data: { ...who, hash: c.hash } }];
     case 'grant':
       if (c.perm in s.perms) throw genericError(`user ${s.name} already has permission: ${c.perm}`);
-      return [{ type: 'PermissionGranted', data: { userId: s.id, userName: s.name, permId: c.permId, perm: c.perm } }];
+      return [
+        {
+          type: 'PermissionGranted',
+          data: { userId: s.id, userName: s.name, permId: c.permId, perm: c.perm },
+        },
+      ];
     case 'revoke':
       if (!(c.perm in s.perms)) throw genericError(`user ${s.name} does not have permission: ${c.perm}`);
-      return [{ type: 'PermissionRevoked', data: { userId: s.id, userName: s.name, permId: c.permId, perm: c.perm } }];
+      return [
+        {
+          type: 'PermissionRevoked',
+          data: { userId: s.id, userName: s.name, permId: c.permId, perm: c.perm },
+        },
+      ];
     case 'addMember':
       if (s.usertype !== USERTYPE_GROUP) throw genericError(`Not a group: ${s.name}`);
       if (c.user.usertype === USERTYPE_GROUP) throw genericError('Groups cannot be members of other groups');
-      if (String(c.user.id) in s.members) throw genericError(`User ${c.user.name} is already a member of group ${s.name}`);
-      return [{ type: 'GroupMemberAdded', data: { groupId: s.id, groupName: s.name, userId: c.user.id, userName: c.user.name } }];
+      if (String(c.user.id) in s.members)
+        throw genericError(`User ${c.user.name} is already a member of group ${s.name}`);
+      return [
+        {
+          type: 'GroupMemberAdded',
+          data: { groupId: s.id, groupName: s.name, userId: c.user.id, userName: c.user.name },
+        },
+      ];
     case 'removeMember':
       if (s.usertype !== USERTYPE_GROUP) throw genericError(`Not a group: ${s.name}`);
       if (!(String(c.user.id) in s.members)) return [];
       return [
-        { type: 'GroupMemberRemoved', data: { groupId: s.id, groupName: s.name, userId: c.user.id, userName: c.user.name } },
+        {
+          type: 'GroupMemberRemoved',
+          data: { groupId: s.id, groupName: s.name, userId: c.user.id, userName: c.user.name },
+        },
       ];
   }
 }

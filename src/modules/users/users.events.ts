@@ -5,7 +5,10 @@ export type UserCreated = DomainEvent<
   'UserCreated',
   { id: number; name: string; usertype: number; status: number; krbPrincipal: string | null }
 >;
-export type UserStatusChanged = DomainEvent<'UserStatusChanged', { id: number; name: string; status: number }>;
+export type UserStatusChanged = DomainEvent<
+  'UserStatusChanged',
+  { id: number; name: string; status: number }
+>;
 /** Carries the scrypt hash, never the password; `audit log` shows it redacted. */
 export type UserPasswordSet = DomainEvent<'UserPasswordSet', { id: number; name: string; hash: string }>;
 export type PermissionGranted = DomainEvent<
@@ -38,7 +41,10 @@ export type UserEvent =
 export type UserNameClaimed = DomainEvent<'UserNameClaimed', { name: string; id: number }>;
 
 /** Stream `permission-<name>`. */
-export type PermissionCreated = DomainEvent<'PermissionCreated', { id: number; name: string; description: string | null }>;
+export type PermissionCreated = DomainEvent<
+  'PermissionCreated',
+  { id: number; name: string; description: string | null }
+>;
 
 /** Stream `session-<id>`: the key is kept as a SHA-256 hash only. */
 export type SessionStarted = DomainEvent<
@@ -54,14 +60,25 @@ export type SessionStarted = DomainEvent<
     clientAddress: string;
   }
 >;
-export type SessionRenewed = DomainEvent<'SessionRenewed', { id: number; keyHash: string; expiresAt: string }>;
+export type SessionRenewed = DomainEvent<
+  'SessionRenewed',
+  { id: number; keyHash: string; expiresAt: string }
+>;
 export type SessionEnded = DomainEvent<'SessionEnded', { id: number; userId: number; reason: 'logout' }>;
 export type SessionEvent = SessionStarted | SessionRenewed | SessionEnded;
 
 /** Stream `apitoken-<id>`: the token is kept as a SHA-256 hash only. */
 export type APITokenCreated = DomainEvent<
   'APITokenCreated',
-  { id: number; userId: number; userName: string; name: string | null; tokenHash: string; created: string; expires: string | null }
+  {
+    id: number;
+    userId: number;
+    userName: string;
+    name: string | null;
+    tokenHash: string;
+    created: string;
+    expires: string | null;
+  }
 >;
 export type APITokenRevoked = DomainEvent<'APITokenRevoked', { id: number; userId: number }>;
 export type APITokenEvent = APITokenCreated | APITokenRevoked;

@@ -1,7 +1,13 @@
 import type { Projection } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
 import type { ReadModelTx } from '../../eventstore/read-model.port.js';
-import { USER_EVENT_TYPES, type APITokenEvent, type PermissionCreated, type SessionEvent, type UserEvent } from './users.events.js';
+import {
+  USER_EVENT_TYPES,
+  type APITokenEvent,
+  type PermissionCreated,
+  type SessionEvent,
+  type UserEvent,
+} from './users.events.js';
 
 export interface UserDoc {
   id: number;
@@ -84,7 +90,8 @@ export const usersProjection: Projection = {
   ],
   filter: { types: [...USER_EVENT_TYPES] },
   async apply(event: RecordedEvent, tx: ReadModelTx) {
-    const e = { type: event.type, data: event.data } as UserEvent | PermissionCreated | SessionEvent | APITokenEvent;
+    const e = { type: event.type, data: event.data } as
+      UserEvent | PermissionCreated | SessionEvent | APITokenEvent;
     switch (e.type) {
       case 'UserCreated': {
         const d = e.data;
@@ -97,18 +104,25 @@ export const usersProjection: Projection = {
           perms: [],
           groups: [],
         } satisfies UserDoc);
-        if (d.krbPrincipal) await tx.put(PRINCIPALS, d.krbPrincipal, { principal: d.krbPrincipal, user_id: d.id });
+        if (d.krbPrincipal)
+          await tx.put(PRINCIPALS, d.krbPrincipal, { principal: d.krbPrincipal, user_id: d.id });
         return;
       }
       case 'UserStatusChanged':
         return updateUser(tx, e.data.id, (u) => ({ ...u, status: e.data.status }));
       case 'UserPasswordSet':
-        await tx.put(CREDENTIALS, String(e.data.id), { user_id: e.data.id, hash: e.data.hash } satisfies CredentialDoc);
+        await tx.put(CREDENTIALS, String(e.data.id), {
+          user_id: e.data.id,
+          hash: e.data.hash,
+        } satisfies CredentialDoc);
         return;
       case 'PermissionGranted':
         return updateUser(tx, e.data.userId, (u) => ({ ...u, perms: [...u.perms, e.data.perm].sort() }));
       case 'PermissionRevoked':
-        return updateUser(tx, e.data.userId, (u) => ({ ...u, perms: u.perms.filter((p) => p !== e.data.perm) }));
+        return updateUser(tx, e.data.userId, (u) => ({
+          ...u,
+          perms: u.perms.filter((p) => p !== e.data.perm),
+        }));
       case 'GroupMemberAdded': {
         const d = e.data;
         await tx.put(MEMBERS, `${d.groupId}:${d.userId}`, {
@@ -125,10 +139,17 @@ export const usersProjection: Projection = {
       case 'GroupMemberRemoved': {
         const d = e.data;
         await tx.delete(MEMBERS, `${d.groupId}:${d.userId}`);
-        return updateUser(tx, d.userId, (u) => ({ ...u, groups: u.groups.filter((g) => g.id !== d.groupId) }));
+        return updateUser(tx, d.userId, (u) => ({
+          ...u,
+          groups: u.groups.filter((g) => g.id !== d.groupId),
+        }));
       }
       case 'PermissionCreated':
-        await tx.put(PERMISSIONS, e.data.name, { id: e.data.id, name: e.data.name, description: e.data.description } satisfies PermissionDoc);
+        await tx.put(PERMISSIONS, e.data.name, {
+          id: e.data.id,
+          name: e.data.name,
+          description: e.data.description,
+        } satisfies PermissionDoc);
         return;
       case 'SessionStarted': {
         const d = e.data;
@@ -147,7 +168,13 @@ export const usersProjection: Projection = {
       }
       case 'SessionRenewed': {
         const s = await tx.get<SessionDoc>(SESSIONS, String(e.data.id));
-        if (s) await tx.put(SESSIONS, String(s.id), { ...s, key_hash: e.data.keyHash, expires_at: e.data.expiresAt, ended: false });
+        if (s)
+          await tx.put(SESSIONS, String(s.id), {
+            ...s,
+            key_hash: e.data.keyHash,
+            expires_at: e.data.expiresAt,
+            ended: false,
+          });
         return;
       }
       case 'SessionEnded': {

@@ -6,7 +6,15 @@ import { genericError } from '../../kernel/errors.js';
 import type { AuthUser } from '../../rpc/context.js';
 import { pyRepr } from '../../rpc/method.js';
 import type { IdOrName } from '../../rpc/validators.js';
-import { MEMBERS, PERMISSIONS, PRINCIPALS, USERS, type MemberDoc, type PermissionDoc, type UserDoc } from './users.projection.js';
+import {
+  MEMBERS,
+  PERMISSIONS,
+  PRINCIPALS,
+  USERS,
+  type MemberDoc,
+  type PermissionDoc,
+  type UserDoc,
+} from './users.projection.js';
 
 /** Lookups on the users read model, with Koji's get_user rules (id, name or principal, or a dict). */
 @Injectable()
@@ -64,7 +72,13 @@ export class UsersReader {
   }
 
   async authUser(u: UserDoc): Promise<AuthUser> {
-    return { id: u.id, name: u.name, status: u.status, usertype: u.usertype, perms: await this.effectivePerms(u) };
+    return {
+      id: u.id,
+      name: u.name,
+      status: u.status,
+      usertype: u.usertype,
+      perms: await this.effectivePerms(u),
+    };
   }
 
   async permission(name: string): Promise<PermissionDoc | null> {
