@@ -58,6 +58,35 @@ export function assertPlainJson(value: unknown, path: string, seen: Set<object> 
   }
 }
 
+/**
+ * A fast yes for the common case: plain JSON, built without the path strings the error messages
+ * need. It never says yes where assertPlainJson would throw (a cycle runs into the depth limit), so
+ * a no just hands over to assertPlainJson, which decides and words the error.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 100) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in value) if (!isPlainJson((value as Record<string, unknown>)[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 export function assertNewEvent(e: NewEvent, where: string): void {
   if (typeof e !== 'object' || e === null) throw new EventStoreInputError(`${where} is not an event object`);
   if (typeof e.eventId !== 'string' || e.eventId.length === 0 || e.eventId.length > 100)
@@ -67,8 +96,8 @@ export function assertNewEvent(e: NewEvent, where: string): void {
   if (e.schemaVersion !== undefined && !(Number.isSafeInteger(e.schemaVersion) && e.schemaVersion >= 1))
     throw new EventStoreInputError(`${where}.schemaVersion must be an integer >= 1`);
   if (e.data === undefined) throw new EventStoreInputError(`${where}.data is missing`);
-  assertPlainJson(e.data, `${where}.data`);
-  if (e.metadata !== undefined) assertPlainJson(e.metadata, `${where}.metadata`);
+  if (!isPlainJson(e.data, 0)) assertPlainJson(e.data, `${where}.data`);
+  if (e.metadata !== undefined && !isPlainJson(e.metadata, 0)) assertPlainJson(e.metadata, `${where}.metadata`);
 }
 
 /** Validates a whole multi-stream write before anything touches the database. */
