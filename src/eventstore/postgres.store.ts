@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EventStoreInputError, EventStoreUnavailableError, WrongExpectedVersionError } from './errors.js';
+import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import { idempotentReplay } from './memory.store.js';
 import type {
   AppendResult,
@@ -17,7 +17,7 @@ import type {
 } from './port.js';
 import { redact } from './store-url.js';
 import { AppendNotifier, runSubscription } from './subscription.js';
-import { assertStreamName, padPosition, validateWrites } from './validation.js';
+import { assertStreamName, checkExpectedVersion, padPosition, validateWrites } from './validation.js';
 
 /** Advisory-lock class for koji-es (ASCII "koji"); the second key tells schema and projection locks apart. */
 export const LOCK_CLASS = 0x6b6f6a69;
@@ -54,39 +54,49 @@ CREATE TABLE IF NOT EXISTS es_checkpoints (
 const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
   data, metadata, created_at`;
 
+/** The expected-version rule of checkExpectedVersion, in SQL ($8 = kind, $9 = an exact version). */
+const CHECK = `CASE $8::text
+    WHEN 'any' THEN true
+    WHEN 'no_stream' THEN cur.v = 0
+    WHEN 'stream_exists' THEN cur.v > 0
+    ELSE cur.v = $9::bigint END`;
+
 /**
- * One statement, one round trip: the expected-version check, the insert and the wake-up. `cur` is read
- * in the statement's snapshot, so two racing writers can both pass the check; the loser then hits the
- * unique (stream_id, stream_position) constraint instead of leaving a gap or a duplicate.
+ * One statement, one round trip: the expected-version check, the insert and the wake-up (NOTIFY is
+ * delivered at commit). `cur` is read in the statement's snapshot, so two racing writers can both pass
+ * the check; the loser then hits the unique (stream_id, stream_position) constraint instead of leaving
+ * a gap or a duplicate. No row back means the check failed. One event, the common case, skips unnest.
  */
-const APPEND_SQL = `
+const APPEND_ONE_SQL = `
+WITH cur AS (SELECT coalesce(max(stream_position), 0) AS v FROM es_events WHERE stream_id = $1)
+INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
+SELECT $1, cur.v + 1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::timestamptz FROM cur
+WHERE ${CHECK}
+RETURNING global_position AS first_gp, global_position AS last_gp, stream_position AS last_v,
+  transaction_id AS xid, pg_notify('es_events', '') AS notified`;
+
+const APPEND_MANY_SQL = `
 WITH cur AS (
   SELECT coalesce(max(stream_position), 0) AS v FROM es_events WHERE stream_id = $1
 ), ins AS (
   INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
   SELECT $1, cur.v + u.ord, u.id, u.type, u.sv, u.data, u.meta, $7::timestamptz
   FROM cur, unnest($2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS u(id, type, sv, data, meta, ord)
-  WHERE CASE $8::text
-    WHEN 'any' THEN true
-    WHEN 'no_stream' THEN cur.v = 0
-    WHEN 'stream_exists' THEN cur.v > 0
-    ELSE cur.v = $9::bigint END
+  WHERE ${CHECK}
   ORDER BY u.ord
   RETURNING global_position, stream_position
 )
-SELECT (SELECT v FROM cur) AS cur_v, count(*)::int AS n, min(global_position) AS first_gp,
-  max(global_position) AS last_gp, max(stream_position) AS last_v,
+SELECT min(global_position) AS first_gp, max(global_position) AS last_gp, max(stream_position) AS last_v,
   pg_current_xact_id_if_assigned() AS xid,
   (SELECT pg_notify('es_events', '') FROM ins LIMIT 1) AS notified
-FROM ins`;
+FROM ins
+HAVING count(*) > 0`;
 
 interface AppendRow {
-  cur_v: string;
-  n: number;
-  first_gp: string | null;
-  last_gp: string | null;
-  last_v: string | null;
-  xid: string | null;
+  first_gp: string;
+  last_gp: string;
+  last_v: string;
+  xid: string;
 }
 
 interface EventRow {
@@ -110,12 +120,11 @@ interface PageRow extends EventRow {
 
 type Encoded = {
   write: StreamWrite;
-  values: unknown[];
+  query: { name: string; text: string; values: unknown[] };
 };
 
-/** Why an append attempt did not commit; decided after the rollback. */
-type Failure =
-  { kind: 'version'; index: number; actual: number } | { kind: 'race'; index: number } | { kind: 'retry' };
+/** Why an append attempt did not commit: the version check failed, a lost race, or retry as is. */
+type Failure = { kind: 'check'; index: number } | { kind: 'race'; index: number } | { kind: 'retry' };
 
 export interface PostgresStoreOptions {
   clock?: () => Date;
@@ -219,19 +228,11 @@ export class PostgresEventStore implements EventStore {
       // the idempotency check comes first, as in the reference semantics.
       const replay = await this.replayOf(writes);
       if (replay) return replay;
-      if (outcome.kind === 'version') {
+      if (outcome.kind !== 'retry') {
+        // The version now decides: a lost race under 'any' or 'stream_exists', or a check against a
+        // version that has since become the expected one, is tried again; anything else is a conflict.
         const w = writes[outcome.index];
-        throw new WrongExpectedVersionError(w.stream, w.expectedVersion, outcome.actual);
-      }
-      if (outcome.kind === 'race') {
-        const w = writes[outcome.index];
-        // 'any' and 'stream_exists' still hold after losing a race for the next position: try again.
-        if (w.expectedVersion !== 'any' && w.expectedVersion !== 'stream_exists')
-          throw new WrongExpectedVersionError(
-            w.stream,
-            w.expectedVersion,
-            await this.streamVersion(w.stream),
-          );
+        checkExpectedVersion(w.stream, w.expectedVersion, await this.streamVersion(w.stream));
       }
       if (attempt >= MAX_RETRIES) throw new Error(`append gave up after ${MAX_RETRIES} lost races`);
     }
@@ -241,14 +242,9 @@ export class PostgresEventStore implements EventStore {
   private async tryAppend(encoded: Encoded[]): Promise<AppendResult | Failure> {
     if (encoded.length === 1) {
       try {
-        const r = await this.pool.query<AppendRow>({
-          name: 'koji_es_append',
-          text: APPEND_SQL,
-          values: encoded[0].values,
-        });
-        const row = r.rows[0];
-        if (row.n === 0) return { kind: 'version', index: 0, actual: Number(row.cur_v) };
-        return appendResult([row], encoded);
+        const r = await this.pool.query<AppendRow>(encoded[0].query);
+        if (r.rows.length === 0) return { kind: 'check', index: 0 };
+        return appendResult(r.rows, encoded);
       } catch (e) {
         return classify(e, 0);
       }
@@ -259,18 +255,13 @@ export class PostgresEventStore implements EventStore {
       await client.query('BEGIN');
       const rows: AppendRow[] = [];
       for (; index < encoded.length; index++) {
-        const r = await client.query<AppendRow>({
-          name: 'koji_es_append',
-          text: APPEND_SQL,
-          values: encoded[index].values,
-        });
-        const row = r.rows[0];
-        if (row.n === 0) {
+        const r = await client.query<AppendRow>(encoded[index].query);
+        if (r.rows.length === 0) {
           await client.query('ROLLBACK');
           client.release();
-          return { kind: 'version', index, actual: Number(row.cur_v) };
+          return { kind: 'check', index };
         }
-        rows.push(row);
+        rows.push(r.rows[0]);
       }
       await client.query('COMMIT');
       client.release();
@@ -439,6 +430,22 @@ export class PostgresEventStore implements EventStore {
 }
 
 function encode(w: StreamWrite, createdAt: string): Encoded {
+  const ev = w.expectedVersion;
+  const check = [typeof ev === 'number' ? 'exact' : ev, typeof ev === 'number' ? ev : null];
+  if (w.events.length === 1) {
+    const e = w.events[0];
+    const values = [
+      w.stream,
+      e.eventId,
+      e.type,
+      e.schemaVersion ?? 1,
+      JSON.stringify(e.data),
+      JSON.stringify(e.metadata ?? {}),
+      createdAt,
+      ...check,
+    ];
+    return { write: w, query: { name: 'koji_es_append_one', text: APPEND_ONE_SQL, values } };
+  }
   const ids: string[] = [];
   const types: string[] = [];
   const versions: number[] = [];
@@ -451,16 +458,12 @@ function encode(w: StreamWrite, createdAt: string): Encoded {
     data.push(JSON.stringify(e.data));
     meta.push(JSON.stringify(e.metadata ?? {}));
   }
-  const ev = w.expectedVersion;
-  const mode = typeof ev === 'number' ? 'exact' : ev;
-  return {
-    write: w,
-    values: [w.stream, ids, types, versions, data, meta, createdAt, mode, typeof ev === 'number' ? ev : null],
-  };
+  const values = [w.stream, ids, types, versions, data, meta, createdAt, ...check];
+  return { write: w, query: { name: 'koji_es_append_many', text: APPEND_MANY_SQL, values } };
 }
 
 function appendResult(rows: AppendRow[], encoded: Encoded[]): AppendResult {
-  const xid = rows[rows.length - 1].xid!;
+  const xid = rows[rows.length - 1].xid;
   const lastPosition = Number(rows[rows.length - 1].last_gp);
   return {
     streams: rows.map((row, i) => ({
