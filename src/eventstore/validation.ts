@@ -97,7 +97,8 @@ export function assertNewEvent(e: NewEvent, where: string): void {
     throw new EventStoreInputError(`${where}.schemaVersion must be an integer >= 1`);
   if (e.data === undefined) throw new EventStoreInputError(`${where}.data is missing`);
   if (!isPlainJson(e.data, 0)) assertPlainJson(e.data, `${where}.data`);
-  if (e.metadata !== undefined && !isPlainJson(e.metadata, 0)) assertPlainJson(e.metadata, `${where}.metadata`);
+  if (e.metadata !== undefined && !isPlainJson(e.metadata, 0))
+    assertPlainJson(e.metadata, `${where}.metadata`);
 }
 
 /** Validates a whole multi-stream write before anything touches the database. */
