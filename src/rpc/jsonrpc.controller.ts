@@ -1,4 +1,4 @@
-import { Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HUB_CONFIG } from '../app.tokens.js';
 import type { HubConfig } from '../config/hub-config.js';
@@ -49,6 +49,7 @@ export class JsonRpcController {
   ) {}
 
   @Post('rpc')
+  @HttpCode(200)
   async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
     let raw: Buffer;
     try {
