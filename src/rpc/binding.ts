@@ -14,13 +14,14 @@ export class InvalidParams extends KojiError {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+// Python: 'a', then 'a' and 'b', then 'a', 'b', and 'c' (with the serial comma).
 const quoteList = (names: string[]) =>
   names.length === 1
     ? `'${names[0]}'`
     : `${names
         .slice(0, -1)
         .map((n) => `'${n}'`)
-        .join(', ')} and '${names[names.length - 1]}'`;
+        .join(', ')}${names.length > 2 ? ',' : ''} and '${names[names.length - 1]}'`;
 
 /**
  * Binds positional and keyword arguments to Koji's signature the way Python binds a call, with
@@ -69,12 +70,24 @@ export function bindArgs(
   return out;
 }
 
+const TYPE_CHECKS = new Set([
+  'isString',
+  'isInt',
+  'isNumber',
+  'isBoolean',
+  'isObject',
+  'isArray',
+  'isIdOrName',
+  'isIn',
+]);
+
 function firstProblem(errors: ValidationError[], prefix = ''): { param: string; why: string } | null {
   for (const e of errors) {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     if (e.constraints) {
-      const why = Object.values(e.constraints)[0];
-      return { param: path, why };
+      // A value of the wrong type fails its range checks too; the type is the reason to report.
+      const key = Object.keys(e.constraints).find((k) => TYPE_CHECKS.has(k)) ?? Object.keys(e.constraints)[0];
+      return { param: path, why: e.constraints[key] };
     }
     const nested = firstProblem(e.children ?? [], path);
     if (nested) return nested;
