@@ -223,7 +223,9 @@ export class UsersApi implements OnModuleInit {
     if (typeof p.expires === 'number') {
       if (!(p.expires > 0))
         throw parameterError('expires must be a positive number of seconds or an ISO 8601 time');
-      expires = new Date(ctx.now.getTime() + p.expires * 1000).toISOString();
+      const at = new Date(ctx.now.getTime() + p.expires * 1000);
+      if (Number.isNaN(at.getTime())) throw parameterError(`expires ${p.expires} seconds is beyond any date`);
+      expires = at.toISOString();
     } else if (typeof p.expires === 'string') {
       const t = Date.parse(p.expires);
       if (Number.isNaN(t))
