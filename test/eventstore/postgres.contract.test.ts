@@ -47,6 +47,25 @@ describe('PostgreSQL store: opening', () => {
     await unavailable(missing.toString(), /database does not exist/, good.password);
   });
 
+  test('recordedAt is the injected clock, to the millisecond', async () => {
+    const url = await (await server).url();
+    for (const iso of ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.120Z', '1999-12-31T23:59:59.999Z']) {
+      const store = new PostgresEventStore(url, { clock: () => new Date(iso) });
+      try {
+        await store.open();
+        await store.appendToStream(
+          `clock-${iso.slice(0, 4)}-${iso.slice(-4, -1)}`,
+          [ev('Ticked')],
+          'no_stream',
+        );
+        const page = await store.readAll();
+        assert.equal(page.events[page.events.length - 1].recordedAt, iso);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
   test('stores opened at the same moment on an empty database all create the schema safely', async () => {
     const url = await (await server).url();
     const stores = Array.from({ length: 6 }, () => new PostgresEventStore(url, { poolSize: 2 }));
