@@ -7,6 +7,9 @@ import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { tasksContract } from './modules/tasks/tasks.contract.js';
+import { TasksModule } from './modules/tasks/tasks.module.js';
+import { tasksProjection } from './modules/tasks/tasks.projection.js';
 import { usersContract } from './modules/users/users.contract.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { usersProjection } from './modules/users/users.projection.js';
@@ -16,9 +19,14 @@ import { RegistryModule } from './rpc/registry.module.js';
 import { RpcModule } from './rpc/rpc.module.js';
 
 /** The composition root: the one list of API contracts and of projections. */
-export const API_CONTRACTS: MethodDecl[] = [...introspectionContract, ...usersContract, ...policyContract];
+export const API_CONTRACTS: MethodDecl[] = [
+  ...introspectionContract,
+  ...usersContract,
+  ...policyContract,
+  ...tasksContract,
+];
 
-export const ALL_PROJECTIONS: Projection[] = [usersProjection];
+export const ALL_PROJECTIONS: Projection[] = [usersProjection, tasksProjection];
 
 export interface AppOptions {
   config: HubConfig;
@@ -43,6 +51,7 @@ export class AppModule {
         UsersModule,
         PolicyModule,
         RpcModule,
+        TasksModule,
       ],
     };
   }

@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/hub-config.js';
 import { openBackend, type StoreBackend } from './eventstore/open.js';
 import type { Clock } from './kernel/clock.js';
+import { SeedChannels } from './modules/tasks/tasks.commands.js';
 import { BootstrapHub } from './modules/users/users.commands.js';
 import { internalContext } from './rpc/context.js';
 import { MethodRegistry } from './rpc/registry.js';
@@ -92,6 +93,7 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
 
 async function bootstrapStore(app: INestApplication, backend: StoreBackend, opts: HubOptions) {
   if ((await backend.events.headCheckpoint()) !== null) return;
+  await app.get(CommandBus).execute(new SeedChannels(internalContext(`bootstrap-${randomUUID()}`)));
   const given = opts.adminPassword ?? process.env.KOJI_ES_ADMIN_PASSWORD;
   const password = given && given.length > 0 ? given : randomBytes(12).toString('base64url');
   const created = await app

@@ -26,6 +26,7 @@ export interface HubConfig {
     maxRequestLength: number;
     sessionLifetimeSec: number;
     kojiDebug: boolean;
+    hostTimeoutSec: number;
     maxNameLengthInternal: number;
     regexNameInternal: string;
   };
@@ -87,6 +88,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       maxRequestLength: g('hub', 'MaxRequestLength') as number,
       sessionLifetimeSec: g('hub', 'SessionLifetime') as number,
       kojiDebug: g('hub', 'KojiDebug') as boolean,
+      hostTimeoutSec: g('hub', 'HostTimeout') as number,
       maxNameLengthInternal: g('hub', 'MaxNameLengthInternal') as number,
       regexNameInternal,
     },

@@ -43,8 +43,8 @@ export class QueryOpts {
   @IsOptional() @IsBoolean() countOnly?: boolean;
   @IsOptional()
   @IsString()
-  @Matches(/^-?[A-Za-z_][A-Za-z0-9_.]*$/, {
-    message: 'order must be a field name, optionally prefixed with -',
+  @Matches(/^-?[A-Za-z_][A-Za-z0-9_.]*(\s*,\s*-?[A-Za-z_][A-Za-z0-9_.]*)*$/, {
+    message: 'order must be field names separated by commas, each optionally prefixed with -',
   })
   order?: string;
   @IsOptional() @IsInt() @Min(0) offset?: number;

@@ -30,6 +30,7 @@ export type UserCommand =
       krbPrincipal: string | null;
     }
   | { kind: 'setStatus'; status: number }
+  | { kind: 'setType'; usertype: number }
   | { kind: 'setPassword'; hash: string }
   | { kind: 'grant'; permId: number; perm: string }
   | { kind: 'revoke'; permId: number; perm: string }
@@ -59,6 +60,8 @@ export function evolveUser(s: UserState, e: UserEvent): UserState {
       };
     case 'UserStatusChanged':
       return { ...s, status: e.data.status };
+    case 'UserTypeChanged':
+      return { ...s, usertype: e.data.usertype };
     case 'UserPasswordSet':
       return s;
     case 'PermissionGranted':
@@ -97,6 +100,10 @@ export function decideUser(c: UserCommand, s: UserState): UserEvent[] {
   switch (c.kind) {
     case 'setStatus':
       return s.status === c.status ? [] : [{ type: 'UserStatusChanged', data: { ...who, status: c.status } }];
+    case 'setType':
+      return s.usertype === c.usertype
+        ? []
+        : [{ type: 'UserTypeChanged', data: { ...who, usertype: c.usertype } }];
     case 'setPassword':
       return [{ type: 'UserPasswordSet', data: { ...who, hash: c.hash } }];
     case 'grant':

@@ -9,6 +9,8 @@ export type UserStatusChanged = DomainEvent<
   'UserStatusChanged',
   { id: number; name: string; status: number }
 >;
+/** addHost(…, force=True) turns an existing normal user into a host's user, as Koji. */
+export type UserTypeChanged = DomainEvent<'UserTypeChanged', { id: number; name: string; usertype: number }>;
 /** Carries the scrypt hash, never the password; `audit log` shows it redacted. */
 export type UserPasswordSet = DomainEvent<'UserPasswordSet', { id: number; name: string; hash: string }>;
 export type PermissionGranted = DomainEvent<
@@ -31,6 +33,7 @@ export type GroupMemberRemoved = DomainEvent<
 export type UserEvent =
   | UserCreated
   | UserStatusChanged
+  | UserTypeChanged
   | UserPasswordSet
   | PermissionGranted
   | PermissionRevoked
@@ -86,6 +89,7 @@ export type APITokenEvent = APITokenCreated | APITokenRevoked;
 export const USER_EVENT_TYPES = [
   'UserCreated',
   'UserStatusChanged',
+  'UserTypeChanged',
   'UserPasswordSet',
   'PermissionGranted',
   'PermissionRevoked',

@@ -110,6 +110,8 @@ export const usersProjection: Projection = {
       }
       case 'UserStatusChanged':
         return updateUser(tx, e.data.id, (u) => ({ ...u, status: e.data.status }));
+      case 'UserTypeChanged':
+        return updateUser(tx, e.data.id, (u) => ({ ...u, usertype: e.data.usertype }));
       case 'UserPasswordSet':
         await tx.put(CREDENTIALS, String(e.data.id), {
           user_id: e.data.id,
