@@ -20,12 +20,12 @@ export interface StartOptions {
    * semantics matter; on for benchmarks, so the figures mean something.
    */
   durable?: boolean;
-  /** Server URL to use instead of starting one; defaults to KOJI_ES_TEST_PG_URL. */
-  serverUrl?: string;
+  /** The variable naming a server to use instead of starting one (KOJI_ES_TEST_PG_URL). */
+  env?: string;
 }
 
 export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPostgres> {
-  const external = opts.serverUrl ?? process.env.KOJI_ES_TEST_PG_URL;
+  const external = process.env[opts.env ?? 'KOJI_ES_TEST_PG_URL'];
   if (external) return databasesOn(external, true, async () => {});
   const server = await startEmbedded(opts.durable ?? false);
   return databasesOn(server.url, false, server.stop);
