@@ -1,9 +1,12 @@
 // `npm run bench -- eventstore` (issue 2 point 12): appends/s with 1 and with 100 events per append,
 // and replay events/s, for the SQLite and PostgreSQL adapters, each beside the raw driver doing
 // prepared INSERTs / SELECTs into the same table (the adapter creates it, so shape and indexes are
-// the same), with the same sync settings, payload, batch size and one connection each. Runs are
-// interleaved (adapter first, then raw first, …), 3 repetitions, medians; every run checks the row
-// count it produced or read, and a run with a wrong count is void.
+// the same), with the same sync settings, payload, batch size and one connection each.
+//
+// Interleaving: in each run the adapter and the raw driver take turns in short slices (50 appends,
+// 10 pages), each side timed on its own, so a disk or CPU hiccup on this shared machine hits both
+// sides instead of one whole run. 3 runs, medians; every run checks the rows each side wrote or read,
+// and a side with a wrong count is void for that run.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,9 +23,12 @@ import { header, printTable, verified, type Figure, type Run } from './lib/repor
 const REPS = 3;
 const SCALE = Number(process.env.KOJI_ES_BENCH_SCALE ?? 1);
 const n = (x: number) => Math.max(1, Math.round(x * SCALE));
-/** Writers rotate over this many streams, appending each stream's next version (as in E.2). */
+/** Each side rotates over this many streams of its own, appending each stream's next version. */
 const STREAMS = 1000;
 const PAGE = 1000;
+const APPEND_SLICE = 50;
+const PAGE_SLICE = 10;
+const DIR = process.env.KOJI_ES_BENCH_DIR ?? tmpdir();
 
 const SIZES = {
   sqlite: { append1: n(2000), append100: n(200), replay: n(200_000) },
@@ -53,96 +59,123 @@ function makeEvents(count: number, seed: number): NewEvent[] {
   });
 }
 
-const streamOf = (i: number) => `sidetag-${i % STREAMS}`;
-
-/** Seconds `body` takes. */
-async function timed(body: () => Promise<void> | void): Promise<number> {
-  const t0 = performance.now();
-  await body();
-  return (performance.now() - t0) / 1000;
+/** One side of a run: does a slice of work per step and reports the units done. */
+interface Side {
+  step(): Promise<number> | number;
+  finished(): boolean;
+  /** After the run: how many rows the side should have written or read, and how many there are. */
+  check():
+    | Promise<{ expected: number; actual: number; what: string }>
+    | { expected: number; actual: number; what: string };
 }
 
-/** Adapter first in odd repetitions, raw first in even ones, so neither always runs on a warmer cache. */
-async function interleave(fig: Figure, adapter: () => Promise<Run>, raw: () => Promise<Run>): Promise<void> {
-  await adapter(); // warm-up (JIT, prepared statements, caches), not counted
-  await raw();
-  for (let rep = 0; rep < REPS; rep++) {
-    if (rep % 2 === 0) {
-      fig.adapter.push(await adapter());
-      fig.raw.push(await raw());
-    } else {
-      fig.raw.push(await raw());
-      fig.adapter.push(await adapter());
+async function pairedRun(adapter: Side, raw: Side, rawFirst: boolean): Promise<[Run, Run]> {
+  const sides = rawFirst ? [raw, adapter] : [adapter, raw];
+  const secs = [0, 0];
+  const units = [0, 0];
+  while (!sides.every((s) => s.finished())) {
+    for (let i = 0; i < 2; i++) {
+      if (sides[i].finished()) continue;
+      const t0 = performance.now();
+      units[i] += await sides[i].step();
+      secs[i] += (performance.now() - t0) / 1000;
+    }
+  }
+  const runs = await Promise.all(
+    sides.map(async (s, i) => {
+      const c = await s.check();
+      return verified(units[i] / secs[i], c.expected, c.actual, c.what);
+    }),
+  );
+  return rawFirst ? [runs[1], runs[0]] : [runs[0], runs[1]];
+}
+
+/** A warm-up run (not counted), then REPS runs, raw starting every other one. */
+async function measure(
+  fig: Figure,
+  makeRun: (warmup: boolean) => Promise<[Side, Side, () => Promise<void>]>,
+) {
+  for (let rep = -1; rep < REPS; rep++) {
+    const [adapter, raw, cleanup] = await makeRun(rep < 0);
+    const [a, r] = await pairedRun(adapter, raw, rep % 2 === 1);
+    await cleanup();
+    if (rep >= 0) {
+      fig.adapter.push(a);
+      fig.raw.push(r);
     }
     process.stderr.write('.');
   }
 }
 
 /** Appends through the port with exact expected versions, as command handlers do. */
-async function adapterAppends(store: EventStore, events: NewEvent[], perAppend: number): Promise<number> {
-  const versions = new Map<string, number>();
+function adapterAppender(store: EventStore, prefix: string, events: NewEvent[], perAppend: number) {
   const appends = events.length / perAppend;
-  return timed(async () => {
-    for (let i = 0; i < appends; i++) {
-      const stream = streamOf(i);
-      const v = versions.get(stream) ?? 0;
-      await store.appendToStream(stream, events.slice(i * perAppend, (i + 1) * perAppend), v);
-      versions.set(stream, v + perAppend);
-    }
-  });
+  let i = 0;
+  return {
+    finished: () => i >= appends,
+    step: async () => {
+      const end = Math.min(appends, i + APPEND_SLICE);
+      const start = i;
+      for (; i < end; i++) {
+        const version = Math.floor(i / STREAMS) * perAppend;
+        await store.appendToStream(
+          `${prefix}${i % STREAMS}`,
+          events.slice(i * perAppend, (i + 1) * perAppend),
+          version,
+        );
+      }
+      return (end - start) * perAppend;
+    },
+  };
+}
+
+function figure(store: string, perAppend: number): Figure {
+  return {
+    store,
+    name: `append, ${perAppend} event${perAppend > 1 ? 's' : ''}/append`,
+    unit: perAppend === 1 ? 'appends/s' : 'events/s',
+    adapter: [],
+    raw: [],
+    aim: 0.7,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- SQLite
 
+const SQLITE_INSERT = `INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function rawSqlite(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function sqliteCount(db: Database.Database, prefix: string): number {
+  return (
+    db.prepare('SELECT count(*) AS c FROM es_events WHERE stream_id LIKE ?').get(`${prefix}%`) as {
+      c: number;
+    }
+  ).c;
+}
+
 async function benchSqlite(dir: string, figures: Figure[]): Promise<void> {
   let fileNo = 0;
-  const freshFile = () => {
-    const path = join(dir, `bench-${++fileNo}.sqlite`);
-    new SqliteEventStore(path).close(); // the adapter's schema, for both sides
-    return path;
-  };
-  const rawDb = (path: string) => {
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    return db;
-  };
-  const count = (path: string) => {
-    const db = new Database(path, { readonly: true });
-    const c = (db.prepare('SELECT count(*) AS c FROM es_events').get() as { c: number }).c;
-    db.close();
-    return c;
-  };
-  const INSERT = `INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
-                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
-
-  const appendFigure = (perAppend: number, appends: number) => {
-    const fig: Figure = {
-      store: 'sqlite',
-      name: `append, ${perAppend} event${perAppend > 1 ? 's' : ''}/append`,
-      unit: perAppend === 1 ? 'appends/s' : 'events/s',
-      adapter: [],
-      raw: [],
-      aim: 0.7,
-    };
+  for (const [perAppend, appends] of [
+    [1, SIZES.sqlite.append1],
+    [100, SIZES.sqlite.append100],
+  ] as const) {
+    const fig = figure('sqlite', perAppend);
     const total = appends * perAppend;
-    const adapter = async (): Promise<Run> => {
-      const path = freshFile();
-      const events = makeEvents(total, 0);
-      const store = new SqliteEventStore(path);
-      const secs = await adapterAppends(store, events, perAppend);
-      await store.close();
-      return verified(total / secs, total, count(path), 'rows');
-    };
-    const raw = async (): Promise<Run> => {
-      const path = freshFile();
-      const events = makeEvents(total, 0);
-      const db = rawDb(path);
-      const insert = db.prepare(INSERT);
-      const versions = new Map<string, number>();
-      const batch = db.transaction((stream: string, v: number, es: NewEvent[]) => {
-        const createdAt = new Date().toISOString();
+    await measure(fig, async (warmup) => {
+      const count = warmup ? Math.min(total, 100 * perAppend) : total;
+      const path = join(dir, `append-${++fileNo}.sqlite`);
+      const store = new SqliteEventStore(path); // creates the table both sides write to
+      const db = rawSqlite(path);
+      const insert = db.prepare(SQLITE_INSERT);
+      const batch = db.transaction((stream: string, v: number, es: NewEvent[], createdAt: string) => {
         es.forEach((e, j) =>
           insert.run(
             stream,
@@ -156,62 +189,72 @@ async function benchSqlite(dir: string, figures: Figure[]): Promise<void> {
           ),
         );
       });
-      const secs = await timed(() => {
-        for (let i = 0; i < appends; i++) {
-          const stream = streamOf(i);
-          const v = versions.get(stream) ?? 0;
-          const es = events.slice(i * perAppend, (i + 1) * perAppend);
-          if (perAppend === 1) {
-            const e = es[0];
-            insert.run(
-              stream,
-              v + 1,
-              e.eventId,
-              e.type,
-              1,
-              JSON.stringify(e.data),
-              JSON.stringify(e.metadata),
-              new Date().toISOString(),
-            );
-          } else batch(stream, v, es);
-          versions.set(stream, v + perAppend);
-        }
-      });
-      db.close();
-      return verified(total / secs, total, count(path), 'rows');
-    };
-    return { fig, adapter, raw };
-  };
-
-  for (const [per, appends] of [
-    [1, SIZES.sqlite.append1],
-    [100, SIZES.sqlite.append100],
-  ] as const) {
-    const { fig, adapter, raw } = appendFigure(per, appends);
-    await interleave(fig, adapter, raw);
+      const rawEvents = makeEvents(count, 0);
+      let i = 0;
+      const rawAppends = count / perAppend;
+      const raw: Side = {
+        finished: () => i >= rawAppends,
+        step: () => {
+          const end = Math.min(rawAppends, i + APPEND_SLICE);
+          const start = i;
+          for (; i < end; i++) {
+            const stream = `r-${i % STREAMS}`;
+            const v = Math.floor(i / STREAMS) * perAppend;
+            const createdAt = new Date().toISOString();
+            if (perAppend === 1) {
+              const e = rawEvents[i];
+              insert.run(
+                stream,
+                v + 1,
+                e.eventId,
+                e.type,
+                1,
+                JSON.stringify(e.data),
+                JSON.stringify(e.metadata),
+                createdAt,
+              );
+            } else batch(stream, v, rawEvents.slice(i * perAppend, (i + 1) * perAppend), createdAt);
+          }
+          return (end - start) * perAppend;
+        },
+        check: () => ({ expected: count, actual: sqliteCount(db, 'r-'), what: 'rows written' }),
+      };
+      const adapter: Side = {
+        ...adapterAppender(store, 'a-', makeEvents(count, 0), perAppend),
+        check: () => ({ expected: count, actual: sqliteCount(db, 'a-'), what: 'rows written' }),
+      };
+      const cleanup = async () => {
+        db.close();
+        await store.close();
+        for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+      };
+      return [adapter, raw, cleanup];
+    });
     figures.push(fig);
   }
 
-  // Replay: one file filled once, read whole by both sides, pages of PAGE.
+  // Replay: one file filled once; both sides read all of it, taking turns every few pages.
   const total = SIZES.sqlite.replay;
-  const path = freshFile();
+  const path = join(dir, 'replay.sqlite');
+  new SqliteEventStore(path).close();
   {
-    const db = rawDb(path);
-    const insert = db.prepare(INSERT);
+    const db = rawSqlite(path);
+    const insert = db.prepare(SQLITE_INSERT);
     const fill = db.transaction((es: NewEvent[], from: number) => {
       const createdAt = new Date().toISOString();
-      es.forEach((e, j) =>
+      es.forEach((e, j) => {
+        const k = from + j;
         insert.run(
-          streamOf(from + j),
-          Math.floor((from + j) / STREAMS) + 1,
+          `r-${k % STREAMS}`,
+          Math.floor(k / STREAMS) + 1,
           e.eventId,
           e.type,
           1,
           JSON.stringify(e.data),
           JSON.stringify(e.metadata),
           createdAt,
-        ),
-      );
+        );
+      });
     });
     for (let i = 0; i < total; i += 1000) fill(makeEvents(Math.min(1000, total - i), i), i);
     db.close();
@@ -225,43 +268,54 @@ async function benchSqlite(dir: string, figures: Figure[]): Promise<void> {
     aim: 0.5,
   };
   const store = new SqliteEventStore(path);
-  const reader = rawDb(path);
+  const reader = rawSqlite(path);
   const page = reader.prepare<[number, number], { global_position: number; data: string; metadata: string }>(
     'SELECT * FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?',
   );
-  await interleave(
-    fig,
-    async () => {
-      let read = 0;
-      const secs = await timed(async () => {
-        let after: string | null = null;
-        for (;;) {
-          const p = await store.readAll({ after, maxCount: PAGE });
-          read += p.events.length;
-          after = p.checkpoint;
-          if (p.atEnd) break;
+  await measure(fig, async (warmup) => {
+    const limit = warmup ? 20 * PAGE : total;
+    let aRead = 0;
+    let aAfter: string | null = null;
+    let aDone = false;
+    const adapter: Side = {
+      finished: () => aDone,
+      step: async () => {
+        let got = 0;
+        for (let p = 0; p < PAGE_SLICE && !aDone; p++) {
+          const r = await store.readAll({ after: aAfter, maxCount: PAGE });
+          got += r.events.length;
+          aAfter = r.checkpoint;
+          aDone = r.atEnd || aRead + got >= limit;
         }
-      });
-      return verified(total / secs, total, read, 'events read');
-    },
-    async () => {
-      let read = 0;
-      const secs = await timed(() => {
-        let last = 0;
-        for (;;) {
+        aRead += got;
+        return got;
+      },
+      check: () => ({ expected: limit, actual: aRead, what: 'events read' }),
+    };
+    let rRead = 0;
+    let last = 0;
+    let rDone = false;
+    const raw: Side = {
+      finished: () => rDone,
+      step: () => {
+        let got = 0;
+        for (let p = 0; p < PAGE_SLICE && !rDone; p++) {
           const rows = page.all(last, PAGE);
           for (const r of rows) {
             JSON.parse(r.data);
             JSON.parse(r.metadata);
           }
-          read += rows.length;
-          if (rows.length < PAGE) break;
-          last = rows[rows.length - 1].global_position;
+          got += rows.length;
+          if (rows.length) last = rows[rows.length - 1].global_position;
+          rDone = rows.length < PAGE || rRead + got >= limit;
         }
-      });
-      return verified(total / secs, total, read, 'events read');
-    },
-  );
+        rRead += got;
+        return got;
+      },
+      check: () => ({ expected: limit, actual: rRead, what: 'events read' }),
+    };
+    return [adapter, raw, async () => {}];
+  });
   reader.close();
   await store.close();
   figures.push(fig);
@@ -283,47 +337,40 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
     `SELECT name, setting FROM pg_settings WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers')`,
   );
   const describe = settings.rows.map((r) => `${r.name}=${r.setting}`).join(' ');
-  const reset = async () => {
-    await admin.query('TRUNCATE es_events RESTART IDENTITY');
-    // Flush the previous run's dirty pages now rather than during the next run (needs superuser
-    // or pg_checkpoint; without it the runs are only a little noisier).
-    await admin.query('CHECKPOINT').catch(() => {});
-  };
-  const count = async () =>
-    Number((await admin.query<{ c: string }>('SELECT count(*) AS c FROM es_events')).rows[0].c);
+  const count = async (prefix: string) =>
+    Number(
+      (
+        await admin.query<{ c: string }>('SELECT count(*) AS c FROM es_events WHERE stream_id LIKE $1', [
+          `${prefix}%`,
+        ])
+      ).rows[0].c,
+    );
 
   for (const [perAppend, appends] of [
     [1, SIZES.postgres.append1],
     [100, SIZES.postgres.append100],
   ] as const) {
+    const fig = figure('postgres', perAppend);
     const total = appends * perAppend;
-    const fig: Figure = {
-      store: 'postgres',
-      name: `append, ${perAppend} event${perAppend > 1 ? 's' : ''}/append`,
-      unit: perAppend === 1 ? 'appends/s' : 'events/s',
-      adapter: [],
-      raw: [],
-      aim: 0.7,
-    };
-    await interleave(
-      fig,
-      async () => {
-        await reset();
-        const secs = await adapterAppends(store, makeEvents(total, 0), perAppend);
-        return verified(total / secs, total, await count(), 'rows');
-      },
-      async () => {
-        await reset();
-        const events = makeEvents(total, 0);
-        const versions = new Map<string, number>();
-        const secs = await timed(async () => {
-          for (let i = 0; i < appends; i++) {
-            const stream = streamOf(i);
-            const v = versions.get(stream) ?? 0;
-            const es = events.slice(i * perAppend, (i + 1) * perAppend);
+    await measure(fig, async (warmup) => {
+      const n = warmup ? Math.min(total, 100 * perAppend) : total;
+      await admin.query('TRUNCATE es_events RESTART IDENTITY');
+      // Flush the previous run's dirty pages now rather than during this one (superuser only).
+      await admin.query('CHECKPOINT').catch(() => {});
+      const rawEvents = makeEvents(n, 0);
+      const rawAppends = n / perAppend;
+      let i = 0;
+      const rawSide: Side = {
+        finished: () => i >= rawAppends,
+        step: async () => {
+          const end = Math.min(rawAppends, i + APPEND_SLICE);
+          const start = i;
+          for (; i < end; i++) {
+            const stream = `r-${i % STREAMS}`;
+            const v = Math.floor(i / STREAMS) * perAppend;
             const createdAt = new Date().toISOString();
             if (perAppend === 1) {
-              const e = es[0];
+              const e = rawEvents[i];
               await raw.query({
                 name: 'raw_insert_1',
                 text: `INSERT INTO es_events (${PG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -339,6 +386,7 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
                 ],
               });
             } else {
+              const es = rawEvents.slice(i * perAppend, (i + 1) * perAppend);
               await raw.query({
                 name: 'raw_insert_n',
                 text: `INSERT INTO es_events (${PG_COLUMNS})
@@ -357,19 +405,24 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
                 ],
               });
             }
-            versions.set(stream, v + perAppend);
           }
-        });
-        return verified(total / secs, total, await count(), 'rows');
-      },
-    );
+          return (end - start) * perAppend;
+        },
+        check: async () => ({ expected: n, actual: await count('r-'), what: 'rows written' }),
+      };
+      const adapterSide: Side = {
+        ...adapterAppender(store, 'a-', makeEvents(n, 0), perAppend),
+        check: async () => ({ expected: n, actual: await count('a-'), what: 'rows written' }),
+      };
+      return [adapterSide, rawSide, async () => {}];
+    });
     figures.push(fig);
   }
   await raw.end();
   await admin.end();
   await store.close();
 
-  // Replay: one database filled once (in transactions of 1000), read whole by both sides.
+  // Replay: one database filled once (in transactions of 1000); both sides read all of it.
   const total = SIZES.postgres.replay;
   const rstore = new PostgresEventStore(replayUrl, { poolSize: 1 });
   await rstore.open();
@@ -383,7 +436,7 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
              SELECT u.stream, u.pos, u.id, u.type, 1, u.data, u.meta, now()
              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[]) AS u(stream, pos, id, type, data, meta)`,
       values: [
-        es.map((_, j) => streamOf(i + j)),
+        es.map((_, j) => `r-${(i + j) % STREAMS}`),
         es.map((_, j) => Math.floor((i + j) / STREAMS) + 1),
         es.map((e) => e.eventId),
         es.map((e) => e.type),
@@ -401,40 +454,51 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
     raw: [],
     aim: 0.5,
   };
-  await interleave(
-    fig,
-    async () => {
-      let read = 0;
-      const secs = await timed(async () => {
-        let after: string | null = null;
-        for (;;) {
-          const p = await rstore.readAll({ after, maxCount: PAGE });
-          read += p.events.length;
-          after = p.checkpoint;
-          if (p.atEnd) break;
+  await measure(fig, async (warmup) => {
+    const limit = warmup ? 20 * PAGE : total;
+    let aRead = 0;
+    let aAfter: string | null = null;
+    let aDone = false;
+    const adapter: Side = {
+      finished: () => aDone,
+      step: async () => {
+        let got = 0;
+        for (let p = 0; p < PAGE_SLICE && !aDone; p++) {
+          const r = await rstore.readAll({ after: aAfter, maxCount: PAGE });
+          got += r.events.length;
+          aAfter = r.checkpoint;
+          aDone = r.atEnd || aRead + got >= limit;
         }
-      });
-      return verified(total / secs, total, read, 'events read');
-    },
-    async () => {
-      let read = 0;
-      const secs = await timed(async () => {
-        let last = '0';
-        for (;;) {
+        aRead += got;
+        return got;
+      },
+      check: () => ({ expected: limit, actual: aRead, what: 'events read' }),
+    };
+    let rRead = 0;
+    let last = '0';
+    let rDone = false;
+    const rawSide: Side = {
+      finished: () => rDone,
+      step: async () => {
+        let got = 0;
+        for (let p = 0; p < PAGE_SLICE && !rDone; p++) {
           const r = await reader.query<{ global_position: string }>({
             name: 'raw_page',
             text: `SELECT global_position, transaction_id, ${PG_COLUMNS} FROM es_events
                    WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
             values: [last, PAGE],
           });
-          read += r.rows.length;
-          if (r.rows.length < PAGE) break;
-          last = r.rows[r.rows.length - 1].global_position;
+          got += r.rows.length;
+          if (r.rows.length) last = r.rows[r.rows.length - 1].global_position;
+          rDone = r.rows.length < PAGE || rRead + got >= limit;
         }
-      });
-      return verified(total / secs, total, read, 'events read');
-    },
-  );
+        rRead += got;
+        return got;
+      },
+      check: () => ({ expected: limit, actual: rRead, what: 'events read' }),
+    };
+    return [adapter, rawSide, async () => {}];
+  });
   await reader.end();
   await rstore.close();
   figures.push(fig);
@@ -443,7 +507,7 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
 
 async function main() {
   const sample = makeEvents(1, 0)[0];
-  const dir = mkdtempSync(join(tmpdir(), 'koji-es-bench-'));
+  const dir = mkdtempSync(join(DIR, 'koji-es-bench-'));
   const server = await startTestPostgres({ durable: true, env: 'KOJI_ES_BENCH_PG_URL' });
   const figures: Figure[] = [];
   let pgSettings: string;
@@ -466,10 +530,11 @@ async function main() {
   })();
   header('eventstore', [
     `payload: data ${JSON.stringify(sample.data).length} B, metadata ${JSON.stringify(sample.metadata).length} B; ` +
-      `${STREAMS} streams, exact expected versions (adapter); one connection per side; ${REPS} repetitions, medians`,
-    `sqlite ${sqliteVersion}: WAL, synchronous=FULL, file under ${tmpdir()}`,
+      `${STREAMS} streams per side; adapter appends with exact expected versions; one connection per side`,
+    `interleaving: slices of ${APPEND_SLICE} appends / ${PAGE_SLICE} pages, adapter and raw taking turns; ${REPS} runs, medians`,
+    `sqlite ${sqliteVersion}: WAL, synchronous=FULL, files under ${DIR}`,
     `postgres: ${process.env.KOJI_ES_BENCH_PG_URL ? 'KOJI_ES_BENCH_PG_URL' : `embedded, data under ${tmpdir()}`}; ${pgSettings}`,
-    `sizes: sqlite ${JSON.stringify(SIZES.sqlite)}, postgres ${JSON.stringify(SIZES.postgres)} (KOJI_ES_BENCH_SCALE=${SCALE})`,
+    `sizes per run: sqlite ${JSON.stringify(SIZES.sqlite)}, postgres ${JSON.stringify(SIZES.postgres)} (KOJI_ES_BENCH_SCALE=${SCALE})`,
   ]);
   const valid = printTable(figures);
   if (!valid) process.exitCode = 1;
