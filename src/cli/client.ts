@@ -18,6 +18,13 @@ export interface ClientOptions {
   onWarning?: (w: string) => void;
 }
 
+/** --debug shows requests, but never a login's password. */
+function redactLogin(body: unknown): unknown {
+  const b = body as { method?: unknown; params?: unknown };
+  if (b?.method !== 'login' || !Array.isArray(b.params)) return body;
+  return { ...b, params: b.params.map((p, i) => (i === 1 ? '***' : p)) };
+}
+
 /** Raised when the hub cannot be reached at all (not a Koji fault). */
 export class ConnectionError extends Error {}
 
@@ -83,7 +90,9 @@ export class HubClient {
 
   private async post(body: unknown): Promise<unknown> {
     if (this.opts.debug)
-      process.stderr.write(`koji-es: debug: POST ${this.profile.server} ${JSON.stringify(body)}\n`);
+      process.stderr.write(
+        `koji-es: debug: POST ${this.profile.server} ${JSON.stringify(redactLogin(body))}\n`,
+      );
     let res: Response;
     try {
       res = await fetch(this.profile.server, {
@@ -100,7 +109,10 @@ export class HubClient {
     const warning = res.headers.get('koji-es-warning');
     if (warning) (this.opts.onWarning ?? ((w) => process.stderr.write(`koji-es: warning: ${w}\n`)))(warning);
     const text = await res.text();
-    if (this.opts.debug) process.stderr.write(`koji-es: debug: ${res.status} ${text.slice(0, 2000)}\n`);
+    if (this.opts.debug)
+      process.stderr.write(
+        `koji-es: debug: ${res.status} ${text.slice(0, 2000).replace(/("session-key":\s*")[^"]*/g, '$1***')}\n`,
+      );
     if (res.status === 204) return null;
     try {
       return JSON.parse(text) as unknown;
