@@ -7,12 +7,17 @@ import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { tagsContract } from './modules/tags/tags.contract.js';
+import { TagsModule } from './modules/tags/tags.module.js';
+import { tagsProjection } from './modules/tags/tags.projection.js';
 import { tasksContract } from './modules/tasks/tasks.contract.js';
 import { TasksModule } from './modules/tasks/tasks.module.js';
 import { tasksProjection } from './modules/tasks/tasks.projection.js';
 import { usersContract } from './modules/users/users.contract.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { usersProjection } from './modules/users/users.projection.js';
+import { sessionsContract } from './modules/users/sessions.contract.js';
+import { sessionLockProjection } from './modules/users/sessions.lock.js';
 import { introspectionContract } from './rpc/introspection.js';
 import type { MethodDecl } from './rpc/method.js';
 import { RegistryModule } from './rpc/registry.module.js';
@@ -22,11 +27,12 @@ import { RpcModule } from './rpc/rpc.module.js';
 export const API_CONTRACTS: MethodDecl[] = [
   ...introspectionContract,
   ...usersContract,
+  ...sessionsContract,
   ...policyContract,
   ...tasksContract,
 ];
 
-export const ALL_PROJECTIONS: Projection[] = [usersProjection, tasksProjection];
+export const ALL_PROJECTIONS: Projection[] = [usersProjection, sessionLockProjection, tasksProjection];
 
 export interface AppOptions {
   config: HubConfig;
@@ -52,6 +58,7 @@ export class AppModule {
         PolicyModule,
         RpcModule,
         TasksModule,
+        TagsModule,
       ],
     };
   }

@@ -3,6 +3,7 @@ import { KojiError } from '../../kernel/errors.js';
 import { USER_STATUS } from '../../rpc/context.js';
 import type { CredentialInput, CredentialResolver, ResolvedCredentials } from '../../rpc/credentials.js';
 import { parseToken, sameHash, sha256 } from './secrets.js';
+import { sessionLockedOut } from './sessions.lock.js';
 import { SESSIONS, TOKENS, type SessionDoc, type TokenDoc } from './users.projection.js';
 import { UsersReader } from './users.reader.js';
 
@@ -43,7 +44,16 @@ export class UsersCredentialResolver implements CredentialResolver {
     if (!u) return refused(bad);
     if (u.status !== USER_STATUS.NORMAL)
       return refused(new KojiError('AuthError', `logins by ${u.name} are blocked`));
-    return { user: await this.users.authUser(u), sessionId: id, tokenId: null, authtype: 'session' };
+    const resolved: ResolvedCredentials = {
+      user: await this.users.authUser(u),
+      sessionId: id,
+      tokenId: null,
+      authtype: 'session',
+    };
+    // Locked out by another exclusive session: the user stays known, because login, logout and
+    // exclusiveSession still run (Koji's Session.validate); every other method raises the problem.
+    const locked = await sessionLockedOut(this.users.rm, u.id, id);
+    return locked ? { ...resolved, problem: locked } : resolved;
   }
 
   private async token(token: string, now: Date): Promise<ResolvedCredentials> {

@@ -7,6 +7,8 @@ import { MethodRegistry } from '../../rpc/registry.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { dummyHash, verifyPassword } from './secrets.js';
 import { LoginThrottle } from './login-throttle.js';
+import { ChangeSessionLock } from './sessions.handlers.js';
+import { isLockedOut } from './sessions.lock.js';
 import {
   ChangeUser,
   CreateApiToken,
@@ -48,6 +50,7 @@ export class UsersApi implements OnModuleInit {
     const r = this.registry;
     r.implement<api.LoginParams>(api.login, (p, ctx) => this.login(p, ctx));
     r.implement<api.LogoutParams>(api.logout, async (p, ctx) => {
+      if (ctx.authProblem && !isLockedOut(ctx.authProblem)) throw ctx.authProblem;
       const id = p.session_id ?? ctx.sessionId;
       if (id) await this.bus.execute(new EndSession(ctx, id));
       return null;
@@ -204,7 +207,14 @@ export class UsersApi implements OnModuleInit {
     }
     if (u.status !== USER_STATUS.NORMAL) throw new KojiError('AuthError', `logins by ${u.name} are blocked`);
     this.throttle.succeeded(p.user);
-    return this.bus.execute(new StartSession(ctx, u, renewing ? ctx.sessionId : null));
+    const sinfo = await this.bus.execute(new StartSession(ctx, u, renewing ? ctx.sessionId : null));
+    if (p.exclusive) {
+      // As Koji: the session exists either way; taking the lock may still fail with AuthLockError.
+      const id = sinfo['session-id'];
+      const as = { ...ctx, user: await this.users.authUser(u), sessionId: id, authProblem: undefined };
+      await this.bus.execute(new ChangeSessionLock(as, id, { id: u.id, name: u.name }, 'login'));
+    }
+    return sinfo;
   }
 
   private async createToken(p: api.CreateAPITokenParams, ctx: CallContext) {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CREDENTIAL_RESOLVER } from '../../rpc/credentials.js';
 import { UsersCredentialResolver } from './credentials.resolver.js';
+import { ChangeSessionLockHandler, SessionsApi } from './sessions.handlers.js';
 import { UsersApi } from './users.api.js';
 import {
   BootstrapHubHandler,
@@ -19,6 +20,8 @@ import { UsersReader } from './users.reader.js';
   providers: [
     UsersReader,
     UsersApi,
+    SessionsApi,
+    ChangeSessionLockHandler,
     UsersCredentialResolver,
     { provide: CREDENTIAL_RESOLVER, useExisting: UsersCredentialResolver },
     BootstrapHubHandler,
