@@ -206,6 +206,19 @@ export class PostgresEventStore implements EventStore {
         await client.query(
           `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${SCHEMA} COMMIT;`,
         );
+        // The log is ordered by transaction id. A database restored from a dump into another cluster
+        // keeps the old ids while new transactions may get lower ones, which would sort new events
+        // before checkpoints already saved, and subscribers would never see them.
+        const ids = await client.query<{ newest: string | null; next: string }>(
+          `SELECT (SELECT transaction_id FROM es_events ORDER BY transaction_id DESC LIMIT 1) AS newest,
+                  pg_snapshot_xmax(pg_current_snapshot()) AS next`,
+        );
+        const { newest, next } = ids.rows[0];
+        if (newest !== null && BigInt(newest) >= BigInt(next))
+          throw new Error(
+            `the newest event was written by transaction ${newest}, but this cluster's next transaction id is ${next} ` +
+              `(restored from a dump into another cluster?); new events would sort before old ones`,
+          );
         client.release();
       } catch (e) {
         client.release(true);

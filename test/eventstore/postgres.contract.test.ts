@@ -47,6 +47,20 @@ describe('PostgreSQL store: opening', () => {
     await unavailable(missing.toString(), /database does not exist/, good.password);
   });
 
+  test('a log whose transaction ids are ahead of the cluster (restored elsewhere) is refused', async () => {
+    const url = await (await server).url();
+    const first = new PostgresEventStore(url);
+    await first.open();
+    await first.appendToStream('old-1', [ev('Old')], 'no_stream');
+    await first.pool.query(`UPDATE es_events SET transaction_id = '900000000000'::xid8`);
+    await first.close();
+    await assert.rejects(openBackend(url), (e: unknown) => {
+      assert.ok(e instanceof EventStoreUnavailableError, String(e));
+      assert.match((e as Error).message, /next transaction id is \d+ \(restored from a dump/);
+      return true;
+    });
+  });
+
   test('recordedAt is the injected clock, to the millisecond', async () => {
     const url = await (await server).url();
     for (const iso of ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.120Z', '1999-12-31T23:59:59.999Z']) {
