@@ -30,9 +30,15 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...sessionsContract,
   ...policyContract,
   ...tasksContract,
+  ...tagsContract,
 ];
 
-export const ALL_PROJECTIONS: Projection[] = [usersProjection, sessionLockProjection, tasksProjection];
+export const ALL_PROJECTIONS: Projection[] = [
+  usersProjection,
+  sessionLockProjection,
+  tasksProjection,
+  tagsProjection,
+];
 
 export interface AppOptions {
   config: HubConfig;

@@ -27,6 +27,8 @@ export interface HubConfig {
     sessionLifetimeSec: number;
     kojiDebug: boolean;
     hostTimeoutSec: number;
+    repoManager: boolean;
+    repoIntervalMs: number;
     maxNameLengthInternal: number;
     regexNameInternal: string;
   };
@@ -89,6 +91,8 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
       sessionLifetimeSec: g('hub', 'SessionLifetime') as number,
       kojiDebug: g('hub', 'KojiDebug') as boolean,
       hostTimeoutSec: g('hub', 'HostTimeout') as number,
+      repoManager: g('hub', 'RepoManager') as boolean,
+      repoIntervalMs: Math.round((g('hub', 'RepoInterval') as number) * 1000),
       maxNameLengthInternal: g('hub', 'MaxNameLengthInternal') as number,
       regexNameInternal,
     },

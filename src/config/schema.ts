@@ -32,6 +32,8 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/hub.conf', section: 'hub', key: 'SessionLifetime', type: 'int', default: '86400', doc: 'Seconds a login session stays valid.' },
   { file: 'hub/hub.conf', section: 'hub', key: 'KojiDebug', type: 'bool', default: 'false', doc: 'Log every internal error with its stack trace (clients still never see one).' },
   { file: 'hub/hub.conf', section: 'hub', key: 'HostTimeout', type: 'int', default: '300', doc: 'Seconds without a heartbeat after which a host\'s tasks return to FREE (tasks assigned to it on purpose FAIL).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'RepoManager', type: 'bool', default: 'true', doc: 'Run the repo manager in the hub (as kojira): answer repo requests and regenerate tags with `repo.auto`.' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'RepoInterval', type: 'float', default: '2', doc: 'Seconds between two passes of the repo manager.' },
   { file: 'hub/hub.conf', section: 'hub', key: 'MaxNameLengthInternal', type: 'int', default: '256', doc: 'Longest tag, target or user name (Koji).' },
   { file: 'hub/hub.conf', section: 'hub', key: 'RegexNameInternal', type: 'string', default: '^[A-Za-z0-9/_.+-]+$', doc: 'Pattern tag and target names must match (Koji).' },
 ];

@@ -51,11 +51,24 @@ export class UnitOfWork {
     private readonly registry: UpcasterRegistry = defaultUpcasters,
   ) {}
 
-  /** Reads a stream (upcasting old event shapes) and remembers its version for the append. */
+  /**
+   * Reads a stream (upcasting old event shapes) and remembers its version for the append. Events
+   * this unit of work already decided for the stream follow the stored ones, so a later step of the
+   * same command sees them (a task created and then closed by the hub in one append).
+   */
   async read(stream: string): Promise<RecordedEvent[]> {
-    const events = (await this.store.readStream(stream)).map((e) => this.registry.upcast(e));
-    this.versions.set(stream, events.length ? events[events.length - 1].streamVersion : 0);
-    return events;
+    const stored = (await this.store.readStream(stream)).map((e) => this.registry.upcast(e));
+    const version = stored.length ? stored[stored.length - 1].streamVersion : 0;
+    if (!this.writes.has(stream)) this.versions.set(stream, version);
+    const pending = (this.writes.get(stream)?.events ?? []).map((e, i): RecordedEvent => ({
+      ...e,
+      stream,
+      streamVersion: version + i + 1,
+      position: 0,
+      checkpoint: '',
+      recordedAt: this.meta.now.toISOString(),
+    }));
+    return [...stored, ...pending];
   }
 
   /** Folds a stream into state: the inline projection a decision is checked against. */

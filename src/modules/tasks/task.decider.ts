@@ -43,6 +43,8 @@ export type TaskCommand =
   | { kind: 'open'; host: Ref; now: string }
   | { kind: 'setWeight'; host: Ref; weight: number }
   | { kind: 'close'; host: Ref; result: unknown; now: string }
+  /** A task the hub runs itself (tagBuild, newRepo): straight from FREE to CLOSED, with no host. */
+  | { kind: 'completeByHub'; result: unknown; now: string }
   | { kind: 'fail'; host: Ref | null; fault: StoredFault; result?: unknown; now: string }
   | { kind: 'cancel'; by: Ref | null; now: string; parentCanceled?: number }
   | { kind: 'free'; host: Ref; reason: string };
@@ -110,6 +112,12 @@ export function decideTask(c: TaskCommand, s: TaskState): TaskEvent[] {
       assertOwnedBy(s, c.host);
       return [
         { type: 'TaskClosed', data: { id: s.id, host: c.host, result: c.result, completionTime: c.now } },
+      ];
+    case 'completeByHub':
+      if (s.state !== TASK_STATES.FREE)
+        throw genericError(`task ${s.id} is not free: it is ${stateName(s.state)}`);
+      return [
+        { type: 'TaskClosed', data: { id: s.id, host: null, result: c.result, completionTime: c.now } },
       ];
     case 'fail':
       if (c.host) assertOwnedBy(s, c.host);

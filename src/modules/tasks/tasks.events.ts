@@ -53,9 +53,10 @@ export type TaskCreated = DomainEvent<
 >;
 export type TaskOpened = DomainEvent<'TaskOpened', { id: number; host: Ref; startTime: string }>;
 export type TaskWeightSet = DomainEvent<'TaskWeightSet', { id: number; weight: number }>;
+/** `host` is null for a task the hub completes itself (tagBuild, newRepo). */
 export type TaskClosed = DomainEvent<
   'TaskClosed',
-  { id: number; host: Ref; result: unknown; completionTime: string }
+  { id: number; host: Ref | null; result: unknown; completionTime: string }
 >;
 export type TaskFailed = DomainEvent<
   'TaskFailed',

@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { PostUntagHooks } from './post-untag.js';
+import { RepoManager } from './repo-manager.js';
+import { ReposWriter } from './repos.writer.js';
+import { TagsApi } from './tags.api.js';
+import {
+  ChangeTargetHandler,
+  CreateEmptyBuildHandler,
+  CreateTagHandler,
+  DeleteTagHandler,
+  EditTagHandler,
+  FulfilExistingHandler,
+  NewRepoHandler,
+  RequestRepoHandler,
+  TagBuildHandler,
+  UntagBuildHandler,
+} from './tags.commands.js';
+import { TagsReader } from './tags.reader.js';
+import { TagsWriter } from './tags.writer.js';
+
+@Module({
+  imports: [UsersModule, TasksModule],
+  providers: [
+    TagsReader,
+    TagsWriter,
+    ReposWriter,
+    PostUntagHooks,
+    RepoManager,
+    TagsApi,
+    ChangeTargetHandler,
+    CreateEmptyBuildHandler,
+    CreateTagHandler,
+    DeleteTagHandler,
+    EditTagHandler,
+    FulfilExistingHandler,
+    NewRepoHandler,
+    RequestRepoHandler,
+    TagBuildHandler,
+    UntagBuildHandler,
+  ],
+  exports: [TagsReader, TagsWriter, ReposWriter, PostUntagHooks, RepoManager],
+})
+export class TagsModule {}

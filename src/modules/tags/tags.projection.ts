@@ -1,0 +1,306 @@
+import type { Projection } from '../../eventstore/projection.js';
+import type { RecordedEvent } from '../../eventstore/port.js';
+import type { ReadModelTx } from '../../eventstore/read-model.port.js';
+import { kojiTime } from '../tasks/tasks.projection.js';
+import {
+  REPO_STATES,
+  TAG_EVENT_TYPES,
+  type BuildEvent,
+  type BuildRef,
+  type InheritanceLink,
+  type RepoEvent,
+  type RepoQueueEvent,
+  type TagEvent,
+  type TargetEvent,
+} from './tags.events.js';
+
+export interface TagDoc {
+  id: number;
+  name: string;
+  arches: string | null;
+  locked: boolean;
+  perm_id: number | null;
+  perm: string | null;
+  maven_support: boolean;
+  maven_include_all: boolean;
+  extra: Record<string, unknown>;
+  inheritance: InheritanceLink[];
+  /** Koji event id of the tag's last change (config, extra, inheritance or content). */
+  last_event: number;
+  /** Whose sidetag this is (from the own extra), for cheap listSideTags queries. */
+  sidetag_user_id: number | null;
+}
+
+export interface TaggedDoc {
+  tag_id: number;
+  tag_name: string;
+  build_id: number;
+  nvr: string;
+  create_event: number;
+  create_ts: number;
+  tagged_by: string | null;
+}
+
+export interface TargetDoc {
+  id: number;
+  name: string;
+  build_tag: number;
+  build_tag_name: string;
+  dest_tag: number;
+  dest_tag_name: string;
+}
+
+export interface BuildDoc {
+  build_id: number;
+  id: number;
+  package_name: string;
+  name: string;
+  version: string;
+  release: string;
+  epoch: number | null;
+  nvr: string;
+  state: number;
+  owner_id: number;
+  owner_name: string;
+  task_id: number | null;
+  creation_event_id: number;
+  creation_time: string;
+  creation_ts: number;
+  completion_time: string;
+  completion_ts: number;
+}
+
+export interface RepoDoc {
+  id: number;
+  tag_id: number;
+  tag_name: string;
+  create_event: number;
+  creation_time: string;
+  create_ts: number;
+  state: number;
+  dist: boolean;
+  task_id: number | null;
+  opts: Record<string, unknown>;
+  custom_opts: null;
+  builds: (BuildRef & { tag_id: number })[];
+}
+
+export interface RepoRequestDoc {
+  id: number;
+  tag_id: number;
+  tag_name: string;
+  min_event: number | null;
+  at_event: number | null;
+  opts: Record<string, unknown> | null;
+  priority: number;
+  owner: number | null;
+  owner_name: string | null;
+  create_time: string;
+  create_ts: number;
+  active: boolean;
+  repo_id: number | null;
+  task_id: number | null;
+  tries: number;
+}
+
+export const TAGS = 'tags';
+export const TAGGED = 'tagged_builds';
+export const TARGETS = 'targets';
+export const BUILDS = 'builds';
+export const REPOS = 'repos';
+export const REPO_REQUESTS = 'repo_requests';
+
+async function update<T extends object>(tx: ReadModelTx, c: string, key: string, f: (d: T) => T) {
+  const d = await tx.get<T>(c, key);
+  if (d) await tx.put(c, key, f(d));
+}
+
+const sidetagUser = (extra: Record<string, unknown>): number | null =>
+  extra.sidetag && extra.sidetag_user_id !== undefined && extra.sidetag_user_id !== null
+    ? Number(extra.sidetag_user_id)
+    : null;
+
+/** Tags, their builds, build targets, builds and repos, as Koji's queries return them. */
+export const tagsProjection: Projection = {
+  name: 'tags',
+  version: 1,
+  collections: [
+    { name: TAGS, indexes: ['name', 'sidetag_user_id'] },
+    { name: TAGGED, indexes: ['tag_id', 'build_id'] },
+    { name: TARGETS, indexes: ['name', 'build_tag', 'dest_tag'] },
+    { name: BUILDS, indexes: ['nvr', 'package_name', 'owner_id', 'task_id', 'state'] },
+    { name: REPOS, indexes: ['tag_id', 'state', 'create_event'] },
+    { name: REPO_REQUESTS, indexes: ['tag_id', 'active'] },
+  ],
+  filter: { types: [...TAG_EVENT_TYPES] },
+  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+    const e = { type: ev.type, data: ev.data } as
+      TagEvent | TargetEvent | BuildEvent | RepoEvent | RepoQueueEvent;
+    const touch = (id: number) =>
+      update<TagDoc>(tx, TAGS, String(id), (d) => ({ ...d, last_event: ev.position }));
+    switch (e.type) {
+      case 'TagCreated': {
+        const d = e.data;
+        await tx.put(TAGS, String(d.id), {
+          id: d.id,
+          name: d.name,
+          arches: d.arches,
+          locked: d.locked,
+          perm_id: d.perm?.id ?? null,
+          perm: d.perm?.name ?? null,
+          maven_support: d.mavenSupport,
+          maven_include_all: d.mavenIncludeAll,
+          extra: d.extra,
+          inheritance: d.inheritance,
+          last_event: ev.position,
+          sidetag_user_id: sidetagUser(d.extra),
+        } satisfies TagDoc);
+        return;
+      }
+      case 'TagEdited': {
+        const c = e.data.changes;
+        return update<TagDoc>(tx, TAGS, String(e.data.id), (d) => {
+          const extra = { ...d.extra, ...e.data.extraSet };
+          for (const k of e.data.extraRemoved) delete extra[k];
+          return {
+            ...d,
+            ...(c.name !== undefined ? { name: c.name } : {}),
+            ...(c.arches !== undefined ? { arches: c.arches } : {}),
+            ...(c.locked !== undefined ? { locked: c.locked } : {}),
+            ...(c.perm !== undefined ? { perm_id: c.perm?.id ?? null, perm: c.perm?.name ?? null } : {}),
+            ...(c.mavenSupport !== undefined ? { maven_support: c.mavenSupport } : {}),
+            ...(c.mavenIncludeAll !== undefined ? { maven_include_all: c.mavenIncludeAll } : {}),
+            extra,
+            sidetag_user_id: sidetagUser(extra),
+            last_event: ev.position,
+          };
+        });
+      }
+      case 'TagInheritanceChanged':
+        return update<TagDoc>(tx, TAGS, String(e.data.id), (d) => ({
+          ...d,
+          inheritance: e.data.inheritance,
+          last_event: ev.position,
+        }));
+      case 'TagDeleted':
+        await tx.delete(TAGS, String(e.data.id));
+        for (const b of e.data.untagged) await tx.delete(TAGGED, `${e.data.id}:${b.id}`);
+        return;
+      case 'PackageTagged': {
+        const d = e.data;
+        await tx.put(TAGGED, `${d.tag.id}:${d.build.id}`, {
+          tag_id: d.tag.id,
+          tag_name: d.tag.name,
+          build_id: d.build.id,
+          nvr: d.build.nvr,
+          create_event: ev.position,
+          create_ts: kojiTime(d.time).ts,
+          tagged_by: d.user?.name ?? null,
+        } satisfies TaggedDoc);
+        return touch(d.tag.id);
+      }
+      case 'PackageUntagged':
+        await tx.delete(TAGGED, `${e.data.tag.id}:${e.data.build.id}`);
+        return touch(e.data.tag.id);
+      case 'BuildTargetCreated': {
+        const d = e.data;
+        await tx.put(TARGETS, String(d.id), {
+          id: d.id,
+          name: d.name,
+          build_tag: d.buildTag.id,
+          build_tag_name: d.buildTag.name,
+          dest_tag: d.destTag.id,
+          dest_tag_name: d.destTag.name,
+        } satisfies TargetDoc);
+        return;
+      }
+      case 'BuildTargetEdited': {
+        const c = e.data.changes;
+        return update<TargetDoc>(tx, TARGETS, String(e.data.id), (d) => ({
+          ...d,
+          ...(c.name ? { name: c.name } : {}),
+          ...(c.buildTag ? { build_tag: c.buildTag.id, build_tag_name: c.buildTag.name } : {}),
+          ...(c.destTag ? { dest_tag: c.destTag.id, dest_tag_name: c.destTag.name } : {}),
+        }));
+      }
+      case 'BuildTargetDeleted':
+        await tx.delete(TARGETS, String(e.data.id));
+        return;
+      case 'BuildCreated': {
+        const d = e.data;
+        const t = kojiTime(d.time);
+        await tx.put(BUILDS, String(d.id), {
+          build_id: d.id,
+          id: d.id,
+          package_name: d.packageName,
+          name: d.packageName,
+          version: d.version,
+          release: d.release,
+          epoch: d.epoch,
+          nvr: d.nvr,
+          state: d.state,
+          owner_id: d.owner.id,
+          owner_name: d.owner.name,
+          task_id: d.taskId,
+          creation_event_id: ev.position,
+          creation_time: t.time,
+          creation_ts: t.ts,
+          completion_time: t.time,
+          completion_ts: t.ts,
+        } satisfies BuildDoc);
+        return;
+      }
+      case 'RepoCreated': {
+        const d = e.data;
+        const t = kojiTime(d.time);
+        await tx.put(REPOS, String(d.id), {
+          id: d.id,
+          tag_id: d.tag.id,
+          tag_name: d.tag.name,
+          create_event: d.createEvent,
+          creation_time: t.time,
+          create_ts: t.ts,
+          state: REPO_STATES.INIT,
+          dist: false,
+          task_id: d.taskId,
+          opts: d.opts,
+          custom_opts: null,
+          builds: d.builds,
+        } satisfies RepoDoc);
+        return;
+      }
+      case 'RepoStateChanged':
+        return update<RepoDoc>(tx, REPOS, String(e.data.id), (d) => ({ ...d, state: e.data.state }));
+      case 'RepoRequested': {
+        const d = e.data;
+        const t = kojiTime(d.time);
+        await tx.put(REPO_REQUESTS, String(d.id), {
+          id: d.id,
+          tag_id: d.tag.id,
+          tag_name: d.tag.name,
+          min_event: d.minEvent,
+          at_event: d.atEvent,
+          opts: d.opts,
+          priority: d.priority,
+          owner: d.owner?.id ?? null,
+          owner_name: d.owner?.name ?? null,
+          create_time: t.time,
+          create_ts: t.ts,
+          active: true,
+          repo_id: null,
+          task_id: null,
+          tries: 0,
+        } satisfies RepoRequestDoc);
+        return;
+      }
+      case 'RepoRequestFulfilled':
+        return update<RepoRequestDoc>(tx, REPO_REQUESTS, String(e.data.id), (d) => ({
+          ...d,
+          active: false,
+          repo_id: e.data.repoId,
+          task_id: e.data.taskId,
+          tries: d.tries + 1,
+        }));
+    }
+  },
+};

@@ -1,0 +1,227 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { STORE_BACKEND } from '../../app.tokens.js';
+import type { StoreBackend } from '../../eventstore/open.js';
+import type { ReadModelReader } from '../../eventstore/read-model.port.js';
+import { genericError, parameterError } from '../../kernel/errors.js';
+import { pyRepr } from '../../rpc/method.js';
+import {
+  BUILDS,
+  REPOS,
+  TAGGED,
+  TAGS,
+  TARGETS,
+  type BuildDoc,
+  type RepoDoc,
+  type TagDoc,
+  type TaggedDoc,
+  type TargetDoc,
+} from './tags.projection.js';
+import { REPO_STATES } from './tags.events.js';
+
+export type TagInfo = number | string | { id?: number; name?: string } | null | undefined;
+
+export interface FullInheritanceEntry {
+  parent_id: number;
+  name: string;
+  child_id: number;
+  priority: number;
+  maxdepth: number | null;
+  intransitive: boolean;
+  noconfig: boolean;
+  pkg_filter: string;
+  currdepth: number;
+  nextdepth: number | null;
+}
+
+/** Lookups on the tags read model with Koji's get_tag/get_build/get_build_target rules and messages. */
+@Injectable()
+export class TagsReader {
+  constructor(@Inject(STORE_BACKEND) private readonly backend: StoreBackend) {}
+
+  get rm(): ReadModelReader {
+    return this.backend.readModels.reader;
+  }
+
+  /** Koji's get_tag(tagInfo, strict=False). */
+  async tag(info: TagInfo): Promise<TagDoc | null> {
+    if (typeof info === 'number') return this.rm.get<TagDoc>(TAGS, String(info));
+    if (typeof info === 'string')
+      return (await this.rm.find<TagDoc>(TAGS, { where: { name: info }, limit: 1 }))[0] ?? null;
+    if (info && typeof info === 'object') {
+      if (typeof info.id === 'number') return this.tag(info.id);
+      if (typeof info.name === 'string') return this.tag(info.name);
+    }
+    throw parameterError(`Invalid name or id value: ${pyRepr(info)}`);
+  }
+
+  async strictTag(info: TagInfo): Promise<TagDoc> {
+    const t = await this.tag(info);
+    if (!t) throw genericError(`No such tagInfo: ${pyRepr(info)}`);
+    return t;
+  }
+
+  /** Koji's readFullInheritance: every ancestor, depth first by priority, honouring maxdepth and intransitive. */
+  async fullInheritance(tagId: number): Promise<FullInheritanceEntry[]> {
+    const out: FullInheritanceEntry[] = [];
+    const seen = new Set<number>([tagId]);
+    const walk = async (childId: number, depth: number, limit: number | null) => {
+      const child = await this.tag(childId);
+      if (!child) return;
+      const links = [...child.inheritance].sort((a, b) => a.priority - b.priority);
+      for (const l of links) {
+        if (limit !== null && depth > limit) continue;
+        if (l.intransitive && depth > 1) continue;
+        if (seen.has(l.parent_id)) continue;
+        seen.add(l.parent_id);
+        const nextLimit =
+          l.maxdepth === null
+            ? limit
+            : limit === null
+              ? depth + l.maxdepth - 1
+              : Math.min(limit, depth + l.maxdepth - 1);
+        out.push({
+          ...l,
+          child_id: childId,
+          currdepth: depth,
+          nextdepth: nextLimit === null ? null : nextLimit - depth,
+        });
+        if (!l.intransitive) await walk(l.parent_id, depth + 1, nextLimit);
+      }
+    };
+    await walk(tagId, 1, null);
+    return out;
+  }
+
+  /**
+   * Koji's getBuildConfig: arches from the first ancestor that has them, extra merged along the
+   * inheritance (the nearest value wins, a null value blocks the key), links marked noconfig skipped.
+   */
+  async buildConfig(info: TagInfo) {
+    const tag = await this.strictTag(info);
+    const chain: TagDoc[] = [tag];
+    for (const e of await this.fullInheritance(tag.id)) {
+      if (e.noconfig) continue;
+      const p = await this.tag(e.parent_id);
+      if (p) chain.push(p);
+    }
+    let arches: string | null = null;
+    for (const t of chain)
+      if (t.arches) {
+        arches = t.arches;
+        break;
+      }
+    const extra: Record<string, unknown> = {};
+    for (const t of [...chain].reverse()) Object.assign(extra, t.extra);
+    for (const [k, v] of Object.entries(extra)) if (v === null) delete extra[k];
+    return { ...tagInfo(tag), arches, extra };
+  }
+
+  /** Builds tagged into a tag, optionally with inheritance (the nearest tag wins for one package). */
+  async tagged(tagId: number, inherit: boolean): Promise<(TaggedDoc & { package_name: string })[]> {
+    const tags = [tagId, ...(inherit ? (await this.fullInheritance(tagId)).map((e) => e.parent_id) : [])];
+    const out: (TaggedDoc & { package_name: string })[] = [];
+    const packages = new Set<string>();
+    for (const id of tags) {
+      const rows = await this.rm.find<TaggedDoc>(TAGGED, {
+        where: { tag_id: id },
+        orderBy: [['create_event', 'desc']],
+      });
+      const here = new Set<string>();
+      for (const r of rows) {
+        const b = await this.build(r.build_id);
+        const pkg = b?.package_name ?? r.nvr;
+        if (inherit && packages.has(pkg) && !here.has(pkg)) continue;
+        here.add(pkg);
+        out.push({ ...r, package_name: pkg });
+      }
+      for (const p of here) packages.add(p);
+    }
+    return out;
+  }
+
+  /** Koji's tag_last_change_event: the newest change to the tag (and, with inherit, its ancestors). */
+  async lastChangeEvent(tagId: number, inherit = true): Promise<number> {
+    const ids = [tagId, ...(inherit ? (await this.fullInheritance(tagId)).map((e) => e.parent_id) : [])];
+    let last = 0;
+    for (const id of ids) {
+      const t = await this.tag(id);
+      if (t) last = Math.max(last, t.last_event);
+    }
+    return last;
+  }
+
+  async target(info: number | string | { id?: number; name?: string }): Promise<TargetDoc | null> {
+    if (typeof info === 'number') return this.rm.get<TargetDoc>(TARGETS, String(info));
+    if (typeof info === 'string')
+      return (await this.rm.find<TargetDoc>(TARGETS, { where: { name: info }, limit: 1 }))[0] ?? null;
+    if (typeof info.id === 'number') return this.target(info.id);
+    if (typeof info.name === 'string') return this.target(info.name);
+    return null;
+  }
+
+  async strictTarget(info: number | string | { id?: number; name?: string }): Promise<TargetDoc> {
+    const t = await this.target(info);
+    if (!t) throw genericError(`No such build target: ${typeof info === 'object' ? pyRepr(info) : info}`);
+    return t;
+  }
+
+  async build(info: number | string | Record<string, unknown>): Promise<BuildDoc | null> {
+    if (typeof info === 'number') return this.rm.get<BuildDoc>(BUILDS, String(info));
+    if (typeof info === 'string')
+      return (await this.rm.find<BuildDoc>(BUILDS, { where: { nvr: info }, limit: 1 }))[0] ?? null;
+    if (info && typeof info === 'object') {
+      if (typeof info.id === 'number') return this.build(info.id);
+      if (typeof info.build_id === 'number') return this.build(info.build_id);
+      if (typeof info.nvr === 'string') return this.build(info.nvr);
+      if (
+        typeof info.name === 'string' &&
+        typeof info.version === 'string' &&
+        typeof info.release === 'string'
+      )
+        return this.build(`${info.name}-${info.version}-${info.release}`);
+    }
+    return null;
+  }
+
+  async strictBuild(info: number | string | Record<string, unknown>): Promise<BuildDoc> {
+    const b = await this.build(info);
+    if (!b) throw genericError(`No such build: ${pyRepr(info)}`);
+    return b;
+  }
+
+  async repo(id: number): Promise<RepoDoc | null> {
+    return this.rm.get<RepoDoc>(REPOS, String(id));
+  }
+
+  /** The newest READY repo of a tag, optionally created at or after an event. */
+  async latestReadyRepo(tagId: number, minEvent: number | null = null): Promise<RepoDoc | null> {
+    const repos = await this.rm.find<RepoDoc>(REPOS, {
+      where: { tag_id: tagId, state: REPO_STATES.READY },
+      orderBy: [['create_event', 'desc']],
+      limit: 1,
+    });
+    const r = repos[0] ?? null;
+    return r && (minEvent === null || r.create_event >= minEvent) ? r : null;
+  }
+}
+
+/** Koji's get_tag dict. */
+export function tagInfo(t: TagDoc) {
+  return {
+    id: t.id,
+    name: t.name,
+    perm_id: t.perm_id,
+    perm: t.perm,
+    arches: t.arches,
+    locked: t.locked,
+    maven_support: t.maven_support,
+    maven_include_all: t.maven_include_all,
+    extra: t.extra,
+  };
+}
+
+/** Koji's repo dict (without the content list, which repoInfo adds on request). */
+export function repoInfo(r: RepoDoc) {
+  const { builds: _b, ...rest } = r;
+  return { ...rest, begin_event: r.create_event, end_event: null };
+}
