@@ -136,6 +136,12 @@ describe('PostgreSQL snapshot fence', () => {
     const early = await openAppend(raw, 'late-2', 'Early');
     await early.takeXid(); // the older transaction id…
     const later = await store.appendToStream('later-2', [ev('Later')], 'no_stream'); // …the lower position
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(
+      sub.seen.length,
+      0,
+      'held back by the older transaction, although it has written nothing yet',
+    );
     await early.insert();
     await early.commit();
     await waitFor('both events', () => sub.seen.length === 2);
