@@ -114,6 +114,7 @@ export function taskInfo(t: TaskDoc, request = false) {
   return request ? { ...rest, request: req } : rest;
 }
 
+/** Koji's query_buildroots row; `create_event_time` is what Koji's hostinfo reads. */
 export function buildrootInfo(b: BuildrootDoc) {
-  return { ...b };
+  return { ...b, create_event_time: b.create_time };
 }
