@@ -3,6 +3,7 @@
 // starts in a few tens of milliseconds.
 import { Command, CommanderError } from 'commander';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
+import { registerTasks } from '../modules/tasks/tasks.cli.js';
 import { registerUsers } from '../modules/users/users.cli.js';
 import { KOJI_ES_VERSION } from '../version.js';
 import { registerCore } from './core.cli.js';
@@ -39,6 +40,7 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
   registerCore(program, rt);
   registerUsers(program, rt);
   registerPolicy(program, rt);
+  registerTasks(program, rt);
   return { program, rt };
 }
 
