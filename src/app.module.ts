@@ -7,6 +7,9 @@ import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { sidetagContract } from './modules/sidetag/sidetag.contract.js';
+import { SidetagModule } from './modules/sidetag/sidetag.module.js';
+import { sidetagProjection } from './modules/sidetag/sidetag.projection.js';
 import { tagsContract } from './modules/tags/tags.contract.js';
 import { TagsModule } from './modules/tags/tags.module.js';
 import { tagsProjection } from './modules/tags/tags.projection.js';
@@ -31,6 +34,7 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...policyContract,
   ...tasksContract,
   ...tagsContract,
+  ...sidetagContract,
 ];
 
 export const ALL_PROJECTIONS: Projection[] = [
@@ -38,6 +42,7 @@ export const ALL_PROJECTIONS: Projection[] = [
   sessionLockProjection,
   tasksProjection,
   tagsProjection,
+  sidetagProjection,
 ];
 
 export interface AppOptions {
@@ -65,6 +70,7 @@ export class AppModule {
         RpcModule,
         TasksModule,
         TagsModule,
+        SidetagModule,
       ],
     };
   }

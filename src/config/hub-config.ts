@@ -34,7 +34,62 @@ export interface HubConfig {
   };
   policyFile: string;
   policies: Record<string, PolicySource>;
+  sidetag: SidetagConfig;
   warnings: string[];
+}
+
+export interface SidetagConfig {
+  file: string;
+  removeEmpty: boolean;
+  allowedSuffixes: string[];
+  nameTemplate: string;
+  triggerNewRepo: boolean;
+  cleanupIntervalMs: number;
+  cleanupStages: ('empty' | 'old' | 'inactive')[];
+  emptyDelayDays: number;
+  oldDelayDays: number;
+  inactiveDelayDays: number;
+  ignoreTags: string[];
+}
+
+const SIDETAG = 'hub/plugins/sidetag.conf' as const;
+
+/** `[sidetag]` of hub/plugins/sidetag.conf; the name template is checked here, not at the first creation. */
+function loadSidetagConfig(configDir: string, flags: Flags, env: NodeJS.ProcessEnv): { config: SidetagConfig; warnings: string[] } {
+  const ini = readIni(configDir, SIDETAG);
+  const file = join(configDir, SIDETAG);
+  const g = (key: string) => {
+    const spec = CONFIG_KEYS.find((k) => k.file === SIDETAG && k.key === key)!;
+    return resolveKey(spec, ini, flags, env).value;
+  };
+  const nameTemplate = g('name_template') as string;
+  const placeholders = [...nameTemplate.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
+  for (const p of placeholders)
+    if (p !== 'basetag' && p !== 'tag_id')
+      throw new ConfigError(`${file} [sidetag] name_template: unknown placeholder {${p}} (use {basetag} and {tag_id})`);
+  if (!placeholders.includes('basetag') || !placeholders.includes('tag_id'))
+    throw new ConfigError(`${file} [sidetag] name_template = ${nameTemplate} must contain {basetag} and {tag_id}`);
+  const stages = (g('cleanup_stages') as string[]) ?? [];
+  for (const s of stages)
+    if (!['empty', 'old', 'inactive'].includes(s))
+      throw new ConfigError(`${file} [sidetag] cleanup_stages: unknown stage ${s} (use empty, old, inactive)`);
+  const suffixes = (g('allowed_suffixes') as string).split(',').map((x) => x.trim()).filter(Boolean);
+  return {
+    config: {
+      file,
+      removeEmpty: g('remove_empty') as boolean,
+      allowedSuffixes: suffixes,
+      nameTemplate,
+      triggerNewRepo: g('trigger_new_repo') as boolean,
+      cleanupIntervalMs: Math.round((g('cleanup_interval') as number) * 1000),
+      cleanupStages: stages as SidetagConfig['cleanupStages'],
+      emptyDelayDays: g('cleanup_empty_delay') as number,
+      oldDelayDays: g('cleanup_old_delay') as number,
+      inactiveDelayDays: g('cleanup_inactive_delay') as number,
+      ignoreTags: (g('cleanup_ignore_tags') as string[]) ?? [],
+    },
+    warnings: unknownKeys(ini, SIDETAG),
+  };
 }
 
 const HUB = 'hub/hub.conf' as const;
@@ -74,6 +129,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
   } catch (e) {
     throw new ConfigError(`${join(configDir, HUB)} [hub] RegexNameInternal: ${(e as Error).message}`);
   }
+  const sidetag = loadSidetagConfig(configDir, flags, env);
   return {
     configDir,
     dataDir,
@@ -98,7 +154,8 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     },
     policyFile: join(configDir, HUB),
     policies,
-    warnings: unknownKeys(ini, HUB),
+    sidetag: sidetag.config,
+    warnings: [...unknownKeys(ini, HUB), ...sidetag.warnings],
   };
 }
 

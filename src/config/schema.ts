@@ -36,6 +36,17 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/hub.conf', section: 'hub', key: 'RepoInterval', type: 'float', default: '2', doc: 'Seconds between two passes of the repo manager.' },
   { file: 'hub/hub.conf', section: 'hub', key: 'MaxNameLengthInternal', type: 'int', default: '256', doc: 'Longest tag, target or user name (Koji).' },
   { file: 'hub/hub.conf', section: 'hub', key: 'RegexNameInternal', type: 'string', default: '^[A-Za-z0-9/_.+-]+$', doc: 'Pattern tag and target names must match (Koji).' },
+  // hub/plugins/sidetag.conf [sidetag]: Koji's sidetag plugin keys, plus koji-es's cleanup schedule.
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'remove_empty', type: 'bool', default: 'false', doc: 'Remove a sidetag when its last build is untagged (in the same atomic append as the untag).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'allowed_suffixes', type: 'string', default: '', doc: 'Comma-separated suffixes `createSideTag(…, suffix=…)` accepts; empty allows none. Entries are stripped (Koji does not strip them).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'name_template', type: 'string', default: '{basetag}-side-{tag_id}', doc: 'Sidetag name; must contain `{basetag}` and `{tag_id}` (checked at start-up). `{tag_id}` is the id really assigned.' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'trigger_new_repo', type: 'bool', default: 'false', doc: 'Queue a repo request for every new sidetag, so `add-sidetag --wait` gets a repo.' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_interval', type: 'float', default: '0', doc: 'Seconds between cleanups run by the hub itself; 0 turns them off.' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_stages', type: 'list', default: 'empty old inactive', doc: 'Which cleanup stages the hub runs (`empty`, `old`, `inactive`).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_empty_delay', type: 'float', default: '1', doc: 'Days an empty sidetag may live (as koji-sidetag-cleanup --empty-delay).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_old_delay', type: 'float', default: '30', doc: 'Days any sidetag may live (--old-delay).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_inactive_delay', type: 'float', default: '10', doc: 'Days since the last build was tagged in (--inactive-delay).' },
+  { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_ignore_tags', type: 'list', default: '', doc: 'Globs of sidetag names the hub\'s cleanup never removes (--ignore-tags).' },
 ];
 
 /** Sections whose keys are free-form (each key is a policy name, …). */

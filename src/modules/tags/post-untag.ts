@@ -36,3 +36,24 @@ export class PostUntagHooks {
     for (const { hook } of this.hooks) await hook(uow, facts);
   }
 }
+
+/**
+ * Called inside a tag deletion's unit of work, before the tag goes: a module that keeps its own
+ * records about tags (Sidetag's quota and lifecycle streams) appends to them in the same append.
+ */
+export type TagDeleteHook = (uow: UnitOfWork, tag: TagState) => Promise<void>;
+
+@Injectable()
+export class TagDeleteHooks {
+  private hooks: { name: string; hook: TagDeleteHook }[] = [];
+
+  register(name: string, hook: TagDeleteHook): void {
+    if (this.hooks.some((h) => h.name === name))
+      throw new Error(`tag-delete hook ${name} is registered twice`);
+    this.hooks.push({ name, hook });
+  }
+
+  async run(uow: UnitOfWork, tag: TagState): Promise<void> {
+    for (const { hook } of this.hooks) await hook(uow, tag);
+  }
+}

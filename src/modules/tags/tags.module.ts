@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { UsersModule } from '../users/users.module.js';
-import { PostUntagHooks } from './post-untag.js';
+import { PostUntagHooks, TagDeleteHooks } from './post-untag.js';
 import { RepoManager } from './repo-manager.js';
 import { ReposWriter } from './repos.writer.js';
 import { TagsApi } from './tags.api.js';
@@ -27,6 +27,7 @@ import { TagsWriter } from './tags.writer.js';
     TagsWriter,
     ReposWriter,
     PostUntagHooks,
+    TagDeleteHooks,
     RepoManager,
     TagsApi,
     ChangeTargetHandler,
@@ -40,6 +41,6 @@ import { TagsWriter } from './tags.writer.js';
     TagBuildHandler,
     UntagBuildHandler,
   ],
-  exports: [TagsReader, TagsWriter, ReposWriter, PostUntagHooks, RepoManager],
+  exports: [TagsReader, TagsWriter, ReposWriter, PostUntagHooks, TagDeleteHooks, RepoManager],
 })
 export class TagsModule {}

@@ -13,7 +13,7 @@ import {
   type TargetState,
 } from './target.decider.js';
 import type { BuildRef, Ref, TagEvent, TargetEvent } from './tags.events.js';
-import { PostUntagHooks } from './post-untag.js';
+import { PostUntagHooks, TagDeleteHooks } from './post-untag.js';
 import { TAGS, TARGETS, type TagDoc, type TargetDoc } from './tags.projection.js';
 import { TagsReader } from './tags.reader.js';
 
@@ -46,6 +46,7 @@ export class TagsWriter {
   constructor(
     private readonly tags: TagsReader,
     private readonly hooks: PostUntagHooks,
+    private readonly deleteHooks: TagDeleteHooks,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
@@ -80,12 +81,22 @@ export class TagsWriter {
       mavenIncludeAll: boolean;
       extra: Record<string, unknown>;
     },
+    fixedId?: number,
   ): Promise<number> {
     verifyName(o.name, this.config);
     const stream = `tagname-${o.name}`;
     const held = await this.claim(uow, stream);
     let id: number;
-    if (held) {
+    if (fixedId !== undefined) {
+      // The caller allocated the id first because the name contains it (sidetags).
+      if (held) {
+        const holder = await loadTag(uow, held.id);
+        if (holder.exists && holder.name === o.name)
+          throw genericError(`A tag with the name '${o.name}' already exists`);
+      }
+      id = fixedId;
+      uow.emit(stream, [{ type: 'NameClaimed', data: { kind: 'tag', name: o.name, id } }]);
+    } else if (held) {
       const holder = await loadTag(uow, held.id);
       if (holder.exists && holder.name === o.name)
         throw genericError(`A tag with the name '${o.name}' already exists`);
@@ -158,6 +169,7 @@ export class TagsWriter {
         { type: 'TagInheritanceChanged', data: { id: child.id, name: cs.name, inheritance } },
       ]);
     }
+    await this.deleteHooks.run(uow, s);
     this.applyTag(uow, s, { kind: 'delete' });
   }
 

@@ -1,0 +1,243 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { HUB_CONFIG, STORE_BACKEND } from '../../app.tokens.js';
+import type { HubConfig } from '../../config/hub-config.js';
+import type { StoreBackend } from '../../eventstore/open.js';
+import { CLOCK, type Clock } from '../../kernel/clock.js';
+import { actionNotAllowed, isKojiError } from '../../kernel/errors.js';
+import { internalContext, type CallContext } from '../../rpc/context.js';
+import { applyQueryOpts } from '../../rpc/query-opts.js';
+import { MethodRegistry } from '../../rpc/registry.js';
+import { PostUntagHooks, TagDeleteHooks } from '../tags/post-untag.js';
+import { RepoManager } from '../tags/repo-manager.js';
+import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
+import { UsersReader } from '../users/users.reader.js';
+import { selectForCleanup, type Selected, type Stage } from './sidetag.cleanup.js';
+import {
+  CreateSideTag,
+  EditSideTag,
+  HoldSideTag,
+  RemoveSideTag,
+  removeEmptyHook,
+  SidetagRemover,
+} from './sidetag.commands.js';
+import * as api from './sidetag.contract.js';
+import { assertMayHold, assertOwnSidetag, checkSuffix, decideEdit, isSidetag } from './sidetag.decider.js';
+import { SIDETAGS, type SidetagDoc } from './sidetag.projection.js';
+
+export interface CleanupRequest {
+  test: boolean;
+  stages: Partial<Record<Stage, number>>;
+  ignore: string[];
+}
+
+/** The Sidetag plugin's API, its remove_empty hook and the hub's own cleanup schedule. */
+@Injectable()
+export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('sidetag');
+  private timer: NodeJS.Timeout | null = null;
+  private cleaning: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly registry: MethodRegistry,
+    private readonly bus: CommandBus,
+    private readonly tags: TagsReader,
+    private readonly users: UsersReader,
+    private readonly remover: SidetagRemover,
+    private readonly untagHooks: PostUntagHooks,
+    private readonly deleteHooks: TagDeleteHooks,
+    private readonly repos: RepoManager,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(STORE_BACKEND) private readonly backend: StoreBackend,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.config.sidetag.removeEmpty)
+      this.untagHooks.register('sidetag.remove_empty', removeEmptyHook(this.remover, this.log));
+    // Deleting a sidetag as a plain tag still records the removal and frees the owner's quota.
+    this.deleteHooks.register('sidetag', async (uow, tag) => {
+      if (isSidetag(tag)) await this.remover.recordRemoval(uow, tag, 'requested', uow.meta.actor ?? null);
+    });
+    const r = this.registry;
+    r.implement<api.CreateSideTagParams>(api.createSideTag, async (p, ctx) => {
+      checkSuffix(p.suffix, this.config.sidetag.allowedSuffixes);
+      if (!ctx.user) throw actionNotAllowed('you must be logged in for this operation');
+      await this.users.strict(ctx.user.id);
+      const base = await this.tags.strictTag(p.basetag as TagInfo);
+      const result = await this.bus.execute(
+        new CreateSideTag(
+          ctx,
+          { id: base.id, name: base.name, arches: base.arches },
+          truthy(p.debuginfo),
+          p.suffix ?? null,
+        ),
+      );
+      if (result.request !== null) this.repos.kick();
+      const request =
+        result.request === null ? null : await this.tags.rm.get('repo_requests', String(result.request));
+      return { ...result, request };
+    });
+    r.implement<api.SidetagParams>(api.removeSideTag, async (p, ctx) => {
+      const tag = await this.owned(p.sidetag, ctx);
+      await this.bus.execute(new RemoveSideTag(ctx, tag.id, 'requested', false));
+      return null;
+    });
+    r.implement<api.ListSideTagsParams>(api.listSideTags, async (p) => {
+      const where: Record<string, number> = {};
+      if (p.basetag !== null && p.basetag !== undefined)
+        where.basetag_id = (await this.tags.strictTag(p.basetag as TagInfo)).id;
+      if (p.user !== null && p.user !== undefined) where.user_id = (await this.users.strict(p.user)).id;
+      const docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, { where, orderBy: [['id', 'asc']] });
+      const verbose = !!(p.queryOpts as { extra?: boolean } | null | undefined)?.extra;
+      // Koji returns user_id as the tag_extra text, a string: scripts compare it that way.
+      const rows = docs.map((d) => ({
+        id: d.id,
+        name: d.name,
+        user_id: d.user_id === null ? null : String(d.user_id),
+        user_name: d.user_name,
+        ...(verbose
+          ? {
+              basetag_id: d.basetag_id,
+              basetag_name: d.basetag_name,
+              hold: d.hold,
+              create_ts: d.create_ts,
+              last_change_ts: d.last_change_ts,
+              builds: d.builds,
+            }
+          : {}),
+      }));
+      return applyQueryOpts(rows, p.queryOpts);
+    });
+    r.implement<api.EditSideTagParams>(api.editSideTag, async (p, ctx) => {
+      await this.users.strict(ctx.user!.id);
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      const facts = { id: tag.id, name: tag.name, extra: tag.extra };
+      let parent = null;
+      if (isSidetag(facts) && tag.inheritance.length) {
+        const first = [...tag.inheritance].sort((a, b) => a.priority - b.priority)[0];
+        const pt = await this.tags.tag(first.parent_id);
+        if (pt) parent = { id: pt.id, name: pt.name, extra: pt.extra };
+      }
+      const edit = decideEdit({
+        sidetag: facts,
+        parent,
+        user: ctx.user!,
+        debuginfo: p.debuginfo === null || p.debuginfo === undefined ? null : truthy(p.debuginfo),
+        rpmMacros: p.rpm_macros,
+        removeRpmMacros: p.remove_rpm_macros,
+        extra: p.extra as Record<string, unknown> | null | undefined,
+        removeExtra: p.remove_extra,
+      });
+      await this.bus.execute(new EditSideTag(ctx, tag.id, edit.extra, edit.removeExtra));
+      return null;
+    });
+    r.implement<api.HoldSideTagParams>(api.holdSideTag, async (p, ctx) => {
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      assertMayHold({ id: tag.id, name: tag.name, extra: tag.extra }, ctx.user!);
+      await this.bus.execute(new HoldSideTag(ctx, tag.id, p.reason));
+      return null;
+    });
+    r.implement<api.SidetagParams>(api.releaseSideTag, async (p, ctx) => {
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      assertMayHold({ id: tag.id, name: tag.name, extra: tag.extra }, ctx.user!);
+      await this.bus.execute(new HoldSideTag(ctx, tag.id, null));
+      return null;
+    });
+    r.implement<api.CleanupSideTagsParams>(api.cleanupSideTags, async (p, ctx) => {
+      const stages: Partial<Record<Stage, number>> = {};
+      if (p.empty) stages.empty = p.empty_delay;
+      if (p.old) stages.old = p.old_delay;
+      if (p.inactive) stages.inactive = p.inactive_delay;
+      return this.cleanup(ctx, { test: p.test, stages, ignore: p.ignore_tags ?? [] });
+    });
+  }
+
+  private async owned(info: unknown, ctx: CallContext) {
+    await this.users.strict(ctx.user!.id);
+    const tag = await this.tags.strictTag(info as TagInfo);
+    assertOwnSidetag({ id: tag.id, name: tag.name, extra: tag.extra }, ctx.user!);
+    return tag;
+  }
+
+  /** One cleanup run: select (held and ignored sidetags never), then remove each with its reason. */
+  async cleanup(
+    ctx: CallContext,
+    req: CleanupRequest,
+  ): Promise<(Selected & { removed: boolean; error?: string })[]> {
+    const docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, { orderBy: [['id', 'asc']] });
+    const { selected } = selectForCleanup(docs, ctx.now.getTime() / 1000, {
+      stages: req.stages,
+      ignore: req.ignore,
+    });
+    const out: (Selected & { removed: boolean; error?: string })[] = [];
+    for (const s of selected) {
+      if (req.test) {
+        out.push({ ...s, removed: false });
+        continue;
+      }
+      try {
+        await this.bus.execute(new RemoveSideTag(ctx, s.id, `cleanup-${s.stage}`, true));
+        out.push({ ...s, removed: true });
+      } catch (e) {
+        out.push({
+          ...s,
+          removed: false,
+          error: isKojiError(e) ? `${e.faultName}: ${e.message}` : String(e),
+        });
+      }
+    }
+    return out;
+  }
+
+  onApplicationBootstrap(): void {
+    const every = this.config.sidetag.cleanupIntervalMs;
+    if (every <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.cleaning) return;
+      this.cleaning = this.scheduledCleanup()
+        .catch((e: unknown) => this.log.warn(`sidetag cleanup failed: ${(e as Error).message}`))
+        .finally(() => (this.cleaning = null));
+    }, every);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.cleaning;
+  }
+
+  /** The hub's own cleanup (`cleanup_interval`), under a lock so one hub of many does it. */
+  async scheduledCleanup() {
+    if (!(await this.backend.readModels.tryLockProjection('scheduler:sidetag-cleanup'))) return [];
+    try {
+      const c = this.config.sidetag;
+      const delays: Record<Stage, number> = {
+        empty: c.emptyDelayDays,
+        old: c.oldDelayDays,
+        inactive: c.inactiveDelayDays,
+      };
+      const stages = Object.fromEntries(c.cleanupStages.map((s) => [s, delays[s]])) as Partial<
+        Record<Stage, number>
+      >;
+      const ctx = internalContext(`sidetag-cleanup-${randomUUID()}`, this.clock.now());
+      const report = await this.cleanup(ctx, { test: false, stages, ignore: c.ignoreTags });
+      for (const r of report) this.log.log(`[${r.stage}] ${r.name}${r.removed ? '' : ` kept: ${r.error}`}`);
+      return report;
+    } finally {
+      await this.backend.readModels.unlockProjection('scheduler:sidetag-cleanup');
+    }
+  }
+}
+
+function truthy(v: unknown): boolean {
+  return !(v === undefined || v === null || v === false || v === 0 || v === '');
+}

@@ -1,0 +1,75 @@
+// Rebuilds util/koji-sidetag-cleanup's selection (spec §2.9): the stages empty → old → inactive,
+// each passing on only what it did not select. Deliberate differences: --ignore-tags works, held
+// sidetags are never selected, and "inactive" counts untags as activity too (Koji's help says so;
+// its code looks at tagging only).
+import { fnmatch } from '../../kernel/fnmatch.js';
+
+export type Stage = 'empty' | 'old' | 'inactive';
+
+export interface CleanupCandidate {
+  id: number;
+  name: string;
+  /** Creation time, seconds since the epoch. */
+  create_ts: number;
+  /** Last time a build was tagged in or untagged, seconds; null if never. */
+  last_change_ts: number | null;
+  builds: number;
+  hold: { reason: string } | null;
+}
+
+export interface CleanupOptions {
+  /** Delay in days per enabled stage. */
+  stages: Partial<Record<Stage, number>>;
+  ignore: string[];
+}
+
+export interface Selected {
+  id: number;
+  name: string;
+  stage: Stage;
+  /** Seconds, as the timedelta Koji prints. */
+  age: number;
+}
+
+const DAY = 86400;
+
+export function selectForCleanup(
+  tags: CleanupCandidate[],
+  nowTs: number,
+  o: CleanupOptions,
+): { selected: Selected[]; held: CleanupCandidate[] } {
+  const held = tags.filter((t) => t.hold);
+  let pool = tags.filter((t) => !t.hold && !o.ignore.some((g) => fnmatch(t.name, g)));
+  const selected: Selected[] = [];
+  const take = (stage: Stage, pick: (t: CleanupCandidate) => number | null) => {
+    const delay = o.stages[stage];
+    if (delay === undefined) return;
+    const rest: CleanupCandidate[] = [];
+    for (const t of pool) {
+      const since = pick(t);
+      if (since !== null && since < nowTs - delay * DAY)
+        selected.push({ id: t.id, name: t.name, stage, age: nowTs - since });
+      else rest.push(t);
+    }
+    pool = rest;
+  };
+  take('empty', (t) => (t.builds === 0 ? t.create_ts : null));
+  take('old', (t) => t.create_ts);
+  take('inactive', (t) => (t.last_change_ts && t.last_change_ts > 0 ? t.last_change_ts : null));
+  return { selected, held };
+}
+
+/** Python's str(timedelta): `12 days, 3:04:05.123456`, `1 day, 0:00:01`, `3:04:05`. */
+export function pyTimedelta(seconds: number): string {
+  const totalUs = Math.round(seconds * 1e6);
+  const days = Math.floor(totalUs / (DAY * 1e6));
+  let rest = totalUs - days * DAY * 1e6;
+  const h = Math.floor(rest / 3600e6);
+  rest -= h * 3600e6;
+  const m = Math.floor(rest / 60e6);
+  rest -= m * 60e6;
+  const s = Math.floor(rest / 1e6);
+  const us = rest - s * 1e6;
+  const clock = `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}${us ? `.${String(us).padStart(6, '0')}` : ''}`;
+  return days ? `${days} day${days === 1 ? '' : 's'}, ${clock}` : clock;
+}

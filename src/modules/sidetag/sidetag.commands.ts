@@ -1,0 +1,358 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { HUB_CONFIG } from '../../app.tokens.js';
+import type { HubConfig } from '../../config/hub-config.js';
+import { CommandService } from '../../eventstore/commands.service.js';
+import { genericError, isKojiError } from '../../kernel/errors.js';
+import { KeyedMutex } from '../../kernel/keyed-mutex.js';
+import type { UnitOfWork } from '../../kernel/unit-of-work.js';
+import type { CallContext } from '../../rpc/context.js';
+import { PolicyService } from '../policy/policy.service.js';
+import { policyMeta } from '../tags/tags.api.js';
+import type { TagState } from '../tags/tag.decider.js';
+import type { Ref } from '../tags/tags.events.js';
+import { TagsReader } from '../tags/tags.reader.js';
+import { loadTag, loadTarget, TagsWriter } from '../tags/tags.writer.js';
+import {
+  checkTarget,
+  evolveQuota,
+  evolveSideTag,
+  initialQuota,
+  initialSideTag,
+  isSidetag,
+  numberOfTags,
+  sidetagExtra,
+  sidetagName,
+  type QuotaState,
+  type SideTagState,
+} from './sidetag.decider.js';
+import type { QuotaEvent, RemovalReason, SideTagEvent } from './sidetag.events.js';
+
+export const loadQuota = (uow: UnitOfWork, userId: number) =>
+  uow.load<QuotaState, QuotaEvent>(`sidetag-user-${userId}`, evolveQuota, initialQuota);
+export const loadSideTag = (uow: UnitOfWork, id: number) =>
+  uow.load<SideTagState, SideTagEvent>(`sidetag-${id}`, evolveSideTag, initialSideTag);
+
+const ownerOf = (t: TagState): Ref | null => {
+  const id = t.extra.sidetag_user_id;
+  if (id === undefined || id === null) return null;
+  return { id: Number(id), name: String(t.extra.sidetag_user ?? '') };
+};
+
+/**
+ * Every way a sidetag goes (removeSideTag, remove_empty, cleanup, deleting the tag) ends here, in the
+ * caller's unit of work: Koji's _remove_sidetag checks, the target and the tag deleted, the reason
+ * recorded, and the owner's quota stream decremented — one atomic append.
+ */
+@Injectable()
+export class SidetagRemover {
+  constructor(
+    private readonly tags: TagsReader,
+    private readonly writer: TagsWriter,
+  ) {}
+
+  async removeIn(
+    uow: UnitOfWork,
+    tag: TagState,
+    reason: RemovalReason,
+    by: Ref | null,
+    causationId?: string,
+  ): Promise<void> {
+    const targetDoc = await this.tags.target(tag.name);
+    const target = targetDoc ? await loadTarget(uow, targetDoc.id) : null;
+    checkTarget(
+      { id: tag.id, name: tag.name, extra: tag.extra },
+      target && target.exists ? { build_tag: target.buildTag!.id, dest_tag: target.destTag!.id } : null,
+    );
+    await this.recordRemoval(uow, tag, reason, by, causationId);
+    await this.writer.deleteTag(uow, tag.id);
+  }
+
+  /** SideTagRemoved and the quota release, unless this unit of work already recorded them. */
+  async recordRemoval(
+    uow: UnitOfWork,
+    tag: TagState,
+    reason: RemovalReason,
+    by: Ref | null,
+    causationId?: string,
+  ): Promise<void> {
+    const st = await loadSideTag(uow, tag.id);
+    if (st.removed) return;
+    const owner = ownerOf(tag);
+    const time = uow.meta.now.toISOString();
+    uow.emit(
+      `sidetag-${tag.id}`,
+      [{ type: 'SideTagRemoved', data: { id: tag.id, name: tag.name, owner, reason, by, time } }],
+      {
+        causationId,
+      },
+    );
+    if (owner) {
+      const q = await loadQuota(uow, owner.id);
+      if (String(tag.id) in q.active)
+        uow.emit(
+          `sidetag-user-${owner.id}`,
+          [
+            {
+              type: 'SideTagQuotaReleased',
+              data: { userId: owner.id, sidetag: { id: tag.id, name: tag.name }, reason },
+            },
+          ],
+          { causationId },
+        );
+    }
+  }
+}
+
+export interface CreateResult {
+  name: string;
+  id: number;
+  task_id: null;
+  request: number | null;
+}
+
+export class CreateSideTag extends Command<CreateResult> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly basetag: { id: number; name: string; arches: string | null },
+    readonly debuginfo: boolean,
+    readonly suffix: string | null,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CreateSideTag)
+export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, CreateResult> {
+  /** Creations for one user run one at a time in this hub, so the optimistic append rarely conflicts. */
+  private readonly perUser = new KeyedMutex();
+
+  constructor(
+    private readonly commands: CommandService,
+    private readonly writer: TagsWriter,
+    private readonly policy: PolicyService,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  async execute(c: CreateSideTag): Promise<CreateResult> {
+    const user = c.ctx.user!;
+    const cfg = this.config.sidetag;
+    return this.perUser.run(`sidetag-user-${user.id}`, async () => {
+      const { result } = await this.commands.run(c.ctx, async (uow) => {
+        // The count the policy sees is the quota stream folded at the version this append expects:
+        // a concurrent creation by the same user makes the append conflict, and the retry recounts.
+        const quota = await loadQuota(uow, user.id);
+        const check = await this.policy.assert(
+          'sidetag',
+          { tag: c.basetag.id, number_of_tags: numberOfTags(quota) },
+          c.ctx,
+        );
+        const meta = { policy: policyMeta(check) };
+        const id = await uow.allocateId('tag');
+        const name = sidetagName(cfg.nameTemplate, c.basetag.name, id, c.suffix);
+        const base = { id: c.basetag.id, name: c.basetag.name };
+        await this.writer.createTag(
+          uow,
+          {
+            name,
+            parent: base,
+            arches: c.basetag.arches,
+            locked: false,
+            perm: null,
+            mavenSupport: false,
+            mavenIncludeAll: false,
+            extra: sidetagExtra(user, c.debuginfo),
+          },
+          id,
+        );
+        await this.writer.createTarget(uow, name, { id, name }, { id, name });
+        let request: number | null = null;
+        if (cfg.triggerNewRepo) {
+          request = await uow.allocateId('repoqueue');
+          await uow.read(`repoqueue-${request}`);
+          uow.emit(`repoqueue-${request}`, [
+            {
+              type: 'RepoRequested',
+              data: {
+                id: request,
+                tag: { id, name },
+                minEvent: null,
+                atEvent: null,
+                opts: null,
+                priority: 0,
+                owner: { id: user.id, name: user.name },
+                time: uow.meta.now.toISOString(),
+              },
+            },
+          ]);
+        }
+        await loadSideTag(uow, id);
+        const who = { id: user.id, name: user.name };
+        uow.emit(
+          `sidetag-${id}`,
+          [
+            {
+              type: 'SideTagCreated',
+              data: {
+                id,
+                name,
+                user: who,
+                basetag: base,
+                debuginfo: c.debuginfo,
+                suffix: c.suffix,
+                time: uow.meta.now.toISOString(),
+              },
+            },
+          ],
+          { metadata: meta },
+        );
+        uow.emit(
+          `sidetag-user-${user.id}`,
+          [{ type: 'SideTagQuotaTaken', data: { userId: user.id, sidetag: { id, name } } }],
+          {
+            metadata: meta,
+          },
+        );
+        return { name, id, task_id: null, request } satisfies CreateResult;
+      });
+      return result;
+    });
+  }
+}
+
+export class RemoveSideTag extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    readonly reason: RemovalReason,
+    /** Cleanup and remove_empty leave held sidetags alone; an explicit removal does not. */
+    readonly respectHold: boolean,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(RemoveSideTag)
+export class RemoveSideTagHandler implements ICommandHandler<RemoveSideTag, void> {
+  constructor(
+    private readonly commands: CommandService,
+    private readonly remover: SidetagRemover,
+  ) {}
+
+  async execute(c: RemoveSideTag): Promise<void> {
+    const by = c.ctx.user ? { id: c.ctx.user.id, name: c.ctx.user.name } : null;
+    await this.commands.run(c.ctx, async (uow) => {
+      const tag = await loadTag(uow, c.tagId);
+      if (!tag.exists) throw genericError(`No such tagInfo: ${c.tagId}`);
+      if (c.respectHold && (await loadSideTag(uow, c.tagId)).hold)
+        throw genericError(`sidetag ${tag.name} is held`);
+      await this.remover.removeIn(uow, tag, c.reason, by);
+    });
+  }
+}
+
+export class EditSideTag extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    readonly extra: Record<string, unknown>,
+    readonly removeExtra: string[],
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(EditSideTag)
+export class EditSideTagHandler implements ICommandHandler<EditSideTag, void> {
+  constructor(
+    private readonly commands: CommandService,
+    private readonly writer: TagsWriter,
+  ) {}
+
+  async execute(c: EditSideTag): Promise<void> {
+    const by = { id: c.ctx.user!.id, name: c.ctx.user!.name };
+    await this.commands.run(c.ctx, async (uow) => {
+      const s = await loadTag(uow, c.tagId);
+      if (!s.exists) throw genericError(`No such tagInfo: ${c.tagId}`);
+      const { events } = this.writer.applyTag(uow, s, {
+        kind: 'edit',
+        changes: {},
+        extra: c.extra,
+        removeExtra: c.removeExtra,
+      });
+      const edited = events[0];
+      if (edited?.type !== 'TagEdited') return;
+      await loadSideTag(uow, s.id);
+      uow.emit(`sidetag-${s.id}`, [
+        {
+          type: 'SideTagEdited',
+          data: {
+            id: s.id,
+            name: s.name,
+            by,
+            extraSet: edited.data.extraSet,
+            extraRemoved: edited.data.extraRemoved,
+          },
+        },
+      ]);
+    });
+  }
+}
+
+export class HoldSideTag extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    /** A reason to hold, or null to release. */
+    readonly reason: string | null,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(HoldSideTag)
+export class HoldSideTagHandler implements ICommandHandler<HoldSideTag, void> {
+  constructor(private readonly commands: CommandService) {}
+
+  async execute(c: HoldSideTag): Promise<void> {
+    const by = { id: c.ctx.user!.id, name: c.ctx.user!.name };
+    await this.commands.run(c.ctx, async (uow) => {
+      const tag = await loadTag(uow, c.tagId);
+      if (!tag.exists || !isSidetag(tag)) throw genericError(`Not a sidetag: ${tag.name || c.tagId}`);
+      const st = await loadSideTag(uow, c.tagId);
+      const time = uow.meta.now.toISOString();
+      if (c.reason !== null) {
+        if (st.hold?.reason === c.reason) return;
+        uow.emit(`sidetag-${tag.id}`, [
+          { type: 'SideTagHeld', data: { id: tag.id, name: tag.name, by, reason: c.reason, time } },
+        ]);
+      } else {
+        if (!st.hold) throw genericError(`sidetag ${tag.name} is not held`);
+        uow.emit(`sidetag-${tag.id}`, [
+          { type: 'SideTagReleased', data: { id: tag.id, name: tag.name, by, time } },
+        ]);
+      }
+    });
+  }
+}
+
+/**
+ * remove_empty (spec §2.8) as a post-untag hook: in the untag's own unit of work, a sidetag left with
+ * no build is removed, caused by the untag. A build tagged meanwhile makes the append conflict; the
+ * retry sees it and removes nothing. Held sidetags stay.
+ */
+export function removeEmptyHook(remover: SidetagRemover, log: Logger) {
+  return async (uow: UnitOfWork, f: { tagAfter: TagState; user: Ref | null; untagEventId: string }) => {
+    const t = f.tagAfter;
+    if (!t.exists || !isSidetag(t) || Object.keys(t.builds).length > 0) return;
+    if ((await loadSideTag(uow, t.id)).hold) return;
+    try {
+      await remover.removeIn(uow, t, 'empty', f.user, f.untagEventId);
+    } catch (e) {
+      // Koji swallows a GenericError here (a missing or mismatched target) and keeps the untag.
+      if (isKojiError(e) && e.faultName === 'GenericError')
+        log.warn(`remove_empty: kept ${t.name}: ${e.message}`);
+      else throw e;
+    }
+  };
+}

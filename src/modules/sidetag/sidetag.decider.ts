@@ -1,0 +1,211 @@
+// Rebuilds Koji's sidetag plugin rules (plugins/hub/sidetag_hub.py: createSideTag :93, removeSideTag
+// :170, _remove_sidetag :187, editSideTag :266, is_sidetag/is_sidetag_owner :33-88) as pure
+// functions. Deliberate differences: the name uses the id really assigned (Koji predicts it from the
+// sequence); the per-user count is folded from the user's quota stream at the append's expected
+// version (Koji counts, then creates, and races); a sidetag without a parent is a GenericError (Koji
+// crashes with IndexError); allowed suffixes are stripped; holds are ours.
+import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
+import { fnmatch } from '../../kernel/fnmatch.js';
+import type { QuotaEvent, SideTagEvent } from './sidetag.events.js';
+
+export interface QuotaState {
+  /** sidetag id → name */
+  active: Record<string, string>;
+}
+
+export const initialQuota: QuotaState = { active: {} };
+
+export function evolveQuota(s: QuotaState, e: QuotaEvent): QuotaState {
+  if (e.type === 'SideTagQuotaTaken')
+    return { active: { ...s.active, [String(e.data.sidetag.id)]: e.data.sidetag.name } };
+  const { [String(e.data.sidetag.id)]: _, ...active } = s.active;
+  return { active };
+}
+
+export const numberOfTags = (s: QuotaState) => Object.keys(s.active).length;
+
+export interface SideTagState {
+  exists: boolean;
+  removed: boolean;
+  hold: { reason: string; by: string; time: string } | null;
+}
+
+export const initialSideTag: SideTagState = { exists: false, removed: false, hold: null };
+
+export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
+  switch (e.type) {
+    case 'SideTagCreated':
+      return { exists: true, removed: false, hold: null };
+    case 'SideTagEdited':
+      return s;
+    case 'SideTagHeld':
+      return { ...s, hold: { reason: e.data.reason, by: e.data.by.name, time: e.data.time } };
+    case 'SideTagReleased':
+      return { ...s, hold: null };
+    case 'SideTagRemoved':
+      return { ...s, removed: true, hold: null };
+  }
+}
+
+/** Step 1 of createSideTag, before the login check, as Koji. */
+export function checkSuffix(suffix: string | null | undefined, allowed: string[]): void {
+  if (suffix && !allowed.includes(suffix)) throw genericError(`${suffix} suffix is not allowed for sidetag`);
+}
+
+/** `{basetag}-side-{tag_id}` filled in (Python's str.format for these two names), plus `-<suffix>`. */
+export function sidetagName(
+  template: string,
+  basetag: string,
+  tagId: number,
+  suffix: string | null | undefined,
+): string {
+  const name = template.replace(/\{basetag\}/g, basetag).replace(/\{tag_id\}/g, String(tagId));
+  return suffix ? `${name}-${suffix}` : name;
+}
+
+export function sidetagExtra(
+  user: { id: number; name: string },
+  debuginfo: boolean,
+): Record<string, unknown> {
+  const extra: Record<string, unknown> = { sidetag: true, sidetag_user: user.name, sidetag_user_id: user.id };
+  if (debuginfo) extra.with_debuginfo = true;
+  return extra;
+}
+
+const truthy = (v: unknown) =>
+  !(
+    v === undefined ||
+    v === null ||
+    v === false ||
+    v === 0 ||
+    v === '' ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
+  );
+
+export interface TagFacts {
+  id: number;
+  name: string;
+  extra: Record<string, unknown>;
+}
+
+export const isSidetag = (t: TagFacts) => truthy(t.extra.sidetag);
+
+/** Koji's is_sidetag_owner for the API: the owner, or a session with admin. */
+export function isOwner(t: TagFacts, user: { id: number; perms: string[] }): boolean {
+  return isSidetag(t) && (Number(t.extra.sidetag_user_id) === user.id || user.perms.includes('admin'));
+}
+
+/** The two checks every sidetag method starts with, in Koji's order and words. */
+export function assertOwnSidetag(t: TagFacts, user: { id: number; perms: string[] }): void {
+  if (!isSidetag(t)) throw genericError(`Not a sidetag: ${t.name}`);
+  if (!isOwner(t, user)) throw actionNotAllowed('This is not your sidetag');
+}
+
+/** Koji's _remove_sidetag target checks. */
+export function checkTarget(sidetag: TagFacts, target: { build_tag: number; dest_tag: number } | null): void {
+  if (!target) throw genericError('Target is missing for sidetag');
+  if (target.build_tag !== sidetag.id || target.dest_tag !== sidetag.id)
+    throw genericError('Target does not match sidetag');
+}
+
+export interface EditInput {
+  sidetag: TagFacts;
+  /** The first direct parent (by priority), own extra only, or null when there is none. */
+  parent: TagFacts | null;
+  user: { id: number; perms: string[] };
+  debuginfo: boolean | null | undefined;
+  rpmMacros: unknown;
+  removeRpmMacros: unknown;
+  extra: Record<string, unknown> | null | undefined;
+  removeExtra: unknown;
+}
+
+function pyTypeName(v: unknown): string {
+  if (v === null) return 'NoneType';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  return 'dict';
+}
+
+function pyList(v: unknown[]): string {
+  return `[${v.map((x) => (typeof x === 'string' ? `'${x}'` : x === null ? 'None' : String(x))).join(', ')}]`;
+}
+
+/** A macro name Koji accepts: longer than one character, starting with a letter or `_`. */
+export const validMacroName = (name: string) => name.length > 1 && /^[A-Za-z_]/.test(name);
+
+/**
+ * editSideTag's steps 4–13 (spec §2.6) in Koji's order and words; returns what `_edit_tag` gets.
+ */
+export function decideEdit(i: EditInput): { extra: Record<string, unknown>; removeExtra: string[] } {
+  assertOwnSidetag(i.sidetag, i.user);
+  const privileged = i.user.perms.includes('sidetag_admin') || i.user.perms.includes('admin');
+  if (
+    (i.extra !== null && i.extra !== undefined) ||
+    (i.removeExtra !== null && i.removeExtra !== undefined)
+  ) {
+    if (!privileged)
+      throw genericError('Extra can be modified only with sidetag_admin or admin permissions.');
+  }
+  const extra: Record<string, unknown> = { ...(i.extra ?? {}) };
+  let removeExtra: unknown = i.removeExtra ?? [];
+  if (!Array.isArray(removeExtra))
+    throw parameterError(
+      `Invalid type for value '${String(removeExtra)}': <class '${pyTypeName(removeExtra)}'>, expected type <class 'list'>`,
+    );
+  if (!i.parent) throw genericError(`Sidetag ${i.sidetag.name} has no parent tag`);
+  const parent = i.parent;
+  if (i.debuginfo !== null && i.debuginfo !== undefined && !truthy(parent.extra.sidetag_debuginfo_allowed))
+    throw genericError('Debuginfo setting is not allowed in parent tag.');
+  let allowed: string[] = [];
+  if (truthy(i.rpmMacros) || truthy(i.removeRpmMacros)) {
+    const raw = parent.extra.sidetag_rpm_macros_allowed;
+    if (raw === undefined || raw === null) allowed = [];
+    else if (typeof raw === 'string') allowed = raw.split(/\s+/).filter(Boolean);
+    else if (Array.isArray(raw)) {
+      if (raw.some((x) => typeof x !== 'string'))
+        throw genericError(`Allowed rpm macro list ${pyList(raw)} is invalid for ${parent.name}.`);
+      allowed = raw as string[];
+    } else
+      throw genericError(
+        `rpm_macros_allowed in ${parent.name} has invalid type: <class '${pyTypeName(raw)}'>`,
+      );
+    if (!allowed.length) throw genericError('RPM macros change is not allowed in parent tag.');
+  }
+  if (i.debuginfo !== null && i.debuginfo !== undefined) extra.with_debuginfo = Boolean(i.debuginfo);
+  const permitted = (name: string) => {
+    if (!allowed.some((g) => fnmatch(name, g)))
+      throw genericError(`RPM macro ${name} editing is not allowed via parent tag`);
+  };
+  if (i.rpmMacros !== null && i.rpmMacros !== undefined) {
+    if (typeof i.rpmMacros !== 'object' || Array.isArray(i.rpmMacros))
+      throw parameterError(
+        `Invalid type for value '${String(i.rpmMacros)}': <class '${pyTypeName(i.rpmMacros)}'>, expected type <class 'dict'>`,
+      );
+    for (const [name, value] of Object.entries(i.rpmMacros as Record<string, unknown>)) {
+      if (!validMacroName(name)) throw genericError(`Invalid macro name '${name}'`);
+      permitted(name);
+      extra[`rpm.macro.${name}`] = value;
+    }
+  }
+  if (i.removeRpmMacros !== null && i.removeRpmMacros !== undefined) {
+    if (!Array.isArray(i.removeRpmMacros))
+      throw parameterError(
+        `Invalid type for value '${String(i.removeRpmMacros)}': <class '${pyTypeName(i.removeRpmMacros)}'>, expected type <class 'list'>`,
+      );
+    for (const name of i.removeRpmMacros) permitted(String(name));
+    // Koji replaces any remove_extra the caller gave with the macros' keys.
+    removeExtra = i.removeRpmMacros.map((n) => `rpm.macro.${String(n)}`);
+  }
+  return { extra, removeExtra: (removeExtra as unknown[]).map(String) };
+}
+
+/** Who may hold or release: the owner, sidetag_admin or admin (holds are koji-es's). */
+export function assertMayHold(t: TagFacts, user: { id: number; perms: string[] }): void {
+  if (!isSidetag(t)) throw genericError(`Not a sidetag: ${t.name}`);
+  if (!(isOwner(t, user) || user.perms.includes('sidetag_admin')))
+    throw actionNotAllowed('This is not your sidetag');
+}

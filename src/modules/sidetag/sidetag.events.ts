@@ -1,0 +1,54 @@
+import type { DomainEvent } from '../../kernel/decider.js';
+import type { Ref } from '../tags/tags.events.js';
+
+export type RemovalReason = 'requested' | 'empty' | 'cleanup-empty' | 'cleanup-old' | 'cleanup-inactive';
+
+/** Stream `sidetag-<tagId>`: the sidetag's life beside its tag and target streams. */
+export type SideTagCreated = DomainEvent<
+  'SideTagCreated',
+  {
+    id: number;
+    name: string;
+    user: Ref;
+    basetag: Ref;
+    debuginfo: boolean;
+    suffix: string | null;
+    time: string;
+  }
+>;
+export type SideTagEdited = DomainEvent<
+  'SideTagEdited',
+  { id: number; name: string; by: Ref; extraSet: Record<string, unknown>; extraRemoved: string[] }
+>;
+export type SideTagHeld = DomainEvent<
+  'SideTagHeld',
+  { id: number; name: string; by: Ref; reason: string; time: string }
+>;
+export type SideTagReleased = DomainEvent<
+  'SideTagReleased',
+  { id: number; name: string; by: Ref; time: string }
+>;
+export type SideTagRemoved = DomainEvent<
+  'SideTagRemoved',
+  { id: number; name: string; owner: Ref | null; reason: RemovalReason; by: Ref | null; time: string }
+>;
+export type SideTagEvent = SideTagCreated | SideTagEdited | SideTagHeld | SideTagReleased | SideTagRemoved;
+
+/**
+ * Stream `sidetag-user-<userId>`: the user's live sidetags, folded at the exact version the
+ * creating append expects, so the policy's `number_of_tags` can never be exceeded by a race.
+ */
+export type SideTagQuotaTaken = DomainEvent<'SideTagQuotaTaken', { userId: number; sidetag: Ref }>;
+export type SideTagQuotaReleased = DomainEvent<
+  'SideTagQuotaReleased',
+  { userId: number; sidetag: Ref; reason: RemovalReason }
+>;
+export type QuotaEvent = SideTagQuotaTaken | SideTagQuotaReleased;
+
+export const SIDETAG_EVENT_TYPES = [
+  'SideTagCreated',
+  'SideTagEdited',
+  'SideTagHeld',
+  'SideTagReleased',
+  'SideTagRemoved',
+] as const;
