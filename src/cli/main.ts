@@ -3,6 +3,8 @@
 // starts in a few tens of milliseconds.
 import { Command, CommanderError } from 'commander';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
+import { registerSidetag } from '../modules/sidetag/sidetag.cli.js';
+import { registerTags } from '../modules/tags/tags.cli.js';
 import { registerTasks } from '../modules/tasks/tasks.cli.js';
 import { registerUsers } from '../modules/users/users.cli.js';
 import { KOJI_ES_VERSION } from '../version.js';
@@ -40,7 +42,9 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
   registerCore(program, rt);
   registerUsers(program, rt);
   registerPolicy(program, rt);
+  registerSidetag(program, rt);
   registerTasks(program, rt);
+  registerTags(program, rt);
   return { program, rt };
 }
 

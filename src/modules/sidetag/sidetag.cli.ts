@@ -1,0 +1,292 @@
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { argFilter } from '../../cli/core.cli.js';
+import { action, subcommand, table, UsageError, type Runtime } from '../../cli/runtime.js';
+import { iniGet, parseIni } from '../../config/ini.js';
+import { KojiError } from '../../kernel/errors.js';
+import { pyTimedelta } from './sidetag.cleanup.js';
+
+interface SidetagRow {
+  id: number;
+  name: string;
+  user_id: string | null;
+  user_name: string | null;
+  basetag_name?: string | null;
+  hold?: { reason: string; by: string; time: string } | null;
+  create_ts?: number;
+  builds?: number;
+}
+
+interface CleanupRow {
+  id: number;
+  name: string;
+  stage: string;
+  age: number;
+  removed: boolean;
+  error?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/**
+ * Koji's sidetag CLI (plugins/cli/sidetag_cli.py) with its options, output and errors, plus holds
+ * and the cleanup utility (util/koji-sidetag-cleanup). Deliberate differences: a policy denial keeps
+ * the hub's reason after "Policy violation", `--rpm-macro` without `=` is a usage error (Koji
+ * crashes), and remove-sidetag reports every failure, not only the first.
+ */
+export function registerSidetag(
+  program: Command,
+  rt: Runtime,
+  waitRepo?: (rt: Runtime, target: string, quiet: boolean) => Promise<number>,
+): void {
+  subcommand(program, rt, 'add-sidetag', 'Create sidetag')
+    .usage('[options] <basetag>')
+    .argument('[basetag...]')
+    .option('-q, --quiet', 'Do not print tag name')
+    .option('-w, --wait', 'Wait until repo is ready.')
+    .option('--debuginfo', 'Buildroot repo will contain debuginfos')
+    .option('--suffix <suffix>', 'Suffix from hub-supported ones')
+    .action(
+      action(
+        rt,
+        'add-sidetag',
+        async (
+          args: string[],
+          o: { quiet?: boolean; wait?: boolean; debuginfo?: boolean; suffix?: string },
+        ) => {
+          if (args.length !== 1) throw new UsageError('Only argument is basetag');
+          const quiet = o.quiet ?? rt.quiet;
+          const client = await rt.client(true);
+          const kwargs: Record<string, unknown> = { debuginfo: !!o.debuginfo, __starstar: true };
+          if (o.suffix !== undefined) kwargs.suffix = o.suffix;
+          let result: { name: string };
+          try {
+            result = await client.call<{ name: string }>('createSideTag', [args[0], kwargs]);
+          } catch (e) {
+            if (e instanceof KojiError && e.faultName === 'ActionNotAllowed')
+              throw new UsageError(`Policy violation: ${e.message}`);
+            if (e instanceof KojiError && e.faultName === 'ParameterError' && e.message.includes('suffix'))
+              throw new UsageError("Hub is older and doesn't support --suffix, please run it without it");
+            throw e;
+          }
+          if (!quiet) rt.print(result.name);
+          if (o.wait) {
+            if (!waitRepo) throw new UsageError('--wait needs the wait-repo command');
+            return waitRepo(rt, result.name, quiet);
+          }
+        },
+      ),
+    );
+
+  subcommand(program, rt, 'remove-sidetag', 'Remove sidetag')
+    .usage('[options] <sidetag> ...')
+    .argument('[sidetag...]')
+    .action(
+      action(rt, 'remove-sidetag', async (names: string[]) => {
+        if (!names.length) throw new UsageError('Sidetag argument is required');
+        const client = await rt.client(true);
+        let failed: unknown = null;
+        for (const n of names) {
+          try {
+            await client.call('removeSideTag', [n]);
+          } catch (e) {
+            if (!(e instanceof KojiError)) throw e;
+            rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
+            failed ??= e;
+          }
+        }
+        return failed ? 1 : 0;
+      }),
+    );
+
+  subcommand(program, rt, 'list-sidetags', 'List sidetags')
+    .argument('[args...]')
+    .option('--basetag <basetag>', 'Filter on basetag')
+    .option('--user <user>', 'Filter on user')
+    .option('--mine', 'Filter on user')
+    .option('--verbose', 'Show owner, base tag, builds, age and holds')
+    .option('--json', 'Print the list as JSON')
+    .action(
+      action(
+        rt,
+        'list-sidetags',
+        async (
+          args: string[],
+          o: { basetag?: string; user?: string; mine?: boolean; verbose?: boolean; json?: boolean },
+        ) => {
+          if (args.length) throw new UsageError('This command takes no arguments');
+          if (o.mine && o.user) throw new UsageError('Specify only one from --user --mine');
+          const client = await rt.client(!!o.mine);
+          let user = o.user ?? null;
+          if (o.mine) user = (await client.call<{ name: string }>('getLoggedInUser')).name;
+          const extra = o.verbose || o.json;
+          const rows = await client.call<SidetagRow[]>('listSideTags', [
+            {
+              basetag: o.basetag ?? null,
+              user,
+              ...(extra ? { queryOpts: { extra: true } } : {}),
+              __starstar: true,
+            },
+          ]);
+          if (o.json) {
+            rt.print(JSON.stringify(rows, null, 2));
+            return;
+          }
+          if (!o.verbose) {
+            for (const r of rows) rt.print(r.name);
+            return;
+          }
+          table(
+            rt,
+            ['Sidetag', 'Owner', 'Base tag', 'Builds', 'Created', 'Hold'],
+            rows.map((r) => [
+              r.name,
+              r.user_name,
+              r.basetag_name ?? '',
+              r.builds ?? 0,
+              r.create_ts ? new Date(r.create_ts * 1000).toISOString().slice(0, 19).replace('T', ' ') : '',
+              r.hold ? `${r.hold.reason} (${r.hold.by})` : '',
+            ]),
+          );
+        },
+      ),
+    );
+
+  subcommand(program, rt, 'edit-sidetag', 'Edit sidetag')
+    .usage('[options] <sidetag>')
+    .argument('[sidetag...]')
+    .option('--debuginfo', 'Generate debuginfo repository')
+    .option('--no-debuginfo', '')
+    .option('--rpm-macro <key=value>', 'Set tag-specific rpm macros', collect, [])
+    .option('--remove-rpm-macro <key>', 'Remove rpm macros', collect, [])
+    .action(
+      action(
+        rt,
+        'edit-sidetag',
+        async (args: string[], o: { debuginfo?: boolean; rpmMacro: string[]; removeRpmMacro: string[] }) => {
+          if (args.length !== 1) throw new UsageError('Only argument is sidetag');
+          if (o.debuginfo === undefined && !o.rpmMacro.length && !o.removeRpmMacro.length)
+            throw new UsageError('At least one option needs to be specified');
+          const kwargs: Record<string, unknown> = { __starstar: true };
+          if (o.debuginfo !== undefined) kwargs.debuginfo = o.debuginfo;
+          if (o.rpmMacro.length) {
+            const macros: Record<string, unknown> = {};
+            for (const m of o.rpmMacro) {
+              const eq = m.indexOf('=');
+              if (eq < 0) throw new UsageError(`--rpm-macro needs key=value, not ${JSON.stringify(m)}`);
+              macros[m.slice(0, eq)] = argFilter(m.slice(eq + 1));
+            }
+            kwargs.rpm_macros = macros;
+          }
+          if (o.removeRpmMacro.length) kwargs.remove_rpm_macros = o.removeRpmMacro;
+          const client = await rt.client(true);
+          await client.call('editSideTag', [args[0], kwargs]);
+        },
+      ),
+    );
+
+  subcommand(
+    program,
+    rt,
+    'hold-sidetag',
+    'Keep a sidetag out of every automatic removal (cleanup, remove_empty)',
+  )
+    .argument('<sidetag>')
+    .argument('<reason>')
+    .action(
+      action(rt, 'hold-sidetag', async (name: string, reason: string) => {
+        const client = await rt.client(true);
+        await client.call('holdSideTag', [name, reason]);
+      }),
+    );
+
+  subcommand(program, rt, 'release-sidetag', 'Release the hold on a sidetag')
+    .argument('<sidetag>')
+    .action(
+      action(rt, 'release-sidetag', async (name: string) => {
+        const client = await rt.client(true);
+        await client.call('releaseSideTag', [name]);
+      }),
+    );
+
+  subcommand(
+    program,
+    rt,
+    'sidetag-cleanup',
+    'Remove empty, old and inactive sidetags (koji-sidetag-cleanup) [sidetag_admin]',
+  )
+    .option(
+      '-c, --config <file>',
+      'koji-gc style config file with a [main] section (server, user, password, noauth)',
+    )
+    .option('-t, --test', 'Test mode: report, remove nothing')
+    .option('--no-empty', 'Do not remove empty sidetags')
+    .option('--empty-delay <days>', 'Days an empty sidetag may live', '1')
+    .option('--no-old', 'Do not remove old sidetags')
+    .option('--old-delay <days>', 'Days any sidetag may live', '30')
+    .option('--no-inactive', 'Do not remove inactive sidetags')
+    .option('--inactive-delay <days>', 'Days since the last build was un/tagged there', '10')
+    .option('--ignore-tags <pattern>', 'Never remove sidetags matching this glob (repeatable)', collect, [])
+    .action(
+      action(
+        rt,
+        'sidetag-cleanup',
+        async (o: {
+          config?: string;
+          test?: boolean;
+          empty: boolean;
+          emptyDelay: string;
+          old: boolean;
+          oldDelay: string;
+          inactive: boolean;
+          inactiveDelay: string;
+          ignoreTags: string[];
+        }) => {
+          if (o.config) {
+            if (!existsSync(o.config)) throw new UsageError(`No such file: ${o.config}`);
+            const ini = parseIni(readFileSync(o.config, 'utf8'), o.config);
+            // Flags and the environment still win over the file, as everywhere else.
+            const env = rt.io.env;
+            for (const [key, envName] of [
+              ['server', 'KOJI_ES_SERVER'],
+              ['user', 'KOJI_ES_USER'],
+              ['password', 'KOJI_ES_PASSWORD'],
+            ] as const) {
+              const v = iniGet(ini, 'main', key)?.value;
+              if (v !== undefined && env[envName] === undefined && rt.flags[key] === undefined)
+                env[envName] = v;
+            }
+          }
+          const days = (v: string, name: string) => {
+            const n = Number(v);
+            if (!Number.isFinite(n) || n < 0)
+              throw new UsageError(`${name} must be a number of days, not ${JSON.stringify(v)}`);
+            return n;
+          };
+          const client = await rt.client(true);
+          const report = await client.call<CleanupRow[]>('cleanupSideTags', [
+            {
+              test: !!o.test,
+              empty: o.empty,
+              empty_delay: days(o.emptyDelay, '--empty-delay'),
+              old: o.old,
+              old_delay: days(o.oldDelay, '--old-delay'),
+              inactive: o.inactive,
+              inactive_delay: days(o.inactiveDelay, '--inactive-delay'),
+              ignore_tags: o.ignoreTags,
+              __starstar: true,
+            },
+          ]);
+          let failed = 0;
+          for (const r of report) {
+            rt.print(`[${r.stage}] ${r.name} (${pyTimedelta(r.age)})`);
+            if (r.error) {
+              failed++;
+              rt.io.err(`koji-es: could not remove ${r.name}: ${r.error}\n`);
+            }
+          }
+          return failed ? 1 : 0;
+        },
+      ),
+    );
+}
