@@ -130,9 +130,21 @@ function pyTypeName(v: unknown): string {
   return 'dict';
 }
 
-function pyList(v: unknown[]): string {
-  return `[${v.map((x) => (typeof x === 'string' ? `'${x}'` : x === null ? 'None' : String(x))).join(', ')}]`;
+/** Python's repr() of a JSON value (strings in single quotes, None, True/False, lists, dicts). */
+function pyRepr(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  return String(v);
 }
+
+/** Python's str(): a string as itself, anything else as its repr. */
+const pyStr = (v: unknown) => (typeof v === 'string' ? v : pyRepr(v));
 
 /** A macro name Koji accepts: longer than one character, starting with a letter or `_`. */
 export const validMacroName = (name: string) => name.length > 1 && /^[A-Za-z_]/.test(name);
@@ -154,7 +166,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   let removeExtra: unknown = i.removeExtra ?? [];
   if (!Array.isArray(removeExtra))
     throw parameterError(
-      `Invalid type for value '${String(removeExtra)}': <class '${pyTypeName(removeExtra)}'>, expected type <class 'list'>`,
+      `Invalid type for value '${pyStr(removeExtra)}': <class '${pyTypeName(removeExtra)}'>, expected type <class 'list'>`,
     );
   if (!i.parent) throw genericError(`Sidetag ${i.sidetag.name} has no parent tag`);
   const parent = i.parent;
@@ -167,7 +179,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
     else if (typeof raw === 'string') allowed = raw.split(/\s+/).filter(Boolean);
     else if (Array.isArray(raw)) {
       if (raw.some((x) => typeof x !== 'string'))
-        throw genericError(`Allowed rpm macro list ${pyList(raw)} is invalid for ${parent.name}.`);
+        throw genericError(`Allowed rpm macro list ${pyRepr(raw)} is invalid for ${parent.name}.`);
       allowed = raw as string[];
     } else
       throw genericError(
@@ -183,7 +195,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   if (i.rpmMacros !== null && i.rpmMacros !== undefined) {
     if (typeof i.rpmMacros !== 'object' || Array.isArray(i.rpmMacros))
       throw parameterError(
-        `Invalid type for value '${String(i.rpmMacros)}': <class '${pyTypeName(i.rpmMacros)}'>, expected type <class 'dict'>`,
+        `Invalid type for value '${pyStr(i.rpmMacros)}': <class '${pyTypeName(i.rpmMacros)}'>, expected type <class 'dict'>`,
       );
     for (const [name, value] of Object.entries(i.rpmMacros as Record<string, unknown>)) {
       if (!validMacroName(name)) throw genericError(`Invalid macro name '${name}'`);
@@ -194,7 +206,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   if (i.removeRpmMacros !== null && i.removeRpmMacros !== undefined) {
     if (!Array.isArray(i.removeRpmMacros))
       throw parameterError(
-        `Invalid type for value '${String(i.removeRpmMacros)}': <class '${pyTypeName(i.removeRpmMacros)}'>, expected type <class 'list'>`,
+        `Invalid type for value '${pyStr(i.removeRpmMacros)}': <class '${pyTypeName(i.removeRpmMacros)}'>, expected type <class 'list'>`,
       );
     for (const name of i.removeRpmMacros) permitted(String(name));
     // Koji replaces any remove_extra the caller gave with the macros' keys.
