@@ -60,32 +60,29 @@ export class TagsReader {
     return t;
   }
 
-  /** Koji's readFullInheritance: every ancestor, depth first by priority, honouring maxdepth and intransitive. */
+  /**
+   * Koji's readFullInheritance: every ancestor, depth first by priority. maxdepth is relative to the
+   * link (0: the parent only, 1: the parent and its parents…) and propagates down, as Koji's
+   * readFullInheritanceRecurse; an intransitive link counts only from the tag asked about.
+   */
   async fullInheritance(tagId: number): Promise<FullInheritanceEntry[]> {
     const out: FullInheritanceEntry[] = [];
     const seen = new Set<number>([tagId]);
-    const walk = async (childId: number, depth: number, limit: number | null) => {
+    const walk = async (childId: number, depth: number, maxdepth: number | null) => {
+      if (maxdepth !== null && maxdepth < 1) return;
       const child = await this.tag(childId);
       if (!child) return;
       const links = [...child.inheritance].sort((a, b) => a.priority - b.priority);
       for (const l of links) {
-        if (limit !== null && depth > limit) continue;
         if (l.intransitive && depth > 1) continue;
         if (seen.has(l.parent_id)) continue;
         seen.add(l.parent_id);
-        const nextLimit =
-          l.maxdepth === null
-            ? limit
-            : limit === null
-              ? depth + l.maxdepth - 1
-              : Math.min(limit, depth + l.maxdepth - 1);
-        out.push({
-          ...l,
-          child_id: childId,
-          currdepth: depth,
-          nextdepth: nextLimit === null ? null : nextLimit - depth,
-        });
-        if (!l.intransitive) await walk(l.parent_id, depth + 1, nextLimit);
+        let nextdepth = l.maxdepth;
+        if (nextdepth === null) {
+          if (maxdepth !== null) nextdepth = maxdepth - 1;
+        } else if (maxdepth !== null) nextdepth = Math.min(nextdepth, maxdepth) - 1;
+        out.push({ ...l, child_id: childId, currdepth: depth, nextdepth });
+        await walk(l.parent_id, depth + 1, nextdepth);
       }
     };
     await walk(tagId, 1, null);
