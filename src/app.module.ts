@@ -2,29 +2,26 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { HubConfig } from './config/hub-config.js';
 import type { StoreBackend } from './eventstore/open.js';
-import type { Projection } from './eventstore/projection.js';
 import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
 import { sidetagContract } from './modules/sidetag/sidetag.contract.js';
 import { SidetagModule } from './modules/sidetag/sidetag.module.js';
-import { sidetagProjection } from './modules/sidetag/sidetag.projection.js';
 import { tagsContract } from './modules/tags/tags.contract.js';
 import { TagsModule } from './modules/tags/tags.module.js';
-import { tagsProjection } from './modules/tags/tags.projection.js';
 import { tasksContract } from './modules/tasks/tasks.contract.js';
 import { TasksModule } from './modules/tasks/tasks.module.js';
-import { tasksProjection } from './modules/tasks/tasks.projection.js';
 import { usersContract } from './modules/users/users.contract.js';
 import { UsersModule } from './modules/users/users.module.js';
-import { usersProjection } from './modules/users/users.projection.js';
 import { sessionsContract } from './modules/users/sessions.contract.js';
-import { sessionLockProjection } from './modules/users/sessions.lock.js';
+import { auditContract } from './audit/audit.contract.js';
+import { AuditModule } from './audit/audit.module.js';
 import { introspectionContract } from './rpc/introspection.js';
 import type { MethodDecl } from './rpc/method.js';
 import { RegistryModule } from './rpc/registry.module.js';
 import { RpcModule } from './rpc/rpc.module.js';
+import { ALL_PROJECTIONS } from './projections.js';
 
 /** The composition root: the one list of API contracts and of projections. */
 export const API_CONTRACTS: MethodDecl[] = [
@@ -35,15 +32,10 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...tasksContract,
   ...tagsContract,
   ...sidetagContract,
+  ...auditContract,
 ];
 
-export const ALL_PROJECTIONS: Projection[] = [
-  usersProjection,
-  sessionLockProjection,
-  tasksProjection,
-  tagsProjection,
-  sidetagProjection,
-];
+export { ALL_PROJECTIONS };
 
 export interface AppOptions {
   config: HubConfig;
@@ -71,6 +63,7 @@ export class AppModule {
         TasksModule,
         TagsModule,
         SidetagModule,
+        AuditModule,
       ],
     };
   }

@@ -2,12 +2,14 @@
 // The koji-es client. It speaks JSON-RPC to the hub and imports nothing from @nestjs, so it
 // starts in a few tens of milliseconds.
 import { Command, CommanderError } from 'commander';
+import { registerBuilder } from '../builder/builder.cli.js';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
 import { registerSidetag } from '../modules/sidetag/sidetag.cli.js';
 import { registerTags } from '../modules/tags/tags.cli.js';
 import { registerTasks } from '../modules/tasks/tasks.cli.js';
 import { registerUsers } from '../modules/users/users.cli.js';
 import { KOJI_ES_VERSION } from '../version.js';
+import { registerAudit } from '../audit/audit.cli.js';
 import { registerCore } from './core.cli.js';
 import { ExitSignal, processIo, reportError, Runtime, type Io } from './runtime.js';
 
@@ -40,11 +42,13 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
       throw new ExitSignal(2);
     });
   registerCore(program, rt);
+  registerAudit(program, rt);
   registerUsers(program, rt);
   registerPolicy(program, rt);
   registerSidetag(program, rt);
   registerTasks(program, rt);
   registerTags(program, rt);
+  registerBuilder(program, rt);
   return { program, rt };
 }
 

@@ -8,6 +8,7 @@ import {
   type ReadModelReader,
   type ReadModelStore,
   type ReadModelTx,
+  type RebuildOptions,
   type Where,
 } from './read-model.port.js';
 import type { Checkpoint } from './port.js';
@@ -27,6 +28,12 @@ class MemoryReader implements ReadModelReader {
   async get<T>(collection: string, key: string): Promise<T | null> {
     const raw = this.table(collection).get(key);
     return raw === undefined ? null : (JSON.parse(raw) as T);
+  }
+
+  async entries<T>(collection: string): Promise<[string, T][]> {
+    return [...this.table(collection)]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, raw]) => [k, JSON.parse(raw) as T]);
   }
 
   async find<T>(collection: string, options?: FindOptions): Promise<T[]> {
@@ -88,6 +95,20 @@ export class MemoryReadModelStore implements ReadModelStore {
       this.tables = draft;
       this.checkpoints.set(projection, { checkpoint: next, version });
       return true;
+    });
+  }
+
+  async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
+    const shadow: Tables = new Map(o.collections.map((c) => [c.name, new Map<string, string>()]));
+    const cp = await o.fill(async (fn) => fn(new MemoryTx(() => shadow)));
+    return this.lock.run(async () => {
+      const next = await o.finish(new MemoryTx(() => shadow), cp);
+      const tables = cloneTables(this.tables);
+      for (const [name, t] of shadow) tables.set(name, t);
+      this.tables = tables;
+      if (next === null) this.checkpoints.delete(o.projection);
+      else this.checkpoints.set(o.projection, { checkpoint: next, version: o.version });
+      return next;
     });
   }
 

@@ -116,6 +116,16 @@ export class MemoryEventStore implements EventStore {
     );
   }
 
+  async lookup(q: { positions?: number[]; eventIds?: string[] }): Promise<RecordedEvent[]> {
+    const out = new Map<number, RecordedEvent>();
+    for (const p of q.positions ?? []) if (this.log[p - 1]) out.set(p, this.log[p - 1]);
+    for (const id of q.eventIds ?? []) {
+      const e = this.byId.get(id);
+      if (e) out.set(e.position, e);
+    }
+    return [...out.values()].sort((a, b) => a.position - b.position).map(clone);
+  }
+
   async headCheckpoint(): Promise<Checkpoint | null> {
     return this.log.length ? padPosition(this.log.length) : null;
   }

@@ -134,6 +134,8 @@ export interface EventStore {
   headCheckpoint(): Promise<Checkpoint | null>;
   /** Number of events in the stream (0 when it does not exist). */
   streamVersion(stream: StreamName): Promise<number>;
+  /** Events by global position or by event id (for `audit explain`); missing ones are left out. */
+  lookup(query: { positions?: number[]; eventIds?: string[] }): Promise<RecordedEvent[]>;
   /** Event ids are opaque to the store, but a checkpoint can be turned back into a global position. */
   positionOf(checkpoint: Checkpoint): number;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import {
   type ReadModelReader,
   type ReadModelStore,
   type ReadModelTx,
+  type RebuildOptions,
   type Where,
 } from './read-model.port.js';
 
@@ -64,10 +65,14 @@ function orderTerms(path: string, dir: 'asc' | 'desc'): string {
   ].join(', ');
 }
 
-const table = (c: string) => {
+const LIVE = 'rm_';
+/** Fresh tables of a rebuild, renamed to the live names at the end. */
+const SHADOW = 'rmnext_';
+
+const table = (c: string, prefix = LIVE) => {
   if (typeof c !== 'string' || !COLLECTION_NAME.test(c))
     throw new EventStoreInputError(`invalid collection name ${c}`);
-  return `rm_${c}`;
+  return `${prefix}${c}`;
 };
 
 /** Identifiers longer than 63 bytes are truncated by PostgreSQL, so long index names get a hash. */
@@ -80,16 +85,30 @@ function indexName(t: string, path: string): string {
 type Exec = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
 
 class PgReader implements ReadModelReader {
-  constructor(protected exec: Exec) {}
+  constructor(
+    protected exec: Exec,
+    protected prefix = LIVE,
+  ) {}
 
   async get<T>(collection: string, key: string): Promise<T | null> {
-    const r = await this.exec<{ doc: T }>(`SELECT doc FROM ${table(collection)} WHERE key = $1`, [key]);
+    const r = await this.exec<{ doc: T }>(
+      `SELECT doc FROM ${table(collection, this.prefix)} WHERE key = $1`,
+      [key],
+    );
     return r.rows.length ? r.rows[0].doc : null;
+  }
+
+  async entries<T>(collection: string): Promise<[string, T][]> {
+    const r = await this.exec<{ key: string; doc: T }>(
+      `SELECT key, doc FROM ${table(collection, this.prefix)} ORDER BY key COLLATE "C"`,
+      [],
+    );
+    return r.rows.map((row) => [row.key, row.doc]);
   }
 
   async find<T>(collection: string, options: FindOptions = {}): Promise<T[]> {
     const params: unknown[] = [];
-    let sql = `SELECT doc FROM ${table(collection)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
+    let sql = `SELECT doc FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
     if (options.orderBy?.length)
       sql += ` ORDER BY ${options.orderBy.map(([f, d]) => orderTerms(f, d)).join(', ')}`;
     if (options.limit !== undefined || options.offset !== undefined) {
@@ -102,7 +121,7 @@ class PgReader implements ReadModelReader {
 
   async count(collection: string, where?: Where): Promise<number> {
     const params: unknown[] = [];
-    const sql = `SELECT count(*)::int AS n FROM ${table(collection)} WHERE ${buildWhereSql(where, dialect, params)}`;
+    const sql = `SELECT count(*)::int AS n FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(where, dialect, params)}`;
     return (await this.exec<{ n: number }>(sql, params)).rows[0].n;
   }
 }
@@ -110,13 +129,13 @@ class PgReader implements ReadModelReader {
 class PgTx extends PgReader implements ReadModelTx {
   async put(collection: string, key: string, doc: object): Promise<void> {
     await this.exec(
-      `INSERT INTO ${table(collection)} (key, doc) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`,
+      `INSERT INTO ${table(collection, this.prefix)} (key, doc) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`,
       [key, JSON.stringify(doc)],
     );
   }
 
   async delete(collection: string, key: string): Promise<void> {
-    await this.exec(`DELETE FROM ${table(collection)} WHERE key = $1`, [key]);
+    await this.exec(`DELETE FROM ${table(collection, this.prefix)} WHERE key = $1`, [key]);
   }
 }
 
@@ -228,8 +247,77 @@ export class PostgresReadModelStore implements ReadModelStore {
     }
   }
 
+  /**
+   * Fills `rmnext_*` tables a transaction per batch, then in one transaction — holding the
+   * projection's checkpoint row, so a runner in any hub waits and then sees its compare-and-set fail —
+   * catches up, drops the live tables, renames the fresh ones in, builds the indexes and moves the
+   * checkpoint. Readers keep the old tables until that commit.
+   */
+  async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
+    await this.events.ready();
+    const ddl = o.collections
+      .map(
+        (c) =>
+          `DROP TABLE IF EXISTS ${table(c.name, SHADOW)}; CREATE TABLE ${table(c.name, SHADOW)} (key text PRIMARY KEY, doc jsonb NOT NULL)`,
+      )
+      .join('; ');
+    await this.events.pool.query(`SET client_min_messages = warning; ${ddl}`);
+    const cp = await o.fill(async (fn) => {
+      const client = await this.events.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        await fn(new PgTx((sql, values) => client.query(sql, values), SHADOW));
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    });
+    const client = await this.events.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES ($1, NULL, $2, now()) ON CONFLICT (projection) DO NOTHING`,
+        [o.projection, o.version],
+      );
+      await client.query('SELECT position FROM es_checkpoints WHERE projection = $1 FOR UPDATE', [
+        o.projection,
+      ]);
+      const next = await o.finish(new PgTx((sql, values) => client.query(sql, values), SHADOW), cp);
+      for (const c of o.collections) {
+        const t = table(c.name);
+        await client.query(`DROP TABLE IF EXISTS ${t}`);
+        await client.query(`ALTER TABLE ${table(c.name, SHADOW)} RENAME TO ${t}`);
+        await client.query(`ALTER INDEX ${table(c.name, SHADOW)}_pkey RENAME TO ${t}_pkey`);
+        for (const f of c.indexes ?? []) {
+          assertFieldPath(f);
+          await client.query(`CREATE INDEX ${indexName(t, f)} ON ${t} ((${field(f)}))`);
+        }
+      }
+      await client.query(
+        'UPDATE es_checkpoints SET position = $2, version = $3, updated_at = now() WHERE projection = $1',
+        [o.projection, next, o.version],
+      );
+      await client.query('COMMIT');
+      return next;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async reset(projection: string, collections: string[]): Promise<void> {
-    const tables = collections.map(table);
+    const tables = collections.map((c) => table(c));
     await this.events.ready();
     const client = await this.events.pool.connect();
     let broken = false;

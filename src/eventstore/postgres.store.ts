@@ -331,6 +331,16 @@ export class PostgresEventStore implements EventStore {
     return r.rows.map(toRecorded);
   }
 
+  async lookup(q: { positions?: number[]; eventIds?: string[] }): Promise<RecordedEvent[]> {
+    await this.ready();
+    const r = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM es_events WHERE global_position = ANY($1::bigint[]) OR event_id = ANY($2::text[])
+       ORDER BY global_position`,
+      [q.positions ?? [], q.eventIds ?? []],
+    );
+    return r.rows.map(toRecorded);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
     return (await this.readPage(options)).page;
   }

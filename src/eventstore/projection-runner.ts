@@ -84,6 +84,7 @@ export class ProjectionRunner {
         await this.runOwned(r, signal);
       } catch (e) {
         if (signal.aborted) break;
+        if (e instanceof CheckpointMoved) continue;
         r.error = e as Error;
         this.log(`projection ${r.projection.name} failed, retrying in 1 s: ${(e as Error).message}`);
         await sleep(1000, signal);
@@ -117,7 +118,8 @@ export class ProjectionRunner {
         const ok = await rm.applyBatch(p.name, r.checkpoint, next, p.version, async (tx) => {
           for (const e of events) await p.apply(registry.upcast(e), tx);
         });
-        if (!ok) throw new Error(`checkpoint of ${p.name} moved under this runner; restarting it`);
+        // A rebuild swapped fresh tables in, or another hub ran a batch: start again from the stored checkpoint.
+        if (!ok) throw new CheckpointMoved(p.name);
         r.checkpoint = next;
         r.error = null;
         this.progress.emit('progress');
@@ -160,6 +162,12 @@ export class ProjectionRunner {
     for (const r of this.running.values()) {
       if (r.owned) await this.backend.readModels.unlockProjection(r.projection.name);
     }
+  }
+}
+
+class CheckpointMoved extends Error {
+  constructor(projection: string) {
+    super(`checkpoint of ${projection} moved under this runner`);
   }
 }
 

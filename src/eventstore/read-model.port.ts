@@ -37,6 +37,8 @@ export interface FindOptions {
 
 export interface ReadModelReader {
   get<T>(collection: string, key: string): Promise<T | null>;
+  /** Every document with its key, in key order (audit verify compares collections with it). */
+  entries<T>(collection: string): Promise<[string, T][]>;
   find<T>(collection: string, options?: FindOptions): Promise<T[]>;
   count(collection: string, where?: Where): Promise<number>;
 }
@@ -67,6 +69,11 @@ export interface ReadModelStore {
     version: number,
     fn: (tx: ReadModelTx) => Promise<void>,
   ): Promise<boolean>;
+  /**
+   * Rebuilds a projection into fresh tables while the live ones keep answering, then swaps them in
+   * atomically with the checkpoint `finish` reached. Returns that checkpoint.
+   */
+  rebuild(o: RebuildOptions): Promise<Checkpoint | null>;
   /** Empties the collections and forgets the checkpoint (a rebuild from zero). */
   reset(projection: string, collections: string[]): Promise<void>;
   /**
@@ -80,3 +87,13 @@ export interface ReadModelStore {
 
 export const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,50}$/;
 export const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+export interface RebuildOptions {
+  projection: string;
+  version: number;
+  collections: CollectionDef[];
+  /** Replays the log into the fresh tables, a transaction per `batch`; returns how far it got. */
+  fill(batch: (fn: (tx: ReadModelTx) => Promise<void>) => Promise<void>): Promise<Checkpoint | null>;
+  /** Inside the swap's own transaction: applies what was appended since `from`; returns the new checkpoint. */
+  finish(tx: ReadModelTx, from: Checkpoint | null): Promise<Checkpoint | null>;
+}

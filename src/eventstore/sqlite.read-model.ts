@@ -9,6 +9,7 @@ import {
   type ReadModelReader,
   type ReadModelStore,
   type ReadModelTx,
+  type RebuildOptions,
   type Where,
 } from './read-model.port.js';
 import type { Checkpoint } from './port.js';
@@ -49,9 +50,13 @@ function likeToGlob(pattern: string): string {
   return out;
 }
 
-const table = (c: string) => {
+const LIVE = 'rm_';
+/** Fresh tables of a rebuild, swapped in under the live names at the end. */
+const SHADOW = 'rmnext_';
+
+const table = (c: string, prefix = LIVE) => {
   if (!COLLECTION_NAME.test(c)) throw new EventStoreInputError(`invalid collection name ${c}`);
-  return `rm_${c}`;
+  return `${prefix}${c}`;
 };
 
 type Bind = (string | number | null)[];
@@ -59,7 +64,10 @@ type Bind = (string | number | null)[];
 class SqliteReader implements ReadModelReader {
   private cache = new Map<string, Database.Statement<Bind>>();
 
-  constructor(protected db: () => Database.Database) {}
+  constructor(
+    protected db: () => Database.Database,
+    protected prefix = LIVE,
+  ) {}
 
   protected stmt(sql: string): Database.Statement<Bind> {
     let st = this.cache.get(sql);
@@ -71,14 +79,22 @@ class SqliteReader implements ReadModelReader {
   }
 
   async get<T>(collection: string, key: string): Promise<T | null> {
-    const row = this.stmt(`SELECT doc FROM ${table(collection)} WHERE key = ?`).get(key) as
+    const row = this.stmt(`SELECT doc FROM ${table(collection, this.prefix)} WHERE key = ?`).get(key) as
       { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
+  async entries<T>(collection: string): Promise<[string, T][]> {
+    const rows = this.stmt(`SELECT key, doc FROM ${table(collection, this.prefix)} ORDER BY key`).all() as {
+      key: string;
+      doc: string;
+    }[];
+    return rows.map((r) => [r.key, JSON.parse(r.doc) as T]);
+  }
+
   async find<T>(collection: string, options: FindOptions = {}): Promise<T[]> {
     const params: unknown[] = [];
-    let sql = `SELECT doc FROM ${table(collection)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
+    let sql = `SELECT doc FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
     if (options.orderBy?.length) {
       sql += ` ORDER BY ${options.orderBy
         .map(([f, dir]) => {
@@ -97,7 +113,7 @@ class SqliteReader implements ReadModelReader {
 
   async count(collection: string, where?: Where): Promise<number> {
     const params: unknown[] = [];
-    const sql = `SELECT count(*) AS n FROM ${table(collection)} WHERE ${buildWhereSql(where, dialect, params)}`;
+    const sql = `SELECT count(*) AS n FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(where, dialect, params)}`;
     return (this.stmt(sql).get(...(params as Bind)) as { n: number }).n;
   }
 }
@@ -105,12 +121,12 @@ class SqliteReader implements ReadModelReader {
 class SqliteTx extends SqliteReader implements ReadModelTx {
   async put(collection: string, key: string, doc: object): Promise<void> {
     this.stmt(
-      `INSERT INTO ${table(collection)} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`,
+      `INSERT INTO ${table(collection, this.prefix)} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`,
     ).run(key, JSON.stringify(doc));
   }
 
   async delete(collection: string, key: string): Promise<void> {
-    this.stmt(`DELETE FROM ${table(collection)} WHERE key = ?`).run(key);
+    this.stmt(`DELETE FROM ${table(collection, this.prefix)} WHERE key = ?`).run(key);
   }
 }
 
@@ -138,16 +154,74 @@ export class SqliteReadModelStore implements ReadModelStore {
       const db = this.events.db;
       db.transaction(() => {
         for (const d of defs) {
-          const t = table(d.name);
-          db.exec(`CREATE TABLE IF NOT EXISTS ${t} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
-          for (const f of d.indexes ?? []) {
-            assertFieldPath(f);
-            db.exec(
-              `CREATE INDEX IF NOT EXISTS ${t}__${f.replace(/\./g, '_')} ON ${t} (json_extract(doc, ${jsonPath(f)}))`,
-            );
-          }
+          db.exec(`CREATE TABLE IF NOT EXISTS ${table(d.name)} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+          this.createIndexes(d);
         }
       }).immediate();
+    });
+  }
+
+  private createIndexes(d: CollectionDef) {
+    const t = table(d.name);
+    for (const f of d.indexes ?? []) {
+      assertFieldPath(f);
+      this.events.db.exec(
+        `CREATE INDEX IF NOT EXISTS ${t}__${f.replace(/\./g, '_')} ON ${t} (json_extract(doc, ${jsonPath(f)}))`,
+      );
+    }
+  }
+
+  /**
+   * Fills `rmnext_*` tables (no indexes yet, so the fill is fast) a batch per transaction, then in one
+   * write transaction catches up, drops the live tables, renames the fresh ones in, builds the indexes
+   * and moves the checkpoint. Readers on the other connection see the old tables until that commit.
+   */
+  async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
+    const db = this.events.db;
+    await this.events.writeLock.run(() =>
+      db
+        .transaction(() => {
+          for (const c of o.collections) {
+            db.exec(`DROP TABLE IF EXISTS ${table(c.name, SHADOW)}`);
+            db.exec(`CREATE TABLE ${table(c.name, SHADOW)} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+          }
+        })
+        .immediate(),
+    );
+    const shadow = new SqliteTx(() => db, SHADOW);
+    const cp = await o.fill((fn) =>
+      this.events.writeLock.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          await fn(shadow);
+          db.exec('COMMIT');
+        } catch (e) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw e;
+        }
+      }),
+    );
+    return this.events.writeLock.run(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const next = await o.finish(shadow, cp);
+        for (const c of o.collections) {
+          db.exec(`DROP TABLE IF EXISTS ${table(c.name)}`);
+          db.exec(`ALTER TABLE ${table(c.name, SHADOW)} RENAME TO ${table(c.name)}`);
+          this.createIndexes(c);
+        }
+        if (next === null) db.prepare('DELETE FROM es_checkpoints WHERE projection = ?').run(o.projection);
+        else
+          db.prepare(
+            `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(projection) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
+          ).run(o.projection, next, o.version, new Date().toISOString());
+        db.exec('COMMIT');
+        return next;
+      } catch (e) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
     });
   }
 

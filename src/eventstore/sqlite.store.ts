@@ -229,6 +229,20 @@ export class SqliteEventStore implements EventStore {
     return st;
   }
 
+  async lookup(q: { positions?: number[]; eventIds?: string[] }): Promise<RecordedEvent[]> {
+    const out = new Map<number, RecordedEvent>();
+    const byPos = this.db.prepare<[number], Row>('SELECT * FROM es_events WHERE global_position = ?');
+    for (const p of q.positions ?? []) {
+      const r = byPos.get(p);
+      if (r) out.set(r.global_position, toRecorded(r));
+    }
+    for (const id of q.eventIds ?? []) {
+      const r = this.stmts.byId.get(id);
+      if (r) out.set(r.global_position, toRecorded(r));
+    }
+    return [...out.values()].sort((a, b) => a.position - b.position);
+  }
+
   async headCheckpoint(): Promise<Checkpoint | null> {
     const h = this.stmts.head.get()?.h ?? 0;
     return h > 0 ? padPosition(h) : null;

@@ -292,6 +292,25 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       assert.equal(caught.atEnd, true);
     });
 
+    test('lookup finds events by global position and by event id', async () => {
+      const s = await fresh();
+      const a = ev('A');
+      const b = ev('B');
+      const r = await s.appendToStream('l-1', [a, b, ev('C')], 'no_stream');
+      const found = await s.lookup({
+        positions: [r.firstPosition + 2, 999999],
+        eventIds: [b.eventId, 'nope'],
+      });
+      assert.deepEqual(
+        found.map((e) => [e.type, e.position]),
+        [
+          ['B', r.firstPosition + 1],
+          ['C', r.firstPosition + 2],
+        ],
+      );
+      assert.deepEqual(await s.lookup({}), []);
+    });
+
     test('subscribe: catch-up, then live, then resume from a saved checkpoint with nothing missed or repeated', async () => {
       const s = await fresh();
       for (let i = 1; i <= 5; i++) await s.appendToStream('s-1', [ev('N', { i })], 'any');

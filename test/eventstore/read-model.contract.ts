@@ -158,6 +158,63 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.equal((await s.reader.get<Doc>('things', '1'))!.name, 'in-progress');
     });
 
+    test('rebuild fills fresh tables while the live ones answer, then swaps them in with the checkpoint', async () => {
+      const s = await fresh();
+      await seed(s);
+      let duringFill: Doc | null = null;
+      const next = await s.rebuild({
+        projection: 'p',
+        version: 2,
+        collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+        fill: async (batch) => {
+          await batch(async (tx) => {
+            await tx.put('things', '1', { ...docs[0], name: 'rebuilt' });
+            await tx.put('things', '7', { ...docs[1], id: 7 });
+          });
+          await batch(async (tx) => {
+            assert.equal((await tx.get<Doc>('things', '1'))!.name, 'rebuilt', 'the fill sees its own writes');
+            await tx.put('things', '8', { ...docs[2], id: 8 });
+          });
+          duringFill = await s.reader.get<Doc>('things', '1');
+          return 'cp-5';
+        },
+        finish: async (tx, from) => {
+          assert.equal(from, 'cp-5');
+          await tx.delete('things', '8');
+          return 'cp-6';
+        },
+      });
+      assert.equal(next, 'cp-6');
+      assert.equal(duringFill!.name, 'f40-build', 'readers see the live tables until the swap');
+      assert.deepEqual(
+        (await s.reader.find<Doc>('things', { orderBy: [['id', 'asc']] })).map((d) => [d.id, d.name]),
+        [
+          [1, 'rebuilt'],
+          [7, 'f40-side-2'],
+        ],
+      );
+      assert.deepEqual(
+        await s.reader.find<Doc>('things', { where: { name: 'rebuilt' } }).then((d) => d.length),
+        1,
+      );
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-6', version: 2 });
+      assert.equal(
+        await s.applyBatch('p', 'cp-1', 'cp-9', 2, async () => {}),
+        false,
+        'a runner behind the swap fails its compare-and-set',
+      );
+      // A second rebuild works on the swapped tables (the indexes were recreated under their names).
+      await s.rebuild({
+        projection: 'p',
+        version: 2,
+        collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+        fill: async () => 'cp-6',
+        finish: async () => 'cp-6',
+      });
+      assert.equal(await s.reader.count('things'), 0);
+      await s.ensureCollections([{ name: 'things', indexes: ['name', 'owner.id', 'state'] }]);
+    });
+
     test('reset empties the collections and forgets the checkpoint', async () => {
       const s = await fresh();
       await seed(s);

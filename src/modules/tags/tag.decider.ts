@@ -5,6 +5,7 @@
 import type { Decider } from '../../kernel/decider.js';
 import { genericError, KojiError } from '../../kernel/errors.js';
 import type { BuildRef, InheritanceLink, Ref, TagConfig, TagEvent } from './tags.events.js';
+import { PACKAGE_TAGGED_VERSION } from './tags.upcasters.js';
 
 export interface TagState extends TagConfig {
   exists: boolean;
@@ -148,6 +149,7 @@ export function decideTag(c: TagCommand, s: TagState): TagEvent[] {
       return [
         {
           type: 'PackageTagged',
+          schemaVersion: PACKAGE_TAGGED_VERSION,
           data: { tag: who, build: c.build, user: c.user, force: c.force, fromtag: c.fromtag, time: c.now },
         },
       ];

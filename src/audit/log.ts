@@ -1,0 +1,155 @@
+import type { StoreBackend } from '../eventstore/open.js';
+import type { RecordedEvent } from '../eventstore/port.js';
+import { upcasters } from '../kernel/upcasters.js';
+
+export interface LogFilters {
+  stream?: string | null;
+  type?: string | null;
+  user?: string | null;
+  since?: string | null;
+  until?: string | null;
+  tag?: string | number | null;
+  task?: number | null;
+  limit?: number | null;
+}
+
+export interface LogEntry {
+  position: number;
+  eventId: string;
+  time: string;
+  type: string;
+  stream: string;
+  user: string | null;
+  address: string | null;
+  /** The policy rule that allowed the action, when a policy was asked. */
+  rule: string | null;
+  summary: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+/** Secrets never leave the hub through the audit commands, even hashed. */
+const SECRET_KEYS = new Set(['hash', 'keyHash', 'tokenHash', 'password']);
+
+export function redact(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redact);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => [
+        k,
+        SECRET_KEYS.has(k) ? '***' : redact(x),
+      ]),
+    );
+  return v;
+}
+
+export const eventTime = (e: RecordedEvent) => String(e.metadata.recordedTime ?? e.recordedAt);
+
+export function policyRule(meta: Record<string, unknown>): string | null {
+  const p = meta.policy as
+    | { name?: string; result?: string; trail?: { line: number; rule: string }[]; missing?: boolean }
+    | undefined;
+  if (!p) return null;
+  if (p.missing) return `${p.name}: no policy (allowed by MissingPolicyOk)`;
+  const last = p.trail?.[p.trail.length - 1];
+  return last ? `${p.name} line ${last.line}: ${last.rule}` : `${p.name}: ${p.result}`;
+}
+
+/** One line of what happened, for people: the names the event recorded. */
+export function summarize(e: RecordedEvent): string {
+  const d = e.data as Record<string, unknown>;
+  const name = (x: unknown) =>
+    x && typeof x === 'object'
+      ? String((x as { name?: unknown }).name ?? (x as { nvr?: unknown }).nvr ?? '')
+      : '';
+  switch (e.type) {
+    case 'PackageTagged':
+      return `tagged ${name(d.build)} into ${name(d.tag)}${d.fromtag ? ` from ${name(d.fromtag)}` : ''}`;
+    case 'PackageUntagged':
+      return `untagged ${name(d.build)} from ${name(d.tag)}`;
+    case 'SideTagRemoved':
+      return `removed sidetag ${String(d.name)} (${String(d.reason)})`;
+    case 'SideTagCreated':
+      return `created sidetag ${String(d.name)} of ${name(d.basetag)} for ${name(d.user)}`;
+    case 'TaskCreated':
+      return `task ${String(d.id)} ${String(d.method)} (${String(d.arch)})`;
+    default: {
+      const label = d && typeof d === 'object' ? (d.name ?? d.nvr ?? d.id) : undefined;
+      return label !== undefined ? `${e.type} ${String(label)}` : e.type;
+    }
+  }
+}
+
+function mentions(v: unknown, test: (o: Record<string, unknown>) => boolean): boolean {
+  if (Array.isArray(v)) return v.some((x) => mentions(x, test));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return test(o) || Object.values(o).some((x) => mentions(x, test));
+  }
+  return false;
+}
+
+export function toEntry(e: RecordedEvent): LogEntry {
+  const actor = e.metadata.actor as { name?: string } | null | undefined;
+  return {
+    position: e.position,
+    eventId: e.eventId,
+    time: eventTime(e),
+    type: e.type,
+    stream: e.stream,
+    user: actor?.name ?? null,
+    address: (e.metadata.clientAddress as string | undefined) ?? null,
+    rule: policyRule(e.metadata),
+    summary: summarize(e),
+    data: redact(e.data),
+    metadata: redact(e.metadata) as Record<string, unknown>,
+  };
+}
+
+/** `audit log`: the whole log, filtered, oldest first (the newest `limit` when a limit is given). */
+export async function auditLog(backend: StoreBackend, f: LogFilters): Promise<LogEntry[]> {
+  const since = f.since ? Date.parse(f.since) : null;
+  const until = f.until ? Date.parse(f.until) : null;
+  if (since !== null && Number.isNaN(since)) throw new Error(`--since ${f.since} is not a time`);
+  if (until !== null && Number.isNaN(until)) throw new Error(`--until ${f.until} is not a time`);
+  const tag = f.tag ?? null;
+  const keep = (e: RecordedEvent): boolean => {
+    if (f.stream && e.stream !== f.stream) return false;
+    if (f.type && e.type !== f.type) return false;
+    if (f.user && (e.metadata.actor as { name?: string } | null | undefined)?.name !== f.user) return false;
+    const t = Date.parse(eventTime(e));
+    if (since !== null && t < since) return false;
+    if (until !== null && t > until) return false;
+    if (tag !== null) {
+      const isTag = (o: Record<string, unknown>) =>
+        (typeof tag === 'number' ? o.id === tag : o.name === tag) && ('name' in o || 'id' in o);
+      const inTagStream =
+        typeof tag === 'number' ? e.stream === `tag-${tag}` || e.stream === `sidetag-${tag}` : false;
+      const d = e.data as Record<string, unknown>;
+      const direct = e.stream.startsWith('tag-') || e.stream.startsWith('sidetag-') ? isTag(d) : false;
+      if (!inTagStream && !direct && !mentions([d.tag, d.fromtag, d.basetag, d.buildTag, d.destTag], isTag))
+        return false;
+    }
+    if (f.task !== null && f.task !== undefined) {
+      const d = e.data as Record<string, unknown>;
+      if (e.stream !== `task-${f.task}` && d.taskId !== f.task && d.task_id !== f.task) return false;
+    }
+    return true;
+  };
+  const out: LogEntry[] = [];
+  let after = null;
+  for (;;) {
+    const page = await backend.events.readAll({
+      after,
+      maxCount: 5000,
+      filter: f.stream ? { streamPrefixes: [f.stream] } : undefined,
+    });
+    for (const raw of page.events) {
+      const e = upcasters.upcast(raw);
+      if (keep(e)) out.push(toEntry(e));
+    }
+    if (page.atEnd || page.checkpoint === after) break;
+    after = page.checkpoint;
+  }
+  return f.limit ? out.slice(-f.limit) : out;
+}
