@@ -404,7 +404,13 @@ describe('tasks API end to end (SQLite store)', () => {
         'GenericError',
         'host already exists: builder1',
       );
-      await api.fault('addHost', ['bob', ['x86_64']], h.admin, 'GenericError', 'user already exists: bob');
+      await api.fault(
+        'addHost',
+        ['bob', ['x86_64']],
+        h.admin,
+        'GenericError',
+        'user bob already exists and it is not a host',
+      );
       await api.fault(
         'addHost',
         ['b9', ['x86_64;rm']],
@@ -412,13 +418,25 @@ describe('tasks API end to end (SQLite store)', () => {
         'GenericError',
         'Architecture can be only [a-zA-Z0-9_-]',
       );
-      await api.denied('addHost', ['b9', ['x86_64']], bob, 'admin permission required (logged in as bob)');
+      await api.denied('addHost', ['b9', ['x86_64']], bob, 'host permission required (logged in as bob)');
       await api.denied(
         'addHost',
         ['b9', ['x86_64']],
         undefined,
-        'admin permission required (user not logged in)',
+        'host permission required (user not logged in)',
       );
+      // Host management needs the host permission, not admin (Koji's assertPerm('host')).
+      await h.call('createUser', ['hostadmin'], h.admin);
+      await h.call('setUserPassword', ['hostadmin', 'hostadmin-password'], h.admin);
+      await h.call('grantPermission', ['hostadmin', 'host'], h.admin);
+      const hostadmin = await h.login('hostadmin', 'hostadmin-password');
+      const b11 = await api.ok<number>('addHost', ['b11', ['x86_64']], hostadmin);
+      assert.equal(await api.ok('editHost', [b11, { capacity: 3, __starstar: true }], hostadmin), true);
+      await api.ok('disableHost', ['b11'], hostadmin);
+      await api.ok('enableHost', ['b11'], hostadmin);
+      await api.ok('addHostToChannel', ['b11', 'runroot'], hostadmin);
+      await api.ok('removeHostFromChannel', ['b11', 'runroot'], hostadmin);
+      await api.denied('addChannel', ['x'], hostadmin, 'admin permission required (logged in as hostadmin)');
       // force turns an existing normal user into the host's user.
       const userId = await h.call<number>('createUser', ['b10'], h.admin);
       const id = await api.ok<number>('addHost', ['b10', ['noarch'], null, true], h.admin);
@@ -490,7 +508,7 @@ describe('tasks API end to end (SQLite store)', () => {
         'editHost',
         ['builder1', kw({ capacity: 1 })],
         bob,
-        'admin permission required (logged in as bob)',
+        'host permission required (logged in as bob)',
       );
       await api.ok('editHost', ['builder1', kw({ capacity: 2, description: null, comment: null })], h.admin);
     });
@@ -507,12 +525,12 @@ describe('tasks API end to end (SQLite store)', () => {
       );
       assert.equal(await api.ok('enableHost', [b2.id], h.admin), null);
       assert.equal((await api.ok<HostInfo>('getHost', ['builder2'])).enabled, true);
-      await api.denied('enableHost', ['builder2'], carol, 'admin permission required (logged in as carol)');
+      await api.denied('enableHost', ['builder2'], carol, 'host permission required (logged in as carol)');
       await api.denied(
         'disableHost',
         ['builder2'],
         b1.creds,
-        'admin permission required (logged in as builder1)',
+        'host permission required (logged in as builder1)',
       );
     });
 
@@ -566,13 +584,13 @@ describe('tasks API end to end (SQLite store)', () => {
         'addHostToChannel',
         ['builder1', 'lab'],
         bob,
-        'admin permission required (logged in as bob)',
+        'host permission required (logged in as bob)',
       );
       await api.denied(
         'removeHostFromChannel',
         ['builder1', 'runroot'],
         bob,
-        'admin permission required (logged in as bob)',
+        'host permission required (logged in as bob)',
       );
       assert.deepEqual(await api.ok('listChannels', ['nope']), []);
     });

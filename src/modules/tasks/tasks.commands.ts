@@ -239,7 +239,7 @@ export class AddHostHandler implements ICommandHandler<AddHost, number> {
       if (existing) {
         // Koji: an existing user becomes the host's user only with force, and only a normal one.
         if (!c.force || existing.usertype !== USER_TYPE.NORMAL)
-          throw genericError(`user already exists: ${c.hostname}`);
+          throw genericError(`user ${c.hostname} already exists and it is not a host`);
         userId = existing.id;
         const us = await uow.load<UserState, UserEvent>(`user-${userId}`, evolveUser, initialUserState);
         uow.emit(`user-${userId}`, decideUser({ kind: 'setType', usertype: USER_TYPE.HOST }, us));

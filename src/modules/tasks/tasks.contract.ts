@@ -31,8 +31,8 @@ export class AddHostParams {
 }
 export const addHost = method({
   name: 'addHost',
-  summary: 'Add a builder host and its host user (admin); returns the host id',
-  access: perm('admin'),
+  summary: 'Add a builder host and its host user (host permission); returns the host id',
+  access: perm('host'),
   args: ['hostname', 'arches', ['krb_principal', null], ['force', false]],
   params: AddHostParams,
   result: { type: 'integer' },
@@ -44,8 +44,9 @@ export class EditHostParams {
 }
 export const editHost = method({
   name: 'editHost',
-  summary: "Change a host's arches, capacity, description or comment (admin); True if anything changed",
-  access: perm('admin'),
+  summary:
+    "Change a host's arches, capacity, description or comment (host permission); True if anything changed",
+  access: perm('host'),
   args: ['hostInfo'],
   starstar: 'kw',
   params: EditHostParams,
@@ -57,16 +58,16 @@ export class HostnameParams {
 }
 export const enableHost = method({
   name: 'enableHost',
-  summary: 'Let a host take tasks again (admin)',
-  access: perm('admin'),
+  summary: 'Let a host take tasks again (host permission)',
+  access: perm('host'),
   args: ['hostname'],
   params: HostnameParams,
   result: { type: 'null' },
 });
 export const disableHost = method({
   name: 'disableHost',
-  summary: 'Stop giving tasks to a host (admin)',
-  access: perm('admin'),
+  summary: 'Stop giving tasks to a host (host permission)',
+  access: perm('host'),
   args: ['hostname'],
   params: HostnameParams,
   result: { type: 'null' },
@@ -118,8 +119,8 @@ export class HostChannelParams {
 }
 export const addHostToChannel = method({
   name: 'addHostToChannel',
-  summary: 'Subscribe a host to a channel (admin); create=True makes the channel',
-  access: perm('admin'),
+  summary: 'Subscribe a host to a channel (host permission); create=True makes the channel',
+  access: perm('host'),
   args: ['hostname', 'channel_name', ['create', false], ['force', false]],
   params: HostChannelParams,
   result: { type: 'null' },
@@ -131,8 +132,8 @@ export class RemoveHostChannelParams {
 }
 export const removeHostFromChannel = method({
   name: 'removeHostFromChannel',
-  summary: 'Unsubscribe a host from a channel (admin)',
-  access: perm('admin'),
+  summary: 'Unsubscribe a host from a channel (host permission)',
+  access: perm('host'),
   args: ['hostname', 'channel_name'],
   params: RemoveHostChannelParams,
   result: { type: 'null' },
