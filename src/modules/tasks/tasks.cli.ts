@@ -300,7 +300,10 @@ class TaskWatcher {
 /** `listTaskOutput(id, all_volumes=True)` as `[name, volume]` pairs. */
 async function outputFiles(client: HubClient, taskId: number): Promise<[string, string][]> {
   const out = await client.call<Record<string, string[]>>('listTaskOutput', [taskId, false, true]);
-  return Object.entries(out).flatMap(([name, vols]) => vols.map((v): [string, string] => [name, v]));
+  // Sorted, so listings do not follow the order of directory entries on the hub's disk.
+  return Object.keys(out)
+    .sort()
+    .flatMap((name) => out[name].map((v): [string, string] => [name, v]));
 }
 
 class Watch {
