@@ -6,6 +6,8 @@ import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { runrootContract } from './modules/runroot/runroot.contract.js';
+import { RunrootModule } from './modules/runroot/runroot.module.js';
 import { sidetagContract } from './modules/sidetag/sidetag.contract.js';
 import { SidetagModule } from './modules/sidetag/sidetag.module.js';
 import { tagsContract } from './modules/tags/tags.contract.js';
@@ -32,6 +34,7 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...tasksContract,
   ...tagsContract,
   ...sidetagContract,
+  ...runrootContract,
   ...auditContract,
 ];
 
@@ -63,6 +66,7 @@ export class AppModule {
         TasksModule,
         TagsModule,
         SidetagModule,
+        RunrootModule,
         AuditModule,
       ],
     };

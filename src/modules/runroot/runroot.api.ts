@@ -1,0 +1,65 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { randomInt } from 'node:crypto';
+import { genericError } from '../../kernel/errors.js';
+import { pyRepr } from '../../rpc/method.js';
+import { MethodRegistry } from '../../rpc/registry.js';
+import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
+import { canonArch, parseArches } from '../tasks/arches.js';
+import { MakeTask } from '../tasks/tasks.commands.js';
+import { HOSTS, type HostDoc } from '../tasks/tasks.projection.js';
+import { TasksReader } from '../tasks/tasks.reader.js';
+import { runroot, type RunrootParams } from './runroot.contract.js';
+import { checkCommand, checkOpts, taskArch } from './runroot.request.js';
+
+/** The hub side of runroot: checks, the noarch choice, and a `runroot` task in its channel. */
+@Injectable()
+export class RunrootApi implements OnModuleInit {
+  constructor(
+    private readonly registry: MethodRegistry,
+    private readonly bus: CommandBus,
+    private readonly tags: TagsReader,
+    private readonly tasks: TasksReader,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.implement<RunrootParams>(runroot, async (p, ctx) => {
+      const arch = parseArches(p.arch);
+      const command = checkCommand(p.command);
+      const opts = checkOpts(p.opts);
+      const channel = p.channel || 'runroot';
+      const tag = await this.tags.strictTag(p.tagInfo as TagInfo);
+      let schedArch = arch;
+      if (arch === 'noarch') {
+        const cfg = await this.tags.buildConfig(tag.id);
+        const hosts = await this.tasks.rm.find<HostDoc>(HOSTS);
+        const all = [...new Set(hosts.flatMap((h) => h.arches.split(/\s+/).filter(Boolean).map(canonArch)))];
+        const ch = await this.tasks.channel(channel);
+        if (!ch) throw genericError(`No such channel: ${channel}`);
+        const inChannel = hosts
+          .filter((h) => h.enabled && h.channels.includes(ch.id))
+          .flatMap((h) => h.arches.split(/\s+/).filter(Boolean));
+        schedArch = taskArch(
+          arch,
+          { name: tag.name, arches: cfg.arches },
+          all,
+          inChannel,
+          typeof p.tagInfo === 'object' ? pyRepr(p.tagInfo) : String(p.tagInfo),
+          channel,
+          (choices) => choices[randomInt(choices.length)],
+        );
+      }
+      // Koji stores the call as asked (arch included, channel consumed); the task's own arch is the one chosen.
+      return this.bus.execute(
+        new MakeTask(ctx, {
+          method: 'runroot',
+          request: [p.tagInfo, p.arch, command, { ...opts, __starstar: true }],
+          channel,
+          arch: schedArch,
+          priority: 15,
+          weight: 2.0,
+        }),
+      );
+    });
+  }
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { TagsModule } from '../tags/tags.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { RunrootApi } from './runroot.api.js';
+
+@Module({ imports: [TagsModule, TasksModule], providers: [RunrootApi] })
+export class RunrootModule {}

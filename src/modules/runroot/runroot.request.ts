@@ -1,0 +1,114 @@
+// Rebuilds the hub side of Koji's runroot plugin (plugins/hub/runroot_hub.py:27) as pure checks.
+// Deliberate differences: the options are checked here, at the hub (Koji passes them through and the
+// builder fails later with a TypeError); noarch uses the tag's inherited arches and compares
+// canonical arches on both sides (Koji mixes own and canonical arches, spec §7 R7).
+import { genericError, parameterError } from '../../kernel/errors.js';
+import { pyRepr } from '../../rpc/method.js';
+import { canonArch } from '../tasks/arches.js';
+
+export interface RunrootOpts {
+  packages: string[];
+  mounts: string[];
+  repo_id: number | null;
+  skip_setarch: boolean;
+  weight: number | null;
+  upload_logs: string[] | null;
+  new_chroot: boolean | null;
+}
+
+const pyClass = (v: unknown) =>
+  `<class '${v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : typeof v === 'boolean' ? 'bool' : 'dict'}'>`;
+
+/** Koji's type rule for `command`: a str or a list. */
+export function checkCommand(command: unknown): string | string[] {
+  if (typeof command === 'string') return command;
+  if (Array.isArray(command)) {
+    // Koji does not look at the elements; the builder would fail on a non-string later.
+    if (command.some((x) => typeof x !== 'string'))
+      throw genericError(
+        `Invalid type for value '${pyRepr(command)}': every element of a command list must be a string`,
+      );
+    return command as string[];
+  }
+  throw genericError(`Invalid type for value '${pyRepr(command)}': ${pyClass(command)}`);
+}
+
+const KNOWN = [
+  'packages',
+  'mounts',
+  'repo_id',
+  'skip_setarch',
+  'weight',
+  'upload_logs',
+  'new_chroot',
+  'keep',
+];
+
+/** The options the builder's handler takes, checked with Python's words for a bad keyword. */
+export function checkOpts(opts: Record<string, unknown>): RunrootOpts {
+  for (const k of Object.keys(opts))
+    if (!KNOWN.includes(k)) throw parameterError(`runroot() got an unexpected keyword argument '${k}'`);
+  const strList = (k: string, v: unknown): string[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw parameterError(
+        `Invalid type for value '${String(v)}': ${pyClass(v)}, expected type <class 'list'> of strings (${k})`,
+      );
+    return v as string[];
+  };
+  const weight = opts.weight;
+  if (
+    weight !== undefined &&
+    weight !== null &&
+    (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+  )
+    throw parameterError(`weight must be a number >= 0, not ${pyRepr(weight)}`);
+  const repoId = opts.repo_id;
+  if (
+    repoId !== undefined &&
+    repoId !== null &&
+    !(typeof repoId === 'number' && Number.isInteger(repoId) && repoId > 0)
+  )
+    throw parameterError(`repo_id must be a repo id, not ${pyRepr(repoId)}`);
+  for (const k of ['skip_setarch', 'new_chroot', 'keep'])
+    if (opts[k] !== undefined && opts[k] !== null && typeof opts[k] !== 'boolean')
+      throw parameterError(`${k} must be True or False`);
+  const uploads =
+    opts.upload_logs === undefined || opts.upload_logs === null
+      ? null
+      : strList('upload_logs', opts.upload_logs);
+  return {
+    packages: strList('packages', opts.packages),
+    mounts: strList('mounts', opts.mounts),
+    repo_id: (repoId as number | null | undefined) ?? null,
+    skip_setarch: !!opts.skip_setarch,
+    weight: (weight as number | null | undefined) ?? null,
+    upload_logs: uploads,
+    new_chroot: (opts.new_chroot as boolean | null | undefined) ?? null,
+  };
+}
+
+/**
+ * Step 6 of Koji's runroot: a `noarch` request runs on one of the tag's arches that the channel's
+ * enabled hosts have, unless the tag covers every arch the hub knows of. `pick` is the random
+ * choice, resolved by the caller.
+ */
+export function taskArch(
+  arch: string,
+  tag: { name: string; arches: string | null },
+  allArches: string[],
+  channelArches: string[] | null,
+  tagInfoText: string,
+  channel: string,
+  pick: (choices: string[]) => string,
+): string {
+  if (arch !== 'noarch') return arch;
+  const tagArches = (tag.arches ?? '').split(/\s+/).filter(Boolean);
+  if (!tagArches.length) throw genericError(`no arches defined for tag ${tag.name}`);
+  const canonTag = new Set(tagArches.map(canonArch));
+  if (allArches.every((a) => canonTag.has(a))) return 'noarch';
+  const inChannel = new Set((channelArches ?? []).map(canonArch));
+  const choices = tagArches.filter((a) => inChannel.has(canonArch(a)));
+  if (!choices.length) throw genericError(`no common arches for tag/channel: ${tagInfoText}/${channel}`);
+  return canonArch(pick(choices));
+}
