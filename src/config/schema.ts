@@ -25,6 +25,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/hub.conf', section: 'server', key: 'weburl', type: 'string', default: '<origin>/koji', env: 'KOJI_ES_WEBURL', doc: 'Public URL of the web pages (printed in task and repo links).' },
   { file: 'hub/hub.conf', section: 'server', key: 'topurl', type: 'string', default: '<origin>/files', env: 'KOJI_ES_TOPURL', doc: 'Public URL of the task output tree.' },
   { file: 'hub/hub.conf', section: 'server', key: 'projection_wait', type: 'float', default: '5', env: 'KOJI_ES_PROJECTION_WAIT', doc: 'Seconds a command waits for the read models to include its events before replying with a warning.' },
+  { file: 'hub/hub.conf', section: 'server', key: 'builder', type: 'bool', default: 'true', flag: '--no-builder', env: 'KOJI_ES_BUILDER', doc: 'Run one builder in the hub\'s process (`npm start`), as the host named after the machine, authenticated with `<data_dir>/builder.token`. `--no-builder` turns it off.' },
   // hub/hub.conf [hub]: Koji's own hub keys that koji-es honours.
   { file: 'hub/hub.conf', section: 'hub', key: 'MissingPolicyOk', type: 'bool', default: 'true', doc: 'Allow an action when its policy is not configured (Koji).' },
   { file: 'hub/hub.conf', section: 'hub', key: 'VerbosePolicy', type: 'bool', default: 'false', doc: 'Append the matched rule to policy-violation messages (Koji).' },
@@ -47,6 +48,16 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_old_delay', type: 'float', default: '30', doc: 'Days any sidetag may live (--old-delay).' },
   { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_inactive_delay', type: 'float', default: '10', doc: 'Days since the last build was tagged in (--inactive-delay).' },
   { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'cleanup_ignore_tags', type: 'list', default: '', doc: 'Globs of sidetag names the hub\'s cleanup never removes (--ignore-tags).' },
+  // builder/builder.conf [kojid]: kojid.conf's key names, plus koji-es's credential files and shutdown grace.
+  { file: 'builder/builder.conf', section: 'kojid', key: 'server', type: 'string', default: 'http://127.0.0.1:8080', flag: '--server', env: 'KOJI_ES_SERVER', doc: 'URL of the hub (its origin, `/rpc` or a Koji-style `…/kojihub`). The in-process builder always uses its own hub.' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'user', type: 'string', flag: '--host', env: 'KOJI_ES_BUILDER_HOST', doc: 'The host to run as (its user name, as `addHost` made it). Needed with a password; with a token it is checked against the token\'s host.' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'token_file', type: 'path', flag: '--token-file', env: 'KOJI_ES_BUILDER_TOKEN_FILE', doc: 'File holding the host\'s API token (`koji-es create-token --user HOST`), sent as `Authorization: Bearer`.' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'password_file', type: 'path', flag: '--password-file', env: 'KOJI_ES_BUILDER_PASSWORD_FILE', doc: 'File holding the host user\'s password (first line), for `login` instead of a token.' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'workdir', type: 'path', default: '<data_dir>/builder/<host>', flag: '--workdir', env: 'KOJI_ES_BUILDER_WORKDIR', doc: 'Work directory; each task works in `tasks/<id % 10000>/<id>` below it. Default: under the hub\'s data directory for the in-process builder, `./data/builder/<host>` for `koji-es builder`.' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'maxjobs', type: 'int', default: '10', flag: '--maxjobs', env: 'KOJI_ES_BUILDER_MAXJOBS', doc: 'Most tasks run at once, whatever their weights (kojid).' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'sleeptime', type: 'float', default: '1', flag: '--sleeptime', env: 'KOJI_ES_BUILDER_SLEEPTIME', doc: 'Seconds between two passes (heartbeat, cancel check, taking tasks) when the last pass took nothing (kojid\'s default is 15).' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'failed_buildroot_lifetime', type: 'int', default: '14400', env: 'KOJI_ES_BUILDER_FAILED_BUILDROOT_LIFETIME', doc: 'Seconds a FAILED task\'s buildroot directory is kept (for `saveFailedTree`) before it is removed (kojid).' },
+  { file: 'builder/builder.conf', section: 'kojid', key: 'shutdown_grace', type: 'float', default: '30', flag: '--shutdown-grace', env: 'KOJI_ES_BUILDER_SHUTDOWN_GRACE', doc: 'On SIGTERM, seconds running tasks get to finish; the rest FAIL with "builder H shut down before the task finished".' },
 ];
 
 /** Sections whose keys are free-form (each key is a policy name, …). */

@@ -1,0 +1,11 @@
+import { HandlerRegistry } from './handler.js';
+import { sleepHandler } from './sleep.handler.js';
+
+/**
+ * Every task handler a koji-es builder runs: the one place Runroot (`runroot`) and Save Failed Tree
+ * (`saveFailedTree`) register theirs. A builder takes only tasks whose method is here, as kojid
+ * skips tasks it has no handler for.
+ */
+export function builtinHandlers(): HandlerRegistry {
+  return new HandlerRegistry().register(sleepHandler);
+}
