@@ -5,7 +5,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
+import { startInProcessBuilder, type InProcessBuilder } from './builder/in-process.js';
+import { makeLogger } from './builder/log.js';
 import type { HubConfig } from './config/hub-config.js';
+import type { Flags } from './config/values.js';
 import { openBackend, type StoreBackend } from './eventstore/open.js';
 import type { Clock } from './kernel/clock.js';
 import { SeedChannels } from './modules/tasks/tasks.commands.js';
@@ -42,6 +45,10 @@ export interface HubOptions {
   announce?: (line: string) => void;
   /** The first-start admin password (default: KOJI_ES_ADMIN_PASSWORD, else generated and announced). */
   adminPassword?: string;
+  /** Run one builder in this process (`npm start`; DESIGN §6). Default false, so tests opt in. */
+  withBuilder?: boolean;
+  /** builder.conf overrides for that builder, as `koji-es builder` flags (`--sleeptime`, …). */
+  builderFlags?: Flags;
 }
 
 export interface RunningHub {
@@ -50,6 +57,8 @@ export interface RunningHub {
   config: HubConfig;
   /** http://host:port */
   url: string;
+  /** The in-process builder, when started with `withBuilder`. */
+  builder: InProcessBuilder | null;
   close(): Promise<void>;
 }
 
@@ -60,35 +69,76 @@ export interface RunningHub {
 export async function startHub(config: HubConfig, opts: HubOptions = {}): Promise<RunningHub> {
   const backend = await openBackend(config.store);
   let app: INestApplication | null = null;
+  let builder: InProcessBuilder | null = null;
   try {
     app = await NestFactory.create(AppModule.forRoot({ config, backend, clock: opts.clock }), {
       bodyParser: false,
       logger: opts.logger ?? ['error', 'warn'],
       abortOnError: false,
     });
-    app.enableShutdownHooks();
+    // With a builder in the process, the process owner's signal handler calls close(), which stops
+    // the builder before the app; Nest's own hooks would close the app under the builder's feet.
+    if (!opts.withBuilder) app.enableShutdownHooks();
     await app.init();
     app.get(MethodRegistry).assertComplete();
     await bootstrapStore(app, backend, opts);
     await app.listen(config.port, config.host);
     const addr = app.getHttpServer().address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+    if (opts.withBuilder) builder = await startBuilder(app, config, addr, opts);
     const started = app;
+    const running = builder;
     return {
       app,
       backend,
       config,
-      url: `http://${host}:${addr.port}`,
+      url,
+      builder,
       close: async () => {
+        // The builder finishes (or fails) its tasks while the hub can still record it.
+        await running?.stop();
         await started.close();
         await backend.close();
       },
     };
   } catch (e) {
+    if (builder) await builder.stop().catch(() => undefined);
     if (app) await app.close().catch(() => undefined);
     await backend.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The in-process builder reaches its hub over loopback HTTP, like any remote builder. */
+async function startBuilder(
+  app: INestApplication,
+  config: HubConfig,
+  addr: AddressInfo,
+  opts: HubOptions,
+): Promise<InProcessBuilder> {
+  const loopback =
+    addr.address === '0.0.0.0'
+      ? '127.0.0.1'
+      : addr.address === '::'
+        ? '[::1]'
+        : addr.family === 'IPv6'
+          ? `[${addr.address}]`
+          : addr.address;
+  const nest = new Logger('builder');
+  const log = makeLogger((level, line) =>
+    level === 'debug'
+      ? nest.debug(line)
+      : level === 'info'
+        ? nest.log(line)
+        : level === 'warn'
+          ? nest.warn(line)
+          : nest.error(line),
+  );
+  return startInProcessBuilder(app, config, `http://${loopback}:${addr.port}`, {
+    log,
+    flags: opts.builderFlags,
+  });
 }
 
 async function bootstrapStore(app: INestApplication, backend: StoreBackend, opts: HubOptions) {

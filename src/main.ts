@@ -9,7 +9,7 @@ import { startHub } from './hub.js';
 import { compileHubPolicies } from './modules/policy/hub-policies.js';
 import { KojiError } from './kernel/errors.js';
 
-const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--config-dir DIR]`;
+const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--config-dir DIR] [--no-builder]`;
 
 function fail(message: string): never {
   process.stderr.write(`koji-es: ${message}\n`);
@@ -26,6 +26,7 @@ async function main() {
         'data-dir': { type: 'string' },
         store: { type: 'string' },
         'config-dir': { type: 'string' },
+        'no-builder': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -43,6 +44,8 @@ async function main() {
       .filter(([k, v]) => k !== 'help' && typeof v === 'string')
       .map(([k, v]) => [`--${k}`, v as string]),
   );
+  // `--no-builder` is the flag level of `[server] builder`: its value is the key's, false.
+  if (values['no-builder']) flags['--no-builder'] = 'false';
   let config;
   try {
     config = loadHubConfig(flags);
@@ -59,9 +62,13 @@ async function main() {
     throw e;
   }
   try {
-    const hub = await startHub(config);
+    const hub = await startHub(config, { withBuilder: config.builder });
     const store = config.store.kind === 'sqlite' ? config.store.path : redact(config.storeText);
     process.stderr.write(`koji-es: hub listening on ${hub.url} (store ${store})\n`);
+    if (hub.builder)
+      process.stderr.write(
+        `koji-es: builder ${hub.builder.host} running in this process (token in ${hub.builder.tokenFile})\n`,
+      );
     let closing = false;
     const stop = (signal: string) => {
       if (closing) return;

@@ -20,6 +20,8 @@ export interface HubConfig {
   weburl?: string;
   topurl?: string;
   projectionWaitMs: number;
+  /** `[server] builder`: run one builder in the hub's process (`npm start`). */
+  builder: boolean;
   hub: {
     missingPolicyOk: boolean;
     verbosePolicy: boolean;
@@ -140,6 +142,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     weburl: g('server', 'weburl') as string | undefined,
     topurl: g('server', 'topurl') as string | undefined,
     projectionWaitMs: Math.round((g('server', 'projection_wait') as number) * 1000),
+    builder: g('server', 'builder') as boolean,
     hub: {
       missingPolicyOk: g('hub', 'MissingPolicyOk') as boolean,
       verbosePolicy: g('hub', 'VerbosePolicy') as boolean,
