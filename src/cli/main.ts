@@ -67,6 +67,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
 }
 
 if (require.main === module) {
+  // `koji-es list-tasks | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   void run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -37,7 +37,8 @@ export class HostSideApi implements OnModuleInit {
   private async ownedTask(ctx: CallContext, taskId: number): Promise<{ host: HostDoc; task: TaskDoc }> {
     const host = await this.me(ctx);
     const task = await this.tasks.strictTask(taskId);
-    if (task.host_id !== host.id) throw actionNotAllowed(`host ${host.id} does not own task ${taskId}`);
+    if (task.host_id !== host.id || task.state !== TASK_STATES.OPEN)
+      throw actionNotAllowed(`host ${host.id} does not own task ${taskId}`);
     return { host, task };
   }
 
