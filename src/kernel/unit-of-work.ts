@@ -167,8 +167,10 @@ export async function decideAndAppend<R>(
   const deadline = Date.now() + (opts.retryForMs ?? 5000);
   for (let attempt = 1; ; attempt++) {
     const uow = new UnitOfWork(store, meta, opts.registry);
-    const result = await fn(uow);
     try {
+      // A decision may itself find that what it read has moved on (another hub took the id it
+      // allocated): that is a conflict like one found by the append, and is retried the same way.
+      const result = await fn(uow);
       const append = await uow.commit();
       return { result, append };
     } catch (e) {
