@@ -3,6 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { HUB_CONFIG } from '../../app.tokens.js';
 import type { HubConfig } from '../../config/hub-config.js';
 import { CommandService } from '../../eventstore/commands.service.js';
+import { WrongExpectedVersionError } from '../../eventstore/errors.js';
 import { genericError, isKojiError } from '../../kernel/errors.js';
 import { KeyedMutex } from '../../kernel/keyed-mutex.js';
 import type { UnitOfWork } from '../../kernel/unit-of-work.js';
@@ -151,21 +152,29 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
         const id = await uow.allocateId('tag');
         const name = sidetagName(cfg.nameTemplate, c.basetag.name, id, c.suffix);
         const base = { id: c.basetag.id, name: c.basetag.name };
-        await this.writer.createTag(
-          uow,
-          {
-            name,
-            parent: base,
-            arches: c.basetag.arches,
-            locked: false,
-            perm: null,
-            mavenSupport: false,
-            mavenIncludeAll: false,
-            extra: sidetagExtra(user, c.debuginfo),
-          },
-          id,
-        );
-        await this.writer.createTarget(uow, name, { id, name }, { id, name });
+        try {
+          await this.writer.createTag(
+            uow,
+            {
+              name,
+              parent: base,
+              arches: c.basetag.arches,
+              locked: false,
+              perm: null,
+              mavenSupport: false,
+              mavenIncludeAll: false,
+              extra: sidetagExtra(user, c.debuginfo),
+            },
+            id,
+          );
+          await this.writer.createTarget(uow, name, { id, name }, { id, name });
+        } catch (e) {
+          // Another hub committed the same id after this attempt read `ids-tag`, and the name made from
+          // it is now taken by that hub's sidetag. That is a conflict, not the caller's error: retry.
+          const head = await uow.store.streamVersion('ids-tag');
+          if (isKojiError(e) && head >= id) throw new WrongExpectedVersionError('ids-tag', id - 1, head);
+          throw e;
+        }
         let request: number | null = null;
         if (cfg.triggerNewRepo) {
           request = await uow.allocateId('repoqueue');
