@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { given } from '../../kernel/given-when-then.js';
 import { parentLink, tagDecider, type TagCommand } from './tag.decider.js';
 import type { TagConfig, TagEvent } from './tags.events.js';
+import { PACKAGE_TAGGED_VERSION } from './tags.upcasters.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const alice = { id: 7, name: 'alice' };
@@ -227,6 +228,7 @@ describe('tag decider', () => {
         .then([
           {
             type: 'PackageTagged',
+            schemaVersion: PACKAGE_TAGGED_VERSION,
             data: { tag: who, build: foo, user: alice, force: true, fromtag: base, time: NOW },
           },
         ]);
@@ -251,6 +253,7 @@ describe('tag decider', () => {
         .then([
           {
             type: 'PackageTagged',
+            schemaVersion: PACKAGE_TAGGED_VERSION,
             data: { tag: who, build: foo, user: null, force: false, fromtag: null, time: NOW },
           },
         ]);
