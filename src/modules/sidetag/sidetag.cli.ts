@@ -4,6 +4,7 @@ import { argFilter } from '../../cli/core.cli.js';
 import { action, subcommand, table, UsageError, type Runtime } from '../../cli/runtime.js';
 import { iniGet, parseIni } from '../../config/ini.js';
 import { KojiError } from '../../kernel/errors.js';
+import { waitRepo } from '../tags/tags.cli.js';
 import { pyTimedelta } from './sidetag.cleanup.js';
 
 interface SidetagRow {
@@ -26,7 +27,7 @@ interface CleanupRow {
   error?: string;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 /**
  * Koji's sidetag CLI (plugins/cli/sidetag_cli.py) with its options, output and errors, plus holds
@@ -34,11 +35,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
  * the hub's reason after "Policy violation", `--rpm-macro` without `=` is a usage error (Koji
  * crashes), and remove-sidetag reports every failure, not only the first.
  */
-export function registerSidetag(
-  program: Command,
-  rt: Runtime,
-  waitRepo?: (rt: Runtime, target: string, quiet: boolean) => Promise<number>,
-): void {
+export function registerSidetag(program: Command, rt: Runtime): void {
   subcommand(program, rt, 'add-sidetag', 'Create sidetag')
     .usage('[options] <basetag>')
     .argument('[basetag...]')
@@ -70,10 +67,8 @@ export function registerSidetag(
             throw e;
           }
           if (!quiet) rt.print(result.name);
-          if (o.wait) {
-            if (!waitRepo) throw new UsageError('--wait needs the wait-repo command');
-            return waitRepo(rt, result.name, quiet);
-          }
+          // As Koji: wait-repo --target <name> (plus --quiet), without --request.
+          if (o.wait) return waitRepo(rt, [result.name], { target: true, quiet });
         },
       ),
     );
@@ -100,6 +95,7 @@ export function registerSidetag(
     );
 
   subcommand(program, rt, 'list-sidetags', 'List sidetags')
+    .usage('[options]')
     .argument('[args...]')
     .option('--basetag <basetag>', 'Filter on basetag')
     .option('--user <user>', 'Filter on user')
@@ -157,13 +153,18 @@ export function registerSidetag(
     .argument('[sidetag...]')
     .option('--debuginfo', 'Generate debuginfo repository')
     .option('--no-debuginfo', '')
-    .option('--rpm-macro <key=value>', 'Set tag-specific rpm macros', collect, [])
-    .option('--remove-rpm-macro <key>', 'Remove rpm macros', collect, [])
+    // No default value given to commander, so the help shows Koji's texts without "(default: [])".
+    .option('--rpm-macro <key=value>', 'Set tag-specific rpm macros', collect)
+    .option('--remove-rpm-macro <key>', 'Remove rpm macros', collect)
     .action(
       action(
         rt,
         'edit-sidetag',
-        async (args: string[], o: { debuginfo?: boolean; rpmMacro: string[]; removeRpmMacro: string[] }) => {
+        async (
+          args: string[],
+          opts: { debuginfo?: boolean; rpmMacro?: string[]; removeRpmMacro?: string[] },
+        ) => {
+          const o = { ...opts, rpmMacro: opts.rpmMacro ?? [], removeRpmMacro: opts.removeRpmMacro ?? [] };
           if (args.length !== 1) throw new UsageError('Only argument is sidetag');
           if (o.debuginfo === undefined && !o.rpmMacro.length && !o.removeRpmMacro.length)
             throw new UsageError('At least one option needs to be specified');
@@ -263,16 +264,20 @@ export function registerSidetag(
               throw new UsageError(`${name} must be a number of days, not ${JSON.stringify(v)}`);
             return n;
           };
+          // Checked before logging in, as optparse checks its int options while parsing.
+          const delays = {
+            empty_delay: days(o.emptyDelay, '--empty-delay'),
+            old_delay: days(o.oldDelay, '--old-delay'),
+            inactive_delay: days(o.inactiveDelay, '--inactive-delay'),
+          };
           const client = await rt.client(true);
           const report = await client.call<CleanupRow[]>('cleanupSideTags', [
             {
               test: !!o.test,
               empty: o.empty,
-              empty_delay: days(o.emptyDelay, '--empty-delay'),
               old: o.old,
-              old_delay: days(o.oldDelay, '--old-delay'),
               inactive: o.inactive,
-              inactive_delay: days(o.inactiveDelay, '--inactive-delay'),
+              ...delays,
               ignore_tags: o.ignoreTags,
               __starstar: true,
             },
