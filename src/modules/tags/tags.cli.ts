@@ -351,6 +351,75 @@ async function maybeWatch(rt: Runtime, client: HubClient, ids: number[], o: { no
   return watchTasks(rt, client, ids, rt.quiet);
 }
 
+export interface WaitRepoOptions {
+  build?: string[];
+  target?: boolean;
+  request?: boolean;
+  timeout?: number;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/** `wait-repo`: Koji 1.35's RepoWatcher; also what `add-sidetag --wait` runs (`--target <name>`). */
+export async function waitRepo(rt: Runtime, args: string[], o: WaitRepoOptions): Promise<number | void> {
+  if (args.length < 1) throw new UsageError('Please specify a tag name');
+  if (args.length > 1) throw new UsageError('Only one tag may be specified');
+  const builds = o.build ?? [];
+  for (const b of builds) parseNVR(b);
+  const quiet = !!o.quiet || rt.quiet;
+  const client = await rt.client(!!o.request);
+  let tag = args[0];
+  let tagId: number;
+  if (o.target) {
+    const t = await client.call<TargetInfo | null>('getBuildTarget', [tag]);
+    if (!t) throw new UsageError(`No such build target: ${tag}`);
+    tag = t.build_tag_name;
+    tagId = t.build_tag;
+  } else {
+    const info = await client.call<TagInfo | null>('getTag', [tag]);
+    if (!info) throw new UsageError(`No such tag: ${tag}`);
+    const targets = await client.call<TargetInfo[]>('getBuildTargets', [kw({ buildTagID: info.id })]);
+    if (!targets.length) {
+      warn(rt, `${info.name} is not a build tag for any target`);
+      const dest = await client.call<TargetInfo[]>('getBuildTargets', [kw({ destTagID: info.id })]);
+      if (dest.length)
+        warn(rt, `Suggested tags: ${[...new Set(dest.map((t) => t.build_tag_name))].sort().join(', ')}`);
+    }
+    tagId = info.id;
+  }
+  for (const nvr of builds) {
+    const b = parseNVR(nvr);
+    const latest = await client.call<TaggedBuild[]>('listTagged', [
+      tagId,
+      kw({ package: b.name, latest: true, inherit: true }),
+    ]);
+    const expected = `${b.name}-${b.version}-${b.release}`;
+    if (!latest.length) warn(rt, `Package ${b.name} is not in tag ${tag}`);
+    else if (latest[0].nvr !== expected)
+      warn(rt, `nvr ${expected} is not current in tag ${tag}\n  latest build in ${tag} is ${latest[0].nvr}`);
+  }
+  if (o.request === undefined) warn(rt, 'The --request option is recommended for faster results');
+  const taginfo = await client.call<TagInfo>('getTag', [tagId, kw({ strict: true })]);
+  const watcher = new RepoWatcher(client, taginfo, builds, rt.profile.pollInterval, o.timeout ?? 120, (m) => {
+    if (o.verbose) rt.io.err(`${m}\n`);
+  });
+  await watcher.init();
+  if (!o.request && !taginfo.extra['repo.auto'])
+    warn(rt, 'This tag is not configured for automatic regeneration');
+  let repo: RepoInfo;
+  try {
+    repo = await watcher.waitrepo(!o.request);
+  } catch (e) {
+    if (!(e instanceof KojiError) || e.faultName !== 'GenericError') throw e;
+    rt.io.err(`Failed to get repo -- ${e.message}\n`);
+    return 1;
+  }
+  if (!quiet) {
+    rt.print(`Got repo ${repo.id}`);
+    rt.print(`Repo info: ${rt.profile.weburl}/repoinfo?repoID=${repo.id}`);
+  }
+}
+
 export function registerTags(program: Command, rt: Runtime): void {
   subcommand(program, rt, 'add-tag', 'Add a new tag to the database [tag permission]')
     .usage('[options] <name>')
@@ -834,93 +903,7 @@ export function registerTags(program: Command, rt: Runtime): void {
     )
     .option('-v, --verbose', 'Be verbose')
     .option('--quiet', 'Suppress output, success or failure will be indicated by the return value only')
-    .action(
-      action(
-        rt,
-        'wait-repo',
-        async (
-          args: string[],
-          o: {
-            build?: string[];
-            target?: boolean;
-            request?: boolean;
-            timeout?: number;
-            verbose?: boolean;
-            quiet?: boolean;
-          },
-        ) => {
-          if (args.length < 1) throw new UsageError('Please specify a tag name');
-          if (args.length > 1) throw new UsageError('Only one tag may be specified');
-          const builds = o.build ?? [];
-          for (const b of builds) parseNVR(b);
-          const quiet = !!o.quiet || rt.quiet;
-          const client = await rt.client(!!o.request);
-          let tag = args[0];
-          let tagId: number;
-          if (o.target) {
-            const t = await client.call<TargetInfo | null>('getBuildTarget', [tag]);
-            if (!t) throw new UsageError(`No such build target: ${tag}`);
-            tag = t.build_tag_name;
-            tagId = t.build_tag;
-          } else {
-            const info = await client.call<TagInfo | null>('getTag', [tag]);
-            if (!info) throw new UsageError(`No such tag: ${tag}`);
-            const targets = await client.call<TargetInfo[]>('getBuildTargets', [kw({ buildTagID: info.id })]);
-            if (!targets.length) {
-              warn(rt, `${info.name} is not a build tag for any target`);
-              const dest = await client.call<TargetInfo[]>('getBuildTargets', [kw({ destTagID: info.id })]);
-              if (dest.length)
-                warn(
-                  rt,
-                  `Suggested tags: ${[...new Set(dest.map((t) => t.build_tag_name))].sort().join(', ')}`,
-                );
-            }
-            tagId = info.id;
-          }
-          for (const nvr of builds) {
-            const b = parseNVR(nvr);
-            const latest = await client.call<TaggedBuild[]>('listTagged', [
-              tagId,
-              kw({ package: b.name, latest: true, inherit: true }),
-            ]);
-            const expected = `${b.name}-${b.version}-${b.release}`;
-            if (!latest.length) warn(rt, `Package ${b.name} is not in tag ${tag}`);
-            else if (latest[0].nvr !== expected)
-              warn(
-                rt,
-                `nvr ${expected} is not current in tag ${tag}\n  latest build in ${tag} is ${latest[0].nvr}`,
-              );
-          }
-          if (o.request === undefined) warn(rt, 'The --request option is recommended for faster results');
-          const taginfo = await client.call<TagInfo>('getTag', [tagId, kw({ strict: true })]);
-          const watcher = new RepoWatcher(
-            client,
-            taginfo,
-            builds,
-            rt.profile.pollInterval,
-            o.timeout ?? 120,
-            (m) => {
-              if (o.verbose) rt.io.err(`${m}\n`);
-            },
-          );
-          await watcher.init();
-          if (!o.request && !taginfo.extra['repo.auto'])
-            warn(rt, 'This tag is not configured for automatic regeneration');
-          let repo: RepoInfo;
-          try {
-            repo = await watcher.waitrepo(!o.request);
-          } catch (e) {
-            if (!(e instanceof KojiError) || e.faultName !== 'GenericError') throw e;
-            rt.io.err(`Failed to get repo -- ${e.message}\n`);
-            return 1;
-          }
-          if (!quiet) {
-            rt.print(`Got repo ${repo.id}`);
-            rt.print(`Repo info: ${rt.profile.weburl}/repoinfo?repoID=${repo.id}`);
-          }
-        },
-      ),
-    );
+    .action(action(rt, 'wait-repo', (args: string[], o: WaitRepoOptions) => waitRepo(rt, args, o)));
 
   subcommand(program, rt, 'regen-repo', 'Force a repo to be regenerated [repo permission]')
     .usage('[options] <tag>')
