@@ -306,6 +306,8 @@ export class BuilderDaemon {
       if (!handler) {
         if (!this.skipped.has(t.id))
           this.log.debug(`skipping task ${t.id}: no handler for method ${t.method}`);
+        // Remembered only to log each once; forgotten wholesale so a long run does not grow it forever.
+        if (this.skipped.size > 10_000) this.skipped.clear();
         this.skipped.add(t.id);
         continue;
       }
@@ -432,7 +434,8 @@ export class BuilderDaemon {
           },
         };
     } catch (e) {
-      outcome = { ok: false, fault: this.faultOf(e, task, log) };
+      // An aborted handler's error is the abort itself: nothing to log, nothing to report.
+      outcome = { ok: false, fault: signal.aborted ? this.shutdownFault() : this.faultOf(e, task, log) };
     } finally {
       // kojid removes a task's work directory when the handler returns (BaseTaskHandler.run).
       await rm(dir, { recursive: true, force: true }).catch((e: unknown) =>

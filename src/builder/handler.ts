@@ -104,8 +104,14 @@ export class HandlerRegistry {
     return [...this.byMethod.keys()].sort();
   }
 
+  /** The handler's weight for this task; Koji's default 1.0 when its weight function fails on the request. */
   weightOf(handler: TaskHandler, task: BuilderTask): number {
-    const w = typeof handler.taskWeight === 'function' ? handler.taskWeight(task) : handler.taskWeight;
+    let w: number;
+    try {
+      w = typeof handler.taskWeight === 'function' ? handler.taskWeight(task) : handler.taskWeight;
+    } catch {
+      w = 1.0;
+    }
     return Number.isFinite(w) && w >= 0 ? w : 1.0;
   }
 }
