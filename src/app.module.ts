@@ -6,6 +6,8 @@ import { StoreModule } from './eventstore/store.module.js';
 import type { Clock } from './kernel/clock.js';
 import { policyContract } from './modules/policy/policy.contract.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { failedTreeContract } from './modules/failed-tree/failed-tree.contract.js';
+import { FailedTreeModule } from './modules/failed-tree/failed-tree.module.js';
 import { runrootContract } from './modules/runroot/runroot.contract.js';
 import { RunrootModule } from './modules/runroot/runroot.module.js';
 import { sidetagContract } from './modules/sidetag/sidetag.contract.js';
@@ -35,6 +37,7 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...tagsContract,
   ...sidetagContract,
   ...runrootContract,
+  ...failedTreeContract,
   ...auditContract,
 ];
 
@@ -67,6 +70,7 @@ export class AppModule {
         TagsModule,
         SidetagModule,
         RunrootModule,
+        FailedTreeModule,
         AuditModule,
       ],
     };

@@ -1,6 +1,7 @@
 // The one list of projections. Plain data (no NestJS), so the hub and the offline audit commands
 // of the CLI (`koji-es audit … --store URL`) replay exactly the same read models.
 import type { Projection } from './eventstore/projection.js';
+import { failedTreeProjection } from './modules/failed-tree/failed-tree.projection.js';
 import { sidetagProjection } from './modules/sidetag/sidetag.projection.js';
 import { tagsProjection } from './modules/tags/tags.projection.js';
 import './modules/tags/tags.upcasters.js';
@@ -14,4 +15,5 @@ export const ALL_PROJECTIONS: Projection[] = [
   tasksProjection,
   tagsProjection,
   sidetagProjection,
+  failedTreeProjection,
 ];

@@ -88,6 +88,12 @@ export class HubClient {
     return h;
   }
 
+  /** The credential headers of this client (token or session), for plain HTTP requests like /files. */
+  authHeaders(): Record<string, string> {
+    const { 'content-type': _, ...h } = this.headers();
+    return h;
+  }
+
   private async post(body: unknown): Promise<unknown> {
     if (this.opts.debug)
       process.stderr.write(

@@ -3,6 +3,7 @@
 // starts in a few tens of milliseconds.
 import { Command, CommanderError } from 'commander';
 import { registerBuilder } from '../builder/builder.cli.js';
+import { registerFailedTree } from '../modules/failed-tree/failed-tree.cli.js';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
 import { registerSidetag } from '../modules/sidetag/sidetag.cli.js';
 import { registerTags } from '../modules/tags/tags.cli.js';
@@ -46,6 +47,7 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
   registerUsers(program, rt);
   registerPolicy(program, rt);
   registerSidetag(program, rt);
+  registerFailedTree(program, rt);
   registerTasks(program, rt);
   registerTags(program, rt);
   registerBuilder(program, rt);

@@ -37,7 +37,52 @@ export interface HubConfig {
   policyFile: string;
   policies: Record<string, PolicySource>;
   sidetag: SidetagConfig;
+  failedTree: FailedTreeConfig;
   warnings: string[];
+}
+
+export interface FailedTreeConfig {
+  file: string;
+  /** null: every method (`*`). */
+  allowedMethods: string[] | null;
+  download: 'owner' | 'anyone';
+  maxAgeDays: number;
+  maxTotalBytes: number;
+  perOwnerMaxBytes: number;
+  gcIntervalMs: number;
+}
+
+const FAILED_TREE = 'hub/plugins/save_failed_tree.conf' as const;
+
+function loadFailedTreeConfig(configDir: string, flags: Flags, env: NodeJS.ProcessEnv): { config: FailedTreeConfig; warnings: string[] } {
+  const ini = readIni(configDir, FAILED_TREE);
+  const file = join(configDir, FAILED_TREE);
+  const g = (section: string, key: string) => {
+    const spec = CONFIG_KEYS.find((k) => k.file === FAILED_TREE && k.section === section && k.key === key)!;
+    return resolveKey(spec, ini, flags, env).value;
+  };
+  // Koji splits on commas; unlike Koji the entries are stripped, so "buildArch, runroot" works.
+  const methods = (g('permissions', 'allowed_methods') as string).split(',').map((m) => m.trim()).filter(Boolean);
+  const download = g('permissions', 'download') as string;
+  if (download !== 'owner' && download !== 'anyone')
+    throw new ConfigError(`${file} [permissions] download = ${download}: use owner or anyone`);
+  const nonNegative = (section: string, key: string) => {
+    const v = g(section, key) as number;
+    if (v < 0) throw new ConfigError(`${file} [${section}] ${key} = ${v} must not be negative`);
+    return v;
+  };
+  return {
+    config: {
+      file,
+      allowedMethods: methods.length === 1 && methods[0] === '*' ? null : methods,
+      download,
+      maxAgeDays: nonNegative('retention', 'max_age_days'),
+      maxTotalBytes: nonNegative('retention', 'max_total_bytes'),
+      perOwnerMaxBytes: nonNegative('retention', 'per_owner_max_bytes'),
+      gcIntervalMs: Math.round(nonNegative('retention', 'gc_interval') * 1000),
+    },
+    warnings: unknownKeys(ini, FAILED_TREE),
+  };
 }
 
 export interface SidetagConfig {
@@ -132,6 +177,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     throw new ConfigError(`${join(configDir, HUB)} [hub] RegexNameInternal: ${(e as Error).message}`);
   }
   const sidetag = loadSidetagConfig(configDir, flags, env);
+  const failedTree = loadFailedTreeConfig(configDir, flags, env);
   return {
     configDir,
     dataDir,
@@ -158,7 +204,8 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     policyFile: join(configDir, HUB),
     policies,
     sidetag: sidetag.config,
-    warnings: [...unknownKeys(ini, HUB), ...sidetag.warnings],
+    failedTree: failedTree.config,
+    warnings: [...unknownKeys(ini, HUB), ...sidetag.warnings, ...failedTree.warnings],
   };
 }
 

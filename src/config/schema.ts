@@ -58,6 +58,13 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'builder/builder.conf', section: 'kojid', key: 'sleeptime', type: 'float', default: '1', flag: '--sleeptime', env: 'KOJI_ES_BUILDER_SLEEPTIME', doc: 'Seconds between two passes (heartbeat, cancel check, taking tasks) when the last pass took nothing (kojid\'s default is 15).' },
   { file: 'builder/builder.conf', section: 'kojid', key: 'failed_buildroot_lifetime', type: 'int', default: '14400', env: 'KOJI_ES_BUILDER_FAILED_BUILDROOT_LIFETIME', doc: 'Seconds a FAILED task\'s buildroot directory is kept (for `saveFailedTree`) before it is removed (kojid).' },
   { file: 'builder/builder.conf', section: 'kojid', key: 'shutdown_grace', type: 'float', default: '30', flag: '--shutdown-grace', env: 'KOJI_ES_BUILDER_SHUTDOWN_GRACE', doc: 'On SIGTERM, seconds running tasks get to finish; the rest FAIL with "builder H shut down before the task finished".' },
+  // hub/plugins/save_failed_tree.conf: Koji's [permissions] plus koji-es's download rule and retention.
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'permissions', key: 'allowed_methods', type: 'string', default: 'buildArch,runroot', doc: 'Comma-separated methods of failed tasks whose buildroot may be saved; a lone `*` allows all (Koji).' },
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'permissions', key: 'download', type: 'string', default: 'owner', doc: '`owner` (the task\'s owner and admins) or `anyone`: who may download a saved tree, by every path to its bytes.' },
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'max_age_days', type: 'float', default: '14', doc: 'Saved trees older than this are deleted by the collector; 0 keeps them forever.' },
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'max_total_bytes', type: 'int', default: '0', doc: 'Total size of all saved trees; the oldest go first beyond it. 0 means no limit.' },
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'per_owner_max_bytes', type: 'int', default: '0', doc: 'Total size of one owner\'s saved trees; their oldest go first beyond it. 0 means no limit.' },
+  { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'gc_interval', type: 'float', default: '3600', doc: 'Seconds between two runs of the collector in the hub; 0 turns it off (`koji-es failed-tree-gc` still works).' },
 ];
 
 /** Sections whose keys are free-form (each key is a policy name, …). */

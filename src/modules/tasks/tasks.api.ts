@@ -1,6 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { genericError, KojiError, faultNameOf, type FaultName } from '../../kernel/errors.js';
+import {
+  actionNotAllowed,
+  genericError,
+  KojiError,
+  faultNameOf,
+  type FaultName,
+} from '../../kernel/errors.js';
 import { pyRepr } from '../../rpc/method.js';
 import { MethodRegistry } from '../../rpc/registry.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
@@ -21,7 +27,8 @@ import {
   type TaskDoc,
 } from './tasks.projection.js';
 import { buildrootInfo, hostInfo, taskInfo, TasksReader } from './tasks.reader.js';
-import { TaskFiles } from './task-files.js';
+import { checkFileName, checkVolume, taskRelPath, TaskFiles, volumePrefix } from './task-files.js';
+import { FILES_ACCESS, type FilesAccess } from './files-access.js';
 
 const asList = <T>(v: T | T[] | null | undefined): T[] | null =>
   v === null || v === undefined ? null : Array.isArray(v) ? v : [v];
@@ -42,6 +49,7 @@ export class TasksApi implements OnModuleInit {
     private readonly tasks: TasksReader,
     private readonly users: UsersReader,
     private readonly files: TaskFiles,
+    @Inject(FILES_ACCESS) private readonly access: FilesAccess,
   ) {}
 
   onModuleInit(): void {
@@ -196,7 +204,12 @@ export class TasksApi implements OnModuleInit {
       if (p.strict) await this.tasks.strictTask(p.taskID);
       return this.files.list(p.taskID, p.stat, p.all_volumes);
     });
-    r.implement<api.DownloadTaskOutputParams>(api.downloadTaskOutput, async (p) => {
+    r.implement<api.DownloadTaskOutputParams>(api.downloadTaskOutput, async (p, ctx) => {
+      // The same access rules as GET /files: a saved tree is its owner's unless configured otherwise.
+      const rel = `${volumePrefix(checkVolume(p.volume))}${taskRelPath(p.taskID)}/${p.fileName}`;
+      checkFileName(p.fileName);
+      const denied = await this.access.check(rel, ctx);
+      if (denied) throw actionNotAllowed(denied.message);
       const bytes = await this.files.read(p.taskID, p.fileName, p.offset, p.size, p.volume);
       // Koji returns base64 text as a plain string: the client b64decodes it itself.
       return bytes.toString('base64');

@@ -1047,9 +1047,9 @@ export function registerTasks(program: Command, rt: Runtime): void {
           }
           if (!downloads.length) throw fault('No files for download found.');
           const topurl = rt.profile.topurl ?? `${new URL(rt.profile.server).origin}/files`;
-          const headers: Record<string, string> = rt.profile.token
-            ? { authorization: `Bearer ${rt.profile.token}` }
-            : {};
+          // Some output is readable by its owner only (saved buildroot trees): send our credentials.
+          if (client.canAuthenticate) await client.ensureAuth();
+          const headers = client.authHeaders();
           const progress = !o.noprogress && !quiet && !!process.stderr.isTTY;
           let n = 0;
           for (const d of downloads) {

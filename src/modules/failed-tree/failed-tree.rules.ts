@@ -1,0 +1,107 @@
+// Rebuilds Koji's save_failed_tree hub checks (plugins/hub/save_failed_tree.py:14) as pure functions,
+// in Koji's order and words. Deliberate differences: a buildroot whose directory the builder already
+// removed is refused with when it went (Koji creates a task that fails on the builder); allowed
+// methods are stripped; retention and the garbage collector are ours (Koji lists them as a TODO).
+import { actionNotAllowed, genericError, KojiError, parameterError } from '../../kernel/errors.js';
+
+const pyClass = (v: unknown) =>
+  `<class '${v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : typeof v === 'boolean' ? 'bool' : 'dict'}'>`;
+
+/** Koji's convert_value(buildrootID, cast=int): numeric strings are fine. */
+export function castBuildrootId(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number(v);
+  throw parameterError(`Invalid type for value '${String(v)}': ${pyClass(v)}, expected type <class 'int'>`);
+}
+
+export interface SaveFacts {
+  buildroot: { id: number; task_id: number | null; host_id: number; removed_at: string | null } | null;
+  task: { id: number; state: number; method: string; owner: number; host_id: number | null } | null;
+  hostEnabled: boolean;
+  caller: { id: number; perms: string[] } | null;
+  allowedMethods: string[] | null;
+}
+
+const FAILED = 5;
+
+/** Steps 3–8 of Koji's saveFailedTree, then ours: the directory must still be there. */
+export function checkSave(buildrootId: number, f: SaveFacts): void {
+  if (!f.buildroot) throw genericError(`No such buildroot: ${buildrootId}`);
+  if (f.buildroot.task_id === null || !f.task)
+    throw parameterError("Invalid type, expected type <class 'int'>");
+  const t = f.task;
+  if (t.state !== FAILED)
+    throw new KojiError(
+      'PreBuildError',
+      `Task ${t.id} has not failed. Only failed tasks can upload their buildroots.`,
+    );
+  if (f.allowedMethods && !f.allowedMethods.includes(t.method))
+    throw new KojiError(
+      'PreBuildError',
+      `Only ${f.allowedMethods.join(', ')} tasks can upload their buildroots (Task ${t.id} is ${t.method}).`,
+    );
+  const admin = !!f.caller?.perms.includes('admin');
+  if (!f.caller || (f.caller.id !== t.owner && !admin))
+    throw actionNotAllowed("Only owner of failed task or 'admin' can run this task.");
+  if (!f.hostEnabled) throw new KojiError('PreBuildError', 'Host is disabled.');
+  if (f.buildroot.removed_at)
+    throw genericError(
+      `Buildroot ${f.buildroot.id} was removed from its builder at ${f.buildroot.removed_at}; its tree can no longer be saved`,
+    );
+}
+
+export interface TreeFacts {
+  taskId: number;
+  ownerId: number;
+  size: number;
+  archivedTs: number;
+}
+
+export interface Limits {
+  maxAgeDays: number;
+  maxTotalBytes: number;
+  perOwnerMaxBytes: number;
+}
+
+export type Expiry = { taskId: number; reason: 'max_age_days' | 'max_total_bytes' | 'per_owner_max_bytes' };
+
+/**
+ * What the collector deletes: too old first; then, oldest first, whatever puts an owner over their
+ * quota; then, oldest first, whatever puts all trees over the total.
+ */
+export function selectExpired(trees: TreeFacts[], nowTs: number, l: Limits): Expiry[] {
+  const out: Expiry[] = [];
+  const gone = new Set<number>();
+  const byAge = [...trees].sort((a, b) => a.archivedTs - b.archivedTs || a.taskId - b.taskId);
+  if (l.maxAgeDays > 0)
+    for (const t of byAge)
+      if (t.archivedTs < nowTs - l.maxAgeDays * 86400) {
+        out.push({ taskId: t.taskId, reason: 'max_age_days' });
+        gone.add(t.taskId);
+      }
+  if (l.perOwnerMaxBytes > 0) {
+    const owners = new Map<number, TreeFacts[]>();
+    for (const t of byAge)
+      if (!gone.has(t.taskId)) owners.set(t.ownerId, [...(owners.get(t.ownerId) ?? []), t]);
+    for (const list of owners.values()) {
+      let total = list.reduce((n, t) => n + t.size, 0);
+      for (const t of list) {
+        if (total <= l.perOwnerMaxBytes) break;
+        out.push({ taskId: t.taskId, reason: 'per_owner_max_bytes' });
+        gone.add(t.taskId);
+        total -= t.size;
+      }
+    }
+  }
+  if (l.maxTotalBytes > 0) {
+    const left = byAge.filter((t) => !gone.has(t.taskId));
+    let total = left.reduce((n, t) => n + t.size, 0);
+    for (const t of left) {
+      if (total <= l.maxTotalBytes) break;
+      out.push({ taskId: t.taskId, reason: 'max_total_bytes' });
+      gone.add(t.taskId);
+      total -= t.size;
+    }
+  }
+  return out;
+}
