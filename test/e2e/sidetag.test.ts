@@ -421,6 +421,68 @@ describe('sidetag API (spec §6.1) over JSON-RPC', () => {
     assert.equal(await api.ok('listSideTags', { user: 'gina', queryOpts: { countOnly: true } }), 2);
   });
 
+  test('queryOpts give what ordering the whole list would: every order, offset and limit, with and without extra', async () => {
+    // Koji's semantics, computed here from the whole list: a stable sort (ties stay in id order),
+    // None first when ascending, then offset, then limit. user_id sorts as the text it is.
+    const expected = (rows: SidetagRow[], order: string | undefined, offset?: number, limit?: number) => {
+      let out = rows;
+      if (order) {
+        const desc = order.startsWith('-');
+        const f = desc ? order.slice(1) : order;
+        out = [...rows].sort((a, b) => {
+          const x = a[f] as string | number | null | undefined;
+          const y = b[f] as string | number | null | undefined;
+          const c =
+            x === y
+              ? 0
+              : x === null || x === undefined
+                ? -1
+                : y === null || y === undefined
+                  ? 1
+                  : x < y
+                    ? -1
+                    : 1;
+          return desc ? -c : c;
+        });
+      }
+      out = out.slice(offset ?? 0);
+      return limit === undefined ? out : out.slice(0, limit);
+    };
+    const tagged = await create(alice, 'base_tag');
+    await api.ok('createEmptyBuild', ['qopts', '1', '1', null], A);
+    await api.ok('tagBuildBypass', [tagged.name, 'qopts-1-1'], A);
+    for (const extra of [false, true]) {
+      const all = await api.ok<SidetagRow[]>('listSideTags', extra ? { queryOpts: { extra } } : {});
+      assert.ok(all.length > 20);
+      const orders = [
+        undefined,
+        'id',
+        '-id',
+        'name',
+        '-name',
+        'user_name',
+        '-user_name',
+        'user_id',
+        '-user_id',
+        'nosuch',
+      ];
+      if (extra) orders.push('builds', '-builds', 'basetag_name', '-create_ts', 'basetag_id');
+      else orders.push('builds', 'basetag_id'); // not in the reply: no effect on the order
+      for (const order of orders)
+        for (const [offset, limit] of [
+          [undefined, undefined],
+          [0, 5],
+          [3, 4],
+          [all.length - 2, 10],
+          [undefined, 0],
+        ]) {
+          const queryOpts = { ...(extra ? { extra } : {}), ...(order ? { order } : {}), offset, limit };
+          const got = await api.ok<SidetagRow[]>('listSideTags', { queryOpts });
+          assert.deepEqual(got, expected(all, order, offset, limit), JSON.stringify(queryOpts));
+        }
+    }
+  });
+
   describe('items 14–23: editSideTag', () => {
     let st: CreateResult; // alice's, on f40-build (debuginfo and macro_1_name, macro_2_name allowed)
     let plain: CreateResult; // alice's, on base_tag (nothing allowed)

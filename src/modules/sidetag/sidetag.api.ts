@@ -15,6 +15,7 @@ import { CLOCK, type Clock } from '../../kernel/clock.js';
 import { actionNotAllowed, isKojiError } from '../../kernel/errors.js';
 import { internalContext, type CallContext } from '../../rpc/context.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
+import type { QueryOpts } from '../../rpc/validators.js';
 import { MethodRegistry } from '../../rpc/registry.js';
 import { PostUntagHooks, TagDeleteHooks } from '../tags/post-untag.js';
 import { RepoManager } from '../tags/repo-manager.js';
@@ -32,6 +33,17 @@ import {
 import * as api from './sidetag.contract.js';
 import { assertMayHold, assertOwnSidetag, checkSuffix, decideEdit, isSidetag } from './sidetag.decider.js';
 import { SIDETAGS, type SidetagDoc } from './sidetag.projection.js';
+
+/** Fields listSideTags can order by in the read-model query: the same values as in the reply. */
+const ORDER = new Set(['id', 'name', 'user_name']);
+const VERBOSE_ORDER = new Set([
+  ...ORDER,
+  'basetag_id',
+  'basetag_name',
+  'create_ts',
+  'last_change_ts',
+  'builds',
+]);
 
 export interface CleanupRequest {
   test: boolean;
@@ -96,8 +108,25 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       if (p.basetag !== null && p.basetag !== undefined)
         where.basetag_id = (await this.tags.strictTag(p.basetag as TagInfo)).id;
       if (p.user !== null && p.user !== undefined) where.user_id = (await this.users.strict(p.user)).id;
-      const docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, { where, orderBy: [['id', 'asc']] });
-      const verbose = !!(p.queryOpts as { extra?: boolean } | null | undefined)?.extra;
+      const q = p.queryOpts as (QueryOpts & { extra?: boolean }) | null | undefined;
+      const verbose = !!q?.extra;
+      if (q?.countOnly) return this.tags.rm.count(SIDETAGS, where);
+      // Order, offset and limit go into the read-model query when the order is one field the
+      // documents hold as listed; anything else (user_id, text in the reply but a number in the
+      // documents; several fields) is done in memory after the whole filtered list, as before.
+      const order = /^(-?)([A-Za-z_]+)$/.exec(q?.order ?? '');
+      const pushed = !q?.order || (!!order && (verbose ? VERBOSE_ORDER : ORDER).has(order[2]));
+      const docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, {
+        where,
+        orderBy:
+          pushed && order
+            ? [
+                [order[2], order[1] ? 'desc' : 'asc'],
+                ['id', 'asc'],
+              ]
+            : [['id', 'asc']],
+        ...(pushed && q ? { limit: q.limit ?? undefined, offset: q.offset ?? undefined } : {}),
+      });
       // Koji returns user_id as the tag_extra text, a string: scripts compare it that way.
       const rows = docs.map((d) => ({
         id: d.id,
@@ -115,7 +144,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
             }
           : {}),
       }));
-      return applyQueryOpts(rows, p.queryOpts);
+      return pushed ? rows : applyQueryOpts(rows, q);
     });
     r.implement<api.EditSideTagParams>(api.editSideTag, async (p, ctx) => {
       await this.users.strict(ctx.user!.id);
