@@ -243,6 +243,11 @@ export class SqliteReadModelStore implements ReadModelStore {
   ): Promise<boolean> {
     const db = this.events.db;
     return this.events.writeLock.run(async () => {
+      // A read model and its checkpoint are derived and commit together, so this commit need not
+      // wait for the disk: after a power loss both roll back to an earlier, consistent point and the
+      // projection re-applies from the (FULL-synced) log. The next event append syncs the WAL, and
+      // every read-model commit before it with it. Events keep synchronous=FULL.
+      db.pragma('synchronous = NORMAL');
       db.exec('BEGIN IMMEDIATE');
       try {
         const cur = db
@@ -264,6 +269,8 @@ export class SqliteReadModelStore implements ReadModelStore {
       } catch (e) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw e;
+      } finally {
+        db.pragma('synchronous = FULL');
       }
     });
   }
