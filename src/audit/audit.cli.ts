@@ -62,7 +62,7 @@ export function registerAudit(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'audit rebuild', async (o: { projection?: string; store?: string }) => {
         const bar = progressBar(rt);
-        let stats: RebuildStats[];
+        let stats: RebuildStats;
         if (o.store) {
           stats = await (await offline()).rebuild(o.store, o.projection ?? null, (p) => bar.show(p));
         } else {
@@ -74,16 +74,16 @@ export function registerAudit(program: Command, rt: Runtime): void {
             );
           }, 200);
           try {
-            stats = await client.call<RebuildStats[]>('auditRebuild', [o.projection ?? null]);
+            stats = await client.call<RebuildStats>('auditRebuild', [o.projection ?? null]);
           } finally {
             clearInterval(poll);
           }
         }
         bar.done();
-        for (const s of stats)
-          rt.print(
-            `${s.projection}: ${s.events} events in ${s.seconds.toFixed(2)} s (${s.eventsPerSecond} events/s)`,
-          );
+        for (const [name, n] of Object.entries(stats.applied)) rt.print(`${name}: ${n} events applied`);
+        rt.print(
+          `${stats.events} events in ${stats.seconds.toFixed(2)} s (${stats.eventsPerSecond} events/s)`,
+        );
       }),
     );
 

@@ -77,7 +77,7 @@ export const auditRebuild = method({
   access: perm('admin'),
   args: [['projection', null]],
   params: AuditProjectionParams,
-  result: list,
+  result: { type: 'object' },
 });
 class NoParams {}
 export const auditRebuildStatus = method({

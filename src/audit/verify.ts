@@ -38,11 +38,10 @@ export async function verifyProjections(
       const mem = new MemoryReadModelStore();
       await mem.ensureCollections(p.collections);
       await mem.rebuild({
-        projection: p.name,
-        version: p.version,
+        projections: [{ name: p.name, version: p.version }],
         collections: p.collections,
-        fill: async (batch) =>
-          cp === null ? null : (await feed(backend, p, batch, { until: cp })).checkpoint,
+        fill: async (batch, shadow) =>
+          cp === null ? null : (await feed(backend, [p], batch, { until: cp, fresh: shadow })).checkpoint,
         finish: async (_tx, from) => from,
       });
       const found: Difference[] = [];

@@ -100,14 +100,16 @@ export class MemoryReadModelStore implements ReadModelStore {
 
   async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
     const shadow: Tables = new Map(o.collections.map((c) => [c.name, new Map<string, string>()]));
-    const cp = await o.fill(async (fn) => fn(new MemoryTx(() => shadow)));
+    const cp = await o.fill(async (fn) => fn(new MemoryTx(() => shadow)), new MemoryReader(() => shadow));
     return this.lock.run(async () => {
       const next = await o.finish(new MemoryTx(() => shadow), cp);
       const tables = cloneTables(this.tables);
       for (const [name, t] of shadow) tables.set(name, t);
       this.tables = tables;
-      if (next === null) this.checkpoints.delete(o.projection);
-      else this.checkpoints.set(o.projection, { checkpoint: next, version: o.version });
+      for (const p of o.projections) {
+        if (next === null) this.checkpoints.delete(p.name);
+        else this.checkpoints.set(p.name, { checkpoint: next, version: p.version });
+      }
       return next;
     });
   }

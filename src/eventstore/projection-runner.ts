@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { StoreBackend } from './open.js';
 import { compareCheckpoints, type Checkpoint } from './port.js';
 import type { Projection } from './projection.js';
+import { BufferedTx } from './buffered-tx.js';
 import { upcasters as defaultUpcasters, type UpcasterRegistry } from '../kernel/upcasters.js';
 
 export interface RunnerOptions {
@@ -116,7 +117,9 @@ export class ProjectionRunner {
       pollIntervalMs: Math.max(this.pollMs, 250),
       onBatch: async (events, next) => {
         const ok = await rm.applyBatch(p.name, r.checkpoint, next, p.version, async (tx) => {
-          for (const e of events) await p.apply(registry.upcast(e), tx);
+          const buffered = new BufferedTx(tx);
+          for (const e of events) await p.apply(registry.upcast(e), buffered);
+          await buffered.flush(tx);
         });
         // A rebuild swapped fresh tables in, or another hub ran a batch: start again from the stored checkpoint.
         if (!ok) throw new CheckpointMoved(p.name);

@@ -46,6 +46,9 @@ export interface ReadModelReader {
 export interface ReadModelTx extends ReadModelReader {
   put(collection: string, key: string, doc: object): Promise<void>;
   delete(collection: string, key: string): Promise<void>;
+  /** Many writes in as few statements as the database allows (BufferedTx flushes through these). */
+  putMany?(collection: string, entries: [string, object][]): Promise<void>;
+  deleteMany?(collection: string, keys: string[]): Promise<void>;
 }
 
 export interface ProjectionCheckpoint {
@@ -70,8 +73,8 @@ export interface ReadModelStore {
     fn: (tx: ReadModelTx) => Promise<void>,
   ): Promise<boolean>;
   /**
-   * Rebuilds a projection into fresh tables while the live ones keep answering, then swaps them in
-   * atomically with the checkpoint `finish` reached. Returns that checkpoint.
+   * Rebuilds projections into fresh tables while the live ones keep answering, then swaps them all
+   * in atomically, each projection's checkpoint set to the one `finish` reached. Returns it.
    */
   rebuild(o: RebuildOptions): Promise<Checkpoint | null>;
   /** Empties the collections and forgets the checkpoint (a rebuild from zero). */
@@ -89,11 +92,18 @@ export const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,50}$/;
 export const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 export interface RebuildOptions {
-  projection: string;
-  version: number;
+  /** The projections rebuilt together (one log scan feeds them all), with their versions. */
+  projections: { name: string; version: number }[];
+  /** Every collection of those projections. */
   collections: CollectionDef[];
-  /** Replays the log into the fresh tables, a transaction per `batch`; returns how far it got. */
-  fill(batch: (fn: (tx: ReadModelTx) => Promise<void>) => Promise<void>): Promise<Checkpoint | null>;
+  /**
+   * Replays the log into the fresh tables, a transaction per `batch`; `shadow` reads them outside a
+   * batch. Returns how far it got.
+   */
+  fill(
+    batch: (fn: (tx: ReadModelTx) => Promise<void>) => Promise<void>,
+    shadow: ReadModelReader,
+  ): Promise<Checkpoint | null>;
   /** Inside the swap's own transaction: applies what was appended since `from`; returns the new checkpoint. */
   finish(tx: ReadModelTx, from: Checkpoint | null): Promise<Checkpoint | null>;
 }

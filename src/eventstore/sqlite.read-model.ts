@@ -189,17 +189,19 @@ export class SqliteReadModelStore implements ReadModelStore {
         .immediate(),
     );
     const shadow = new SqliteTx(() => db, SHADOW);
-    const cp = await o.fill((fn) =>
-      this.events.writeLock.run(async () => {
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          await fn(shadow);
-          db.exec('COMMIT');
-        } catch (e) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw e;
-        }
-      }),
+    const cp = await o.fill(
+      (fn) =>
+        this.events.writeLock.run(async () => {
+          db.exec('BEGIN IMMEDIATE');
+          try {
+            await fn(shadow);
+            db.exec('COMMIT');
+          } catch (e) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            throw e;
+          }
+        }),
+      new SqliteReader(() => db, SHADOW),
     );
     return this.events.writeLock.run(async () => {
       db.exec('BEGIN IMMEDIATE');
@@ -210,12 +212,14 @@ export class SqliteReadModelStore implements ReadModelStore {
           db.exec(`ALTER TABLE ${table(c.name, SHADOW)} RENAME TO ${table(c.name)}`);
           this.createIndexes(c);
         }
-        if (next === null) db.prepare('DELETE FROM es_checkpoints WHERE projection = ?').run(o.projection);
-        else
-          db.prepare(
-            `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(projection) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
-          ).run(o.projection, next, o.version, new Date().toISOString());
+        for (const p of o.projections) {
+          if (next === null) db.prepare('DELETE FROM es_checkpoints WHERE projection = ?').run(p.name);
+          else
+            db.prepare(
+              `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT(projection) DO UPDATE SET position = excluded.position, version = excluded.version, updated_at = excluded.updated_at`,
+            ).run(p.name, next, p.version, new Date().toISOString());
+        }
         db.exec('COMMIT');
         return next;
       } catch (e) {

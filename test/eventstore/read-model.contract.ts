@@ -163,8 +163,7 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       await seed(s);
       let duringFill: Doc | null = null;
       const next = await s.rebuild({
-        projection: 'p',
-        version: 2,
+        projections: [{ name: 'p', version: 2 }],
         collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
         fill: async (batch) => {
           await batch(async (tx) => {
@@ -205,8 +204,7 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       );
       // A second rebuild works on the swapped tables (the indexes were recreated under their names).
       await s.rebuild({
-        projection: 'p',
-        version: 2,
+        projections: [{ name: 'p', version: 2 }],
         collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
         fill: async () => 'cp-6',
         finish: async () => 'cp-6',
