@@ -1,0 +1,352 @@
+// Buildroots on the builder (DESIGN §8): one root file system per task under
+// `<workdir>/buildroots/task<id>/root`, made from a base — a directory copied with
+// `cp -a --reflink=auto`, a tarball extracted with GNU tar, or, with no base configured, an empty
+// root onto which the sandbox binds the host's /usr read-only — and never the shared base itself.
+// Rebuilt from kojid's BuildRoot (koji/daemon.py, builder/kojid) and its retention
+// (koji/daemon.py:790-900): the hub records the buildroot (host.newBuildRoot, INIT → BUILDING →
+// EXPIRED when the task ends); a successful task's directory is removed at once, a failed one's is
+// kept `failed_buildroot_lifetime` seconds (host.setBuildRootRetention), then removed by a sweep;
+// every removal is recorded (host.buildRootRemoved). Differences: no mock and no minspace check;
+// the directory sits under the builder's workdir instead of /var/lib/mock.
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KojiError } from '../kernel/errors.js';
+import type { BuilderLogger } from './log.js';
+import type { HubCalls, TaskContext } from './handler.js';
+import type { BindMount } from './sandbox/types.js';
+
+/** Where a buildroot comes from. */
+export type BaseRoot = { kind: 'dir'; path: string } | { kind: 'tarball'; path: string } | { kind: 'host' };
+
+/** What the builder keeps beside each buildroot directory, so a restarted builder can finish its job. */
+export interface BuildrootMarker {
+  id: number;
+  taskId: number | null;
+  /** ISO time the directory may be removed after; null while its task runs. */
+  keepUntil: string | null;
+  /** The hub knows it is EXPIRED. */
+  expired?: boolean;
+  /** The root is gone (this is why) but the hub was not told yet. */
+  removed?: string | null;
+}
+
+const MARKER = 'buildroot.json';
+/** Top-level entries of the host that a host-/usr root mirrors: symlinks are copied, directories bound. */
+const HOST_TOP = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
+
+export const buildrootsDir = (workdir: string) => join(workdir, 'buildroots');
+
+/** Runs a program (argv only), failing with its last stderr line. */
+function exec(argv: string[], signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], signal });
+    let err = '';
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code, sig) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `${argv[0]} ${code !== null ? `exited with status ${code}` : `was killed by signal ${sig}`}${
+              err.trim() ? `: ${err.trim().split('\n').slice(-3).join(' / ')}` : ''
+            }`,
+          ),
+        );
+    });
+  });
+}
+
+/** Directories of buildroots whose tasks run in this process: sweeps leave them alone. */
+const active = new Set<string>();
+/** Hub lines of running tasks; a timed sweep reports through one (they end with the builder). */
+const liveHubs = new Set<HubCalls>();
+const timers = new Map<string, NodeJS.Timeout>();
+
+export interface NewBuildroot {
+  tag: { id: number; name: string };
+  arch: string;
+  repoId: number | null;
+  base: BaseRoot;
+}
+
+export class Buildroot {
+  private finished = false;
+
+  private constructor(
+    readonly id: number,
+    /** `<workdir>/buildroots/task<id>`: the root plus the builder's marker. */
+    readonly dir: string,
+    /** The directory that becomes `/` in the sandbox. */
+    readonly root: string,
+    /** Binds the base needs (the host's /usr for a host root). */
+    readonly binds: BindMount[],
+    private readonly ctx: TaskContext,
+    private readonly taskId: number,
+  ) {}
+
+  /**
+   * Records the buildroot (INIT), makes its directory from the base and moves it to BUILDING. A base
+   * that cannot be copied expires and removes it and raises Koji's BuildrootError.
+   */
+  static async create(ctx: TaskContext, taskId: number, o: NewBuildroot): Promise<Buildroot> {
+    const dir = join(buildrootsDir(ctx.builder.workdir), `task${taskId}`);
+    const root = join(dir, 'root');
+    active.add(dir);
+    liveHubs.add(ctx.hub);
+    try {
+      await sweepBuildroots(ctx.hub, ctx.builder.workdir, ctx.log);
+      // A directory left by an earlier run of this very task (a builder killed mid-task).
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      const id = await ctx.hub.call<number>('host.newBuildRoot', [o.repoId, o.arch, taskId, o.tag, root]);
+      await writeMarker(dir, { id, taskId, keepUntil: null });
+      const br = new Buildroot(id, dir, root, [], ctx, taskId);
+      try {
+        br.binds.push(...(await makeRoot(root, o.base, ctx.signal)));
+      } catch (e) {
+        await br
+          .finish('closed', `its base could not be made: ${(e as Error).message}`)
+          .catch(() => undefined);
+        throw new KojiError(
+          'BuildrootError',
+          `could not init buildroot ${id} from ${describeBase(o.base)}: ${(e as Error).message}`,
+        );
+      }
+      await ctx.hub.call('host.setBuildRootState', [id, 'BUILDING']);
+      return br;
+    } catch (e) {
+      active.delete(dir);
+      liveHubs.delete(ctx.hub);
+      throw e;
+    }
+  }
+
+  /**
+   * The task is over. Closed: EXPIRED, the directory goes, and that is recorded. Failed: EXPIRED and
+   * kept `failed_buildroot_lifetime` seconds for saveFailedTree (0: removed now). Aborted (canceled,
+   * taken away, builder stopping — the task's line to the hub is closed): the directory goes and the
+   * next sweep records it.
+   */
+  async finish(result: 'closed' | 'failed' | 'aborted', why = ''): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const hub = this.ctx.hub;
+    const base = { id: this.id, taskId: this.taskId, keepUntil: null };
+    try {
+      if (result === 'aborted') {
+        await rm(this.root, { recursive: true, force: true });
+        await writeMarker(this.dir, { ...base, removed: `task ${this.taskId} ${why || 'was stopped'}` });
+        return;
+      }
+      await hub.call('host.setBuildRootState', [this.id, 'EXPIRED']);
+      await writeMarker(this.dir, { ...base, expired: true });
+      const lifetime = this.ctx.builder.failedBuildrootLifetimeSec;
+      if (result === 'closed' || lifetime <= 0) {
+        await rm(this.root, { recursive: true, force: true });
+        const reason =
+          result === 'closed'
+            ? why || `task ${this.taskId} closed`
+            : `task ${this.taskId} failed${why ? ` (${why})` : ''}; failed_buildroot_lifetime is 0`;
+        await writeMarker(this.dir, { ...base, expired: true, removed: reason });
+        await hub.call('host.buildRootRemoved', [this.id, reason]);
+        await rm(this.dir, { recursive: true, force: true });
+        return;
+      }
+      const keepUntil = new Date(Date.now() + lifetime * 1000).toISOString();
+      await writeMarker(this.dir, { ...base, keepUntil, expired: true });
+      await hub.call('host.setBuildRootRetention', [this.id, keepUntil]);
+      this.ctx.log.info(`buildroot ${this.id} kept until ${keepUntil} at ${this.root}`);
+      scheduleSweep(this.ctx.builder.workdir, lifetime * 1000, this.ctx.log);
+    } finally {
+      active.delete(this.dir);
+      liveHubs.delete(hub);
+    }
+  }
+}
+
+function describeBase(b: BaseRoot): string {
+  return b.kind === 'host' ? "the host's /usr" : `${b.kind === 'dir' ? 'directory' : 'tarball'} ${b.path}`;
+}
+
+async function writeMarker(dir: string, m: BuildrootMarker): Promise<void> {
+  await writeFile(join(dir, `${MARKER}.tmp`), JSON.stringify(m));
+  await rename(join(dir, `${MARKER}.tmp`), join(dir, MARKER));
+}
+
+/** Makes the root directory from its base; returns the binds the base needs at run time. */
+export async function makeRoot(root: string, base: BaseRoot, signal?: AbortSignal): Promise<BindMount[]> {
+  await mkdir(root, { recursive: true });
+  const binds: BindMount[] = [];
+  if (base.kind === 'dir') {
+    if (!existsSync(base.path) || !lstatSync(base.path).isDirectory())
+      throw new Error(`${base.path} is not a directory`);
+    await exec(['cp', '-a', '--reflink=auto', `${base.path}/.`, `${root}/`], signal);
+  } else if (base.kind === 'tarball') {
+    if (!existsSync(base.path)) throw new Error(`${base.path} does not exist`);
+    // GNU tar detects the compression itself, keeps numeric owners, refuses `..` members and
+    // creates symlinks only after the files, so an archive cannot write outside the root.
+    await exec(['tar', '-xf', base.path, '-C', root, '--numeric-owner'], signal);
+  } else {
+    await mkdir(join(root, 'usr'));
+    binds.push({ src: '/usr', dest: '/usr', readOnly: true });
+    for (const name of HOST_TOP) {
+      const host = `/${name}`;
+      let st;
+      try {
+        st = lstatSync(host);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) await symlink(readlinkSync(host), join(root, name));
+      else if (st.isDirectory()) {
+        await mkdir(join(root, name));
+        binds.push({ src: host, dest: host, readOnly: true });
+      }
+    }
+    await mkdir(join(root, 'etc'));
+    await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    await writeFile(join(root, 'etc', 'group'), 'root:x:0:\n');
+    await writeFile(join(root, 'etc', 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
+  }
+  // What every sandbox expects, whatever the base brought (never through a symlink of the base).
+  for (const d of ['builddir', 'tmp', 'proc', 'dev', 'root']) {
+    const p = join(root, d);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      await mkdir(p);
+      if (d === 'tmp') await chmod(p, 0o1777);
+      continue;
+    }
+    if (!st.isDirectory()) throw new Error(`/${d} in the base is not a directory`);
+  }
+  return binds;
+}
+
+function readMarker(dir: string): BuildrootMarker | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, MARKER), 'utf8')) as BuildrootMarker;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes the buildroot directories whose time is up, and those a dead run of the builder left
+ * behind, recording each removal on the hub. Returns the ms until the next one is due (or null).
+ */
+export function sweepBuildroots(
+  hub: HubCalls | null,
+  workdir: string,
+  log: BuilderLogger,
+  now = Date.now(),
+): Promise<number | null> {
+  // One sweep at a time per work directory: two tasks starting together must not race on a directory.
+  const run = (sweeps.get(workdir) ?? Promise.resolve(null)).then(
+    () => sweepOnce(hub, workdir, log, now),
+    () => sweepOnce(hub, workdir, log, now),
+  );
+  sweeps.set(workdir, run);
+  return run;
+}
+
+const sweeps = new Map<string, Promise<number | null>>();
+
+async function sweepOnce(
+  hub: HubCalls | null,
+  workdir: string,
+  log: BuilderLogger,
+  now: number,
+): Promise<number | null> {
+  const top = buildrootsDir(workdir);
+  let names: string[];
+  try {
+    names = await readdir(top);
+  } catch {
+    return null;
+  }
+  let next: number | null = null;
+  for (const name of names) {
+    const dir = join(top, name);
+    if (active.has(dir)) continue;
+    const m = readMarker(dir);
+    if (!m) {
+      // Not ours to judge unless it is clearly a task directory with no marker (killed before newBuildRoot).
+      let entries: string[];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      if (/^task\d+$/.test(name) && !entries.includes(MARKER))
+        await rm(dir, { recursive: true, force: true });
+      continue;
+    }
+    if (m.keepUntil && !m.removed) {
+      const due = Date.parse(m.keepUntil) - now;
+      if (due > 0) {
+        next = next === null ? due : Math.min(next, due);
+        continue;
+      }
+    }
+    const reason =
+      m.removed ??
+      (m.keepUntil
+        ? `kept until ${m.keepUntil} after task ${m.taskId} failed (failed_buildroot_lifetime)`
+        : `left by an earlier run of the builder (task ${m.taskId})`);
+    if (!m.removed) {
+      await rm(join(dir, 'root'), { recursive: true, force: true });
+      await writeMarker(dir, { ...m, removed: reason });
+    }
+    if (!hub) {
+      log.info(`buildroot ${m.id} removed (${reason}); the hub hears of it with the next buildroot`);
+      continue;
+    }
+    try {
+      if (!m.expired) await hub.call('host.setBuildRootState', [m.id, 'EXPIRED']).catch(() => undefined);
+      await hub.call('host.buildRootRemoved', [m.id, reason]);
+      await rm(dir, { recursive: true, force: true });
+      log.info(`buildroot ${m.id} removed: ${reason}`);
+    } catch (e) {
+      log.warn(`buildroot ${m.id}: could not record its removal: ${(e as Error).message}`);
+    }
+  }
+  return next;
+}
+
+/**
+ * A sweep when the next kept buildroot is due. It removes directories on time; the hub hears of it
+ * through a running task's line, or with the next buildroot made (a builder that stops ends those
+ * lines, so a pending report never keeps it alive).
+ */
+function scheduleSweep(workdir: string, inMs: number, log: BuilderLogger): void {
+  const old = timers.get(workdir);
+  if (old) clearTimeout(old);
+  const t = setTimeout(
+    () => {
+      timers.delete(workdir);
+      const hub = [...liveHubs][0] ?? null;
+      void sweepBuildroots(hub, workdir, log)
+        .then((next) => {
+          if (next !== null) scheduleSweep(workdir, next, log);
+        })
+        .catch((e: unknown) => log.warn(`buildroot sweep failed: ${(e as Error).message}`));
+    },
+    Math.min(Math.max(inMs, 0) + 50, 2 ** 31 - 1),
+  );
+  t.unref();
+  timers.set(workdir, t);
+}
+
+/** What the builder keeps beside a buildroot directory (its id, retention, pending report). */
+export async function buildrootMarker(dir: string): Promise<BuildrootMarker | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as BuildrootMarker;
+  } catch {
+    return null;
+  }
+}
