@@ -17,6 +17,11 @@ export interface UploadOptions {
   /** Koji volume (`failed-tree` for Save Failed Tree's tarballs); DEFAULT when absent. */
   volume?: string | null;
   chunkSize?: number;
+  /**
+   * A stream whose pieces are sent as they come (split only when longer than the chunk size),
+   * for a log that grows while its task runs; it is still published only when finished.
+   */
+  live?: boolean;
 }
 
 export interface Uploaded {
@@ -61,8 +66,17 @@ async function* rechunk(source: AsyncIterable<Buffer | Uint8Array>, size: number
   if (have > 0) yield Buffer.concat(parts, have);
 }
 
-function chunksOf(source: UploadSource, size: number): AsyncIterable<Buffer> {
+/** Each piece as it comes, in slices of at most `size` bytes; empty pieces are skipped. */
+async function* asTheyCome(source: AsyncIterable<Buffer | Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  for await (const piece of source) {
+    const b = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+    for (let off = 0; off < b.length; off += size) yield b.subarray(off, off + size);
+  }
+}
+
+function chunksOf(source: UploadSource, size: number, live = false): AsyncIterable<Buffer> {
   if (typeof source === 'string') return fileChunks(source, size);
+  if (live && !Buffer.isBuffer(source)) return asTheyCome(source, size);
   if (Buffer.isBuffer(source))
     return (async function* () {
       for (let off = 0; off < source.length; off += size) yield source.subarray(off, off + size);
@@ -89,7 +103,7 @@ export class TaskUploader {
     const rereadable = typeof source === 'string' || Buffer.isBuffer(source);
     let resumeAt = rereadable ? await this.status(name, volume) : 0;
     for (let attempt = 0; ; attempt++) {
-      const { size, sha256 } = await this.send(name, chunksOf(source, chunk), volume, resumeAt);
+      const { size, sha256 } = await this.send(name, chunksOf(source, chunk, opts.live), volume, resumeAt);
       try {
         return await this.hub.retry<Uploaded>(
           'host.finishUpload',
