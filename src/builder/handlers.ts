@@ -1,5 +1,6 @@
 import { HandlerRegistry } from './handler.js';
 import { sleepHandler } from './sleep.handler.js';
+import { runrootHandler } from '../modules/runroot/runroot.handler.js';
 
 /**
  * Every task handler a koji-es builder runs: the one place Runroot (`runroot`) and Save Failed Tree
@@ -7,5 +8,5 @@ import { sleepHandler } from './sleep.handler.js';
  * skips tasks it has no handler for.
  */
 export function builtinHandlers(): HandlerRegistry {
-  return new HandlerRegistry().register(sleepHandler);
+  return new HandlerRegistry().register(sleepHandler).register(runrootHandler);
 }
