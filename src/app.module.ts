@@ -26,6 +26,7 @@ import type { MethodDecl } from './rpc/method.js';
 import { RegistryModule } from './rpc/registry.module.js';
 import { RpcModule } from './rpc/rpc.module.js';
 import { ALL_PROJECTIONS } from './projections.js';
+import { WebModule } from './web/web.module.js';
 
 /** The composition root: the one list of API contracts and of projections. */
 export const API_CONTRACTS: MethodDecl[] = [
@@ -72,6 +73,7 @@ export class AppModule {
         RunrootModule,
         FailedTreeModule,
         AuditModule,
+        WebModule,
       ],
     };
   }
