@@ -170,6 +170,8 @@ const FIXTURES: Record<string, Call[]> = {
     c(['base-tag', 'x86_64', 'echo hi'], { channel: 'nochannel' }, ['admin']),
     c(['base-tag', 'bogus arch!', ['true']], undefined, ['admin']),
   ],
+  // Task 10 is the runroot task made just above (no log yet); 4 is a sleep task.
+  runrootLog: [c([10]), c([4]), c([999], { offset: 3 })],
   // audit
   auditLog: [c([], { limit: 5 }), c([], { stream: 'user-2' }, ['admin'])],
   auditState: [

@@ -1,5 +1,6 @@
 import { IsObject, IsOptional, IsString } from 'class-validator';
 import { method, perm } from '../../rpc/method.js';
+import { runrootLog } from './runroot.log.contract.js';
 
 export class RunrootParams {
   tagInfo!: number | string | Record<string, unknown>;
@@ -20,4 +21,4 @@ export const runroot = method({
   result: { type: 'integer' },
 });
 
-export const runrootContract = [runroot];
+export const runrootContract = [runroot, runrootLog];
