@@ -48,7 +48,7 @@ export class PagesController {
   index(@Req() req: Request, @Res() res: Response) {
     return this.serve(req, res, async (f) => {
       const recent = await this.tasks.rm.find<TaskDoc>(TASKS, { orderBy: [['id', 'desc']], limit: 20 });
-      return this.page(res, f, 200, 'koji-es', indexBody(this.web.urls, f.ctx.user, recent));
+      return this.page(res, f, 200, 'Overview', indexBody(this.web.urls, f.ctx.user, recent));
     });
   }
 
