@@ -79,6 +79,12 @@ export interface PageOptions {
   liveLog?: boolean;
 }
 
+/** The login link comes back to this page, except from the login page itself. */
+function loginLink(web: string, here: string): string {
+  const path = new URL(here, 'http://local.invalid').pathname;
+  return path.endsWith('/login') ? `${web}/login` : `${web}/login?next=${encodeURIComponent(here)}`;
+}
+
 export function layout(o: PageOptions): Html {
   const w = o.urls.web;
   const who = o.viewer
@@ -86,7 +92,7 @@ export function layout(o: PageOptions): Html {
         >logged in as <b>${o.viewer.name}</b>
         <form method="post" action="${w}/logout"><button type="submit">log out</button></form></span
       >`
-    : html`<span class="who"><a href="${w}/login?next=${encodeURIComponent(o.here)}">log in</a></span>`;
+    : html`<span class="who"><a href="${loginLink(w, o.here)}">log in</a></span>`;
   return html`<html lang="en">
     <head>
       <meta charset="utf-8" />

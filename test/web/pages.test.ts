@@ -226,6 +226,10 @@ describe('web pages over HTTP', () => {
       assert.equal(bad.status, 400);
       assertNoRawXss(bad.body);
       assert.equal((await getPage(h, '/koji/taskinfo')).status, 400);
+      const page = await getPage(h, `/koji/no-such-page/${encodeURIComponent(XSS)}`);
+      assert.equal(page.status, 404);
+      assert.match(page.body, /No such page: \/koji\/no-such-page\//);
+      assertNoRawXss(page.body);
     });
 
     test('a failed task: its fields, the fault, its buildroot, a label and parameters holding markup escaped', async () => {
