@@ -7,8 +7,6 @@ import { gzipSync } from 'node:zlib';
 import type { Creds, TestHub } from './hub.js';
 import { open, sha256, type Host } from './tasks.js';
 
-export const FAILED = 5;
-
 /** A normal user who logs in with a password. */
 export async function addUser(h: TestHub, name: string, password: string): Promise<Creds> {
   await h.call('createUser', [name], h.admin);
