@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBuilder } from '../builder/builder.cli.js';
 import { registerFailedTree } from '../modules/failed-tree/failed-tree.cli.js';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
+import { registerRunroot } from '../modules/runroot/runroot.cli.js';
 import { registerSidetag } from '../modules/sidetag/sidetag.cli.js';
 import { registerTags } from '../modules/tags/tags.cli.js';
 import { registerTasks } from '../modules/tasks/tasks.cli.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
   registerPolicy(program, rt);
   registerSidetag(program, rt);
   registerFailedTree(program, rt);
+  registerRunroot(program, rt);
   registerTasks(program, rt);
   registerTags(program, rt);
   registerBuilder(program, rt);
