@@ -1,0 +1,133 @@
+// The Save Failed Tree archiver (DESIGN §9, platform-notes §5): a buildroot → a .tar.gz file, in a
+// worker thread so the builder's event loop (heartbeats, cancel checks, other tasks' uploads) stays
+// free while the walker makes its blocking fs calls. Memory is bounded by the gzip window and one
+// file chunk, whatever the tree's size.
+import { closeSync, constants as fsc, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { makeFilter } from './filters.js';
+import { GZIP_DEFAULTS, GzipBlockWriter } from './gzip-blocks.js';
+import { MissingTreeError, TreeWalker, type WalkHooks, type WalkStats } from './walker.js';
+
+export { MissingTreeError } from './walker.js';
+
+export interface ArchiveRequest {
+  /** The buildroot's root directory. */
+  root: string;
+  /** The whole root, or only `builddir`. */
+  full: boolean;
+  /** The .tar.gz file to write (created or truncated; removed again on failure). */
+  output: string;
+  /** The builder config's `[filters] paths`: Python fnmatch globs. */
+  filters?: readonly string[];
+  level?: number;
+  blockSize?: number;
+  window?: number;
+}
+
+export interface ArchiveOptions extends ArchiveRequest {
+  /** Aborting stops the worker and removes the partial file. */
+  signal?: AbortSignal;
+  onWarning?(message: string): void;
+  onInfo?(message: string): void;
+}
+
+export interface ArchiveResult extends WalkStats {
+  /** Uncompressed tar bytes. */
+  tarBytes: number;
+  /** Bytes of the .tar.gz file. */
+  size: number;
+  seconds: number;
+  /** Highest resident set size sampled while archiving (the whole process's, in bytes). */
+  peakRss: number;
+}
+
+/** Archives in the calling thread; the worker runs this, and so can tests that want no thread. */
+export async function archiveHere(req: ArchiveRequest, hooks: WalkHooks): Promise<ArchiveResult> {
+  const started = performance.now();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+  const fd = openSync(req.output, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, 0o600);
+  let ok = false;
+  try {
+    const gz = new GzipBlockWriter(fd, {
+      level: req.level ?? GZIP_DEFAULTS.level,
+      blockSize: req.blockSize ?? GZIP_DEFAULTS.blockSize,
+      window: req.window ?? GZIP_DEFAULTS.window,
+    });
+    const walker = new TreeWalker(gz, makeFilter(req.filters ?? []), hooks);
+    const stats = await walker.run(req.root, req.full);
+    const { bytesIn, bytesOut } = await gz.end();
+    ok = true;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    return {
+      ...stats,
+      tarBytes: bytesIn,
+      size: bytesOut,
+      seconds: (performance.now() - started) / 1000,
+      peakRss,
+    };
+  } finally {
+    clearInterval(sampler);
+    closeSync(fd);
+    if (!ok) unlinkQuietly(req.output);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+export type WorkerMessage =
+  | { kind: 'warn' | 'info'; message: string }
+  | { kind: 'done'; result: ArchiveResult }
+  | { kind: 'error'; message: string; missing: boolean };
+
+/** Archives in a worker thread. Rejects with MissingTreeError when the directory is not there. */
+export function archiveTree(opts: ArchiveOptions): Promise<ArchiveResult> {
+  const { signal, onWarning, onInfo, ...req } = opts;
+  return new Promise<ArchiveResult>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: req });
+    let settled = false;
+    const finish = (err: Error | null, result?: ArchiveResult) => {
+      if (settled || aborting) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        unlinkQuietly(req.output);
+        reject(err);
+      } else resolve(result!);
+    };
+    // The file is removed only once the worker is gone, so it cannot write (or create) it after.
+    let aborting = false;
+    const onAbort = () => {
+      aborting = true;
+      void worker.terminate().finally(() => {
+        aborting = false;
+        finish(abortError(signal!));
+      });
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'warn') onWarning?.(m.message);
+      else if (m.kind === 'info') onInfo?.(m.message);
+      else if (m.kind === 'done') finish(null, m.result);
+      else if (m.kind === 'error') finish(m.missing ? new MissingTreeError(m.message) : new Error(m.message));
+    });
+    worker.on('error', (e) => finish(e));
+    worker.on('exit', (code) =>
+      finish(new Error(`the archiver's worker exited (code ${code}) without a result`)),
+    );
+  });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const e = new Error('archiving was aborted');
+  e.cause = signal.reason;
+  return e;
+}
