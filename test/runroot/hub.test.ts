@@ -1,0 +1,193 @@
+// The hub method `runroot(tagInfo, arch, command, channel=None, **opts)` with real hosts and
+// channels: Koji's test_runroot_hub.py cases (spec §6.3) and the rest of spec §4.1 — permission,
+// arch parsing, channel checks, priority 15, the stored request, the noarch choice from the enabled
+// hosts of the channel.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+
+let h: TestHub;
+let bob: Creds;
+
+interface Task {
+  id: number;
+  method: string;
+  arch: string;
+  priority: number;
+  channel_id: number;
+  state: number;
+}
+
+before(async () => {
+  h = await startTestHub();
+  await h.call('createUser', ['bob'], h.admin);
+  await h.call('setUserPassword', ['bob', 'bob-password-123'], h.admin);
+  bob = await h.login('bob', 'bob-password-123');
+  await h.call('createTag', ['some_tag'], h.admin);
+  // Hosts: every arch the hub knows comes from them; only `rr` is in the runroot channel.
+  await h.call('addHost', ['s390-host', ['s390']], h.admin);
+  await h.call('addHost', ['s390x-host', ['s390x']], h.admin);
+  await h.call('addHost', ['rr', ['i386', 'x86_64']], h.admin);
+  await h.call('addHostToChannel', ['rr', 'runroot'], h.admin);
+  await h.call('addHost', ['off', ['ppc64le']], h.admin);
+  await h.call('addHostToChannel', ['off', 'runroot'], h.admin);
+  await h.call('disableHost', ['off'], h.admin);
+});
+after(async () => {
+  await h?.close();
+});
+
+const runroot = (params: unknown[], creds: Creds = h.admin) => h.rpc<number>('runroot', params, creds);
+const faultOf = (r: Awaited<ReturnType<typeof runroot>>) => {
+  assert.ok(r.body.error, `expected a fault, got ${JSON.stringify(r.body.result)}`);
+  const d = r.body.error.data as { name: string; faultString: string };
+  return { name: d.name, message: d.faultString };
+};
+const setArches = (arches: string) => h.call('editTag2', ['some_tag', { arches, __starstar: true }], h.admin);
+const taskCount = async () => (await h.call<Task[]>('listTasks', [{ method: 'runroot' }])).length;
+
+describe("Koji's hub cases (spec §6.3)", () => {
+  test('item 1: a concrete arch with no tag arches: a runroot task in channel runroot, priority 15', async () => {
+    await setArches('');
+    const id = (await runroot(['some_tag', 'x86_64', 'ls'])).body.result!;
+    const t = await h.call<Task>('getTaskInfo', [id]);
+    const channel = await h.call<{ id: number }>('getChannel', ['runroot']);
+    assert.deepEqual(
+      { method: t.method, arch: t.arch, priority: t.priority, channel: t.channel_id, state: t.state },
+      { method: 'runroot', arch: 'x86_64', priority: 15, channel: channel.id, state: 0 },
+    );
+    const request = await h.call<unknown[]>('getTaskRequest', [id]);
+    assert.deepEqual(request.slice(0, 3), ['some_tag', 'x86_64', 'ls']);
+    assert.equal((request[3] as { __starstar: boolean }).__starstar, true);
+  });
+
+  test('item 2: noarch with no tag arches', async () => {
+    await setArches('');
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'noarch', 'ls'])), {
+      name: 'GenericError',
+      message: 'no arches defined for tag some_tag',
+    });
+  });
+
+  test("item 3: noarch, tag arches not covering the hosts': a tag arch the channel's enabled hosts have; the args keep noarch", async () => {
+    await setArches('s390 x86_64');
+    const id = (await runroot(['some_tag', 'noarch', 'ls'])).body.result!;
+    assert.equal((await h.call<Task>('getTaskInfo', [id])).arch, 'x86_64');
+    assert.deepEqual((await h.call<unknown[]>('getTaskRequest', [id])).slice(0, 3), [
+      'some_tag',
+      'noarch',
+      'ls',
+    ]);
+  });
+
+  test('item 4: noarch with no arch in common with the channel: an error, no task', async () => {
+    await setArches('s390');
+    const before = await taskCount();
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'noarch', 'ls'])), {
+      name: 'GenericError',
+      message: 'no common arches for tag/channel: some_tag/runroot',
+    });
+    // The disabled ppc64le host of the channel does not count either.
+    await setArches('ppc64le');
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'noarch', 'ls'])), {
+      name: 'GenericError',
+      message: 'no common arches for tag/channel: some_tag/runroot',
+    });
+    assert.equal(await taskCount(), before);
+  });
+
+  test('item 5: a command that is neither str nor list fails before the tag and channel are looked up', async () => {
+    assert.deepEqual(faultOf(await runroot(['no-such-tag', 'x86_64', { ls: 1 }, 'non-exist-channel'])), {
+      name: 'GenericError',
+      message: "Invalid type for value '{'ls': 1}': <class 'dict'>",
+    });
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64', 7])), {
+      name: 'GenericError',
+      message: "Invalid type for value '7': <class 'int'>",
+    });
+  });
+});
+
+describe('the rest of spec §4.1', () => {
+  test("the runroot permission, with Koji's messages; admin passes", async () => {
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64', 'ls'], bob)), {
+      name: 'ActionNotAllowed',
+      message: 'runroot permission required (logged in as bob)',
+    });
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64', 'ls'], {})), {
+      name: 'ActionNotAllowed',
+      message: 'runroot permission required (user not logged in)',
+    });
+    await h.call('grantPermission', ['bob', 'runroot'], h.admin);
+    assert.ok((await runroot(['some_tag', 'x86_64', 'ls'], bob)).body.result! > 0);
+  });
+
+  test('arches: a comma list is refused, a space-separated string is kept', async () => {
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64,i686', 'ls'])), {
+      name: 'GenericError',
+      message: 'Architecture can be only [a-zA-Z0-9_-]',
+    });
+    const id = (await runroot(['some_tag', 'x86_64 i686', 'ls'])).body.result!;
+    assert.equal((await h.call<Task>('getTaskInfo', [id])).arch, 'x86_64 i686');
+  });
+
+  test("channels: a missing or disabled one, with Koji's messages; a chosen channel is used", async () => {
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64', 'ls', 'nochannel'])), {
+      name: 'GenericError',
+      message: 'No such channel: nochannel',
+    });
+    await h.call('addChannel', ['quiet-channel'], h.admin);
+    await h.call('editChannel', ['quiet-channel', { enabled: false, __starstar: true }], h.admin);
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64', 'ls', 'quiet-channel'])), {
+      name: 'GenericError',
+      message: 'Channel quiet-channel is disabled.',
+    });
+    await h.call('addChannel', ['busy-channel'], h.admin);
+    const id = (await runroot(['some_tag', 'x86_64', 'ls', 'busy-channel'])).body.result!;
+    const c = await h.call<{ id: number }>('getChannel', ['busy-channel']);
+    assert.equal((await h.call<Task>('getTaskInfo', [id])).channel_id, c.id);
+  });
+
+  test('a tag that does not exist; noarch staying noarch when the tag covers every known arch', async () => {
+    assert.deepEqual(faultOf(await runroot(['no-such-tag', 'x86_64', 'ls'])), {
+      name: 'GenericError',
+      message: "No such tagInfo: 'no-such-tag'",
+    });
+    await setArches('s390 s390x i386 x86_64 ppc64le');
+    const id = (await runroot(['some_tag', 'noarch', ['ls', '-l']])).body.result!;
+    assert.equal((await h.call<Task>('getTaskInfo', [id])).arch, 'noarch');
+  });
+
+  test('options are checked at the hub (Koji leaves them to fail on the builder)', async () => {
+    const bad = await runroot(['some_tag', 'x86_64', 'ls', null, { frobnicate: 1, __starstar: true }]);
+    assert.deepEqual(faultOf(bad), {
+      name: 'ParameterError',
+      message: "runroot() got an unexpected keyword argument 'frobnicate'",
+    });
+    const ok = await runroot([
+      'some_tag',
+      'x86_64',
+      ['ls'],
+      null,
+      {
+        packages: ['a'],
+        mounts: ['/mnt/x'],
+        weight: 3.5,
+        upload_logs: ['/x.log'],
+        new_chroot: false,
+        __starstar: true,
+      },
+    ]);
+    const request = await h.call<unknown[]>('getTaskRequest', [ok.body.result!]);
+    assert.deepEqual(request[3], {
+      packages: ['a'],
+      mounts: ['/mnt/x'],
+      repo_id: null,
+      skip_setarch: false,
+      weight: 3.5,
+      upload_logs: ['/x.log'],
+      new_chroot: false,
+      __starstar: true,
+    });
+  });
+});
