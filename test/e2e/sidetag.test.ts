@@ -275,6 +275,64 @@ describe('sidetag API (spec §6.1) over JSON-RPC', () => {
     await create(hank, 'limited-build');
   });
 
+  test("the quota count rides on the stream's last event; older streams without it are folded whole", async () => {
+    const legacy = await api.user(A, 'legacy');
+    const stream = `sidetag-user-${legacy.id}`;
+    // Events as written before they carried a count.
+    const old = (type: string, id: number, extra: Record<string, unknown> = {}) => ({
+      eventId: `legacy-${type}-${id}`,
+      type,
+      data: { userId: legacy.id, sidetag: { id: 900000 + id, name: `gone-${id}` }, ...extra },
+      metadata: {},
+    });
+    await hub.hub.backend.events.appendToStream(
+      stream,
+      [old('SideTagQuotaTaken', 1), old('SideTagQuotaTaken', 2)],
+      'no_stream',
+    );
+    await api.fault(
+      'createSideTag',
+      ['limited-build'],
+      legacy.creds,
+      'ActionNotAllowed',
+      /too many sidetags/,
+    );
+    await hub.hub.backend.events.appendToStream(
+      stream,
+      [old('SideTagQuotaReleased', 1, { reason: 'requested' })],
+      2,
+    );
+    const st = await create(legacy, 'limited-build');
+    const quota = async () =>
+      (await hub.hub.backend.events.readStream(stream)).map((e) => e.data as { count?: number });
+    assert.deepEqual((await quota()).at(-1)?.count, 2, 'one legacy sidetag left, plus the new one');
+    await api.fault('createSideTag', ['limited-build'], legacy.creds, 'ActionNotAllowed');
+    await api.ok('removeSideTag', [st.name], legacy.creds);
+    assert.equal((await quota()).at(-1)?.count, 1);
+  });
+
+  test('the quota goes back to the creator, even after an admin gave the sidetag to somebody else', async () => {
+    const ken = await api.user(A, 'ken');
+    const lea = await api.user(A, 'lea');
+    const st = await create(ken, 'limited-build');
+    await create(ken, 'limited-build');
+    await api.ok(
+      'editTag2',
+      { tagInfo: st.name, extra: { sidetag_user_id: lea.id, sidetag_user: 'lea' } },
+      A,
+    );
+    assert.deepEqual(await sidetagsOf('lea'), [st.name]);
+    await api.ok('removeSideTag', [st.name], lea.creds);
+    const last = (await hub.hub.backend.events.readStream(`sidetag-user-${ken.id}`)).at(-1)!;
+    assert.deepEqual([last.type, (last.data as { count: number }).count], ['SideTagQuotaReleased', 1]);
+    assert.equal(
+      await hub.hub.backend.events.streamVersion(`sidetag-user-${lea.id}`),
+      0,
+      "lea's quota untouched",
+    );
+    await create(ken, 'limited-build');
+  });
+
   test('item 5: removeSideTag of a tag that is not a sidetag: "Not a sidetag: <name>"', async () => {
     await api.fault('removeSideTag', ['base_tag'], alice.creds, 'GenericError', 'Not a sidetag: base_tag');
     await api.fault('removeSideTag', [tagIds.base_tag], A, 'GenericError', 'Not a sidetag: base_tag');
@@ -1258,8 +1316,8 @@ describe('the race-free per-user limit (DESIGN §5): 50 parallel createSideTag o
       );
       assert.equal(taken.length, 10);
       assert.deepEqual(
-        taken.map((e) => e.streamVersion),
-        Array.from({ length: 10 }, (_, i) => i + 1),
+        taken.map((e) => [e.streamVersion, (e.data as { count: number }).count]),
+        Array.from({ length: 10 }, (_, i) => [i + 1, i + 1]),
       );
     } finally {
       await hub.close();

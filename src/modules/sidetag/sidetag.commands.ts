@@ -31,6 +31,24 @@ import type { QuotaEvent, RemovalReason, SideTagEvent } from './sidetag.events.j
 
 export const loadQuota = (uow: UnitOfWork, userId: number) =>
   uow.load<QuotaState, QuotaEvent>(`sidetag-user-${userId}`, evolveQuota, initialQuota);
+
+/**
+ * The user's number of live sidetags at the version the append will expect: the stream's version,
+ * then its last event, which carries the count — so a user with thousands of sidetags behind them
+ * costs one row, not the whole stream. If the stream grew between the two reads, that is a conflict
+ * (retried). Streams written before the count was recorded are folded whole. One quota event per
+ * user per unit of work.
+ */
+export async function quotaCount(uow: UnitOfWork, userId: number): Promise<number> {
+  const stream = `sidetag-user-${userId}`;
+  const version = await uow.version(stream);
+  if (version === 0) return 0;
+  const [last] = await uow.store.readStream(stream, { direction: 'backward', maxCount: 1 });
+  if (!last || last.streamVersion !== version)
+    throw new WrongExpectedVersionError(stream, version, last?.streamVersion ?? 0);
+  const count = (last.data as { count?: unknown }).count;
+  return typeof count === 'number' ? count : numberOfTags(await loadQuota(uow, userId));
+}
 export const loadSideTag = (uow: UnitOfWork, id: number) =>
   uow.load<SideTagState, SideTagEvent>(`sidetag-${id}`, evolveSideTag, initialSideTag);
 
@@ -88,19 +106,20 @@ export class SidetagRemover {
         causationId,
       },
     );
-    if (owner) {
-      const q = await loadQuota(uow, owner.id);
-      if (String(tag.id) in q.active)
-        uow.emit(
-          `sidetag-user-${owner.id}`,
-          [
-            {
-              type: 'SideTagQuotaReleased',
-              data: { userId: owner.id, sidetag: { id: tag.id, name: tag.name }, reason },
-            },
-          ],
-          { causationId },
-        );
+    // The quota goes back to whoever createSideTag took it from (an admin-marked tag took none).
+    if (st.exists && st.creator) {
+      const userId = st.creator.id;
+      const count = await quotaCount(uow, userId);
+      uow.emit(
+        `sidetag-user-${userId}`,
+        [
+          {
+            type: 'SideTagQuotaReleased',
+            data: { userId, sidetag: { id: tag.id, name: tag.name }, reason, count: Math.max(0, count - 1) },
+          },
+        ],
+        { causationId },
+      );
     }
   }
 }
@@ -142,10 +161,10 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
       const { result } = await this.commands.run(c.ctx, async (uow) => {
         // The count the policy sees is the quota stream folded at the version this append expects:
         // a concurrent creation by the same user makes the append conflict, and the retry recounts.
-        const quota = await loadQuota(uow, user.id);
+        const count = await quotaCount(uow, user.id);
         const check = await this.policy.assert(
           'sidetag',
-          { tag: c.basetag.id, number_of_tags: numberOfTags(quota) },
+          { tag: c.basetag.id, number_of_tags: count },
           c.ctx,
         );
         const meta = { policy: policyMeta(check) };
@@ -217,7 +236,7 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
         );
         uow.emit(
           `sidetag-user-${user.id}`,
-          [{ type: 'SideTagQuotaTaken', data: { userId: user.id, sidetag: { id, name } } }],
+          [{ type: 'SideTagQuotaTaken', data: { userId: user.id, sidetag: { id, name }, count: count + 1 } }],
           {
             metadata: meta,
           },

@@ -484,7 +484,12 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
   };
 
   test('the sidetag stream folds holds: held, released, and a removal ends the hold', () => {
-    assert.deepEqual(given(sidetagStream, [created]).state(), { exists: true, removed: false, hold: null });
+    assert.deepEqual(given(sidetagStream, [created]).state(), {
+      exists: true,
+      removed: false,
+      hold: null,
+      creator: by,
+    });
     assert.deepEqual(given(sidetagStream, [created, held]).state().hold, {
       reason: 'bodhi update',
       by: 'username',
@@ -505,7 +510,10 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       exists: true,
       removed: true,
       hold: null,
+      creator: by,
     });
+    // No SideTagCreated (a tag an admin marked): nobody's quota was taken.
+    assert.deepEqual(given(sidetagStream, [held]).state().creator, null);
   });
 });
 

@@ -25,17 +25,20 @@ export function evolveQuota(s: QuotaState, e: QuotaEvent): QuotaState {
 export const numberOfTags = (s: QuotaState) => Object.keys(s.active).length;
 
 export interface SideTagState {
+  /** Created by createSideTag (a tag an admin marks as a sidetag has no such stream). */
   exists: boolean;
   removed: boolean;
   hold: { reason: string; by: string; time: string } | null;
+  /** Whose quota the creation took: released to the same user, whatever the extra says by then. */
+  creator: { id: number; name: string } | null;
 }
 
-export const initialSideTag: SideTagState = { exists: false, removed: false, hold: null };
+export const initialSideTag: SideTagState = { exists: false, removed: false, hold: null, creator: null };
 
 export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
   switch (e.type) {
     case 'SideTagCreated':
-      return { exists: true, removed: false, hold: null };
+      return { exists: true, removed: false, hold: null, creator: e.data.user };
     case 'SideTagEdited':
       return s;
     case 'SideTagHeld':

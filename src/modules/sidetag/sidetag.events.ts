@@ -38,10 +38,18 @@ export type SideTagEvent = SideTagCreated | SideTagEdited | SideTagHeld | SideTa
  * Stream `sidetag-user-<userId>`: the user's live sidetags, folded at the exact version the
  * creating append expects, so the policy's `number_of_tags` can never be exceeded by a race.
  */
-export type SideTagQuotaTaken = DomainEvent<'SideTagQuotaTaken', { userId: number; sidetag: Ref }>;
+export type SideTagQuotaTaken = DomainEvent<
+  'SideTagQuotaTaken',
+  {
+    userId: number;
+    sidetag: Ref;
+    /** The user's live sidetags after this event, so the count is read from the last event alone. */
+    count?: number;
+  }
+>;
 export type SideTagQuotaReleased = DomainEvent<
   'SideTagQuotaReleased',
-  { userId: number; sidetag: Ref; reason: RemovalReason }
+  { userId: number; sidetag: Ref; reason: RemovalReason; count?: number }
 >;
 export type QuotaEvent = SideTagQuotaTaken | SideTagQuotaReleased;
 
