@@ -1,6 +1,7 @@
 import { HandlerRegistry } from './handler.js';
 import { sleepHandler } from './sleep.handler.js';
 import { runrootHandler } from '../modules/runroot/runroot.handler.js';
+import { saveFailedTreeHandler } from '../modules/failed-tree/failed-tree.handler.js';
 
 /**
  * Every task handler a koji-es builder runs: the one place Runroot (`runroot`) and Save Failed Tree
@@ -8,5 +9,8 @@ import { runrootHandler } from '../modules/runroot/runroot.handler.js';
  * skips tasks it has no handler for.
  */
 export function builtinHandlers(): HandlerRegistry {
-  return new HandlerRegistry().register(sleepHandler).register(runrootHandler);
+  return new HandlerRegistry()
+    .register(sleepHandler)
+    .register(runrootHandler)
+    .register(saveFailedTreeHandler);
 }

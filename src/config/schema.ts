@@ -81,6 +81,10 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'max_total_bytes', type: 'int', default: '0', doc: 'Total size of all saved trees; the oldest go first beyond it. 0 means no limit.' },
   { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'per_owner_max_bytes', type: 'int', default: '0', doc: 'Total size of one owner\'s saved trees; their oldest go first beyond it. 0 means no limit.' },
   { file: 'hub/plugins/save_failed_tree.conf', section: 'retention', key: 'gc_interval', type: 'float', default: '3600', doc: 'Seconds between two runs of the collector in the hub; 0 turns it off (`koji-es failed-tree-gc` still works).' },
+  // builder/plugins/save_failed_tree.conf: Koji's builder plugin file ([filters] paths; the volume in [general] or, as Koji ships it, [global]).
+  { file: 'builder/plugins/save_failed_tree.conf', section: 'filters', key: 'paths', type: 'text', doc: '(Koji) Whitespace-separated Python fnmatch globs (`*` also crosses `/`, case-sensitive), each tried against the member name (relative to the buildroot, e.g. `etc/krb5.keytab`) and against `/` + the name; a matching directory drops its subtree. Besides these, `tmp/krb5cc*` (any depth) and `*.keytab` under `etc/` are always left out.' },
+  { file: 'builder/plugins/save_failed_tree.conf', section: 'general', key: 'volume', type: 'string', default: 'failed-tree', doc: '(Koji) Volume the tarballs are uploaded to; `DEFAULT` is the default volume (`<data_dir>/files/work/…`). Re-read on every task.' },
+  { file: 'builder/plugins/save_failed_tree.conf', section: 'global', key: 'volume', type: 'string', doc: 'Read when `[general]` has no `volume`: Koji ships its file with `[global] volume = DEFAULT`, a section Koji\'s code never reads.' },
 ];
 
 /** Sections whose keys are free-form (each key is a policy name, …). */
