@@ -104,24 +104,41 @@ export class Buildroot {
       const id = await ctx.hub.call<number>('host.newBuildRoot', [o.repoId, o.arch, taskId, o.tag, root]);
       await writeMarker(dir, { id, taskId, keepUntil: null });
       const br = new Buildroot(id, dir, root, [], ctx, taskId);
-      try {
-        br.binds.push(...(await makeRoot(root, o.base, ctx.signal)));
-      } catch (e) {
-        await br
-          .finish('closed', `its base could not be made: ${(e as Error).message}`)
-          .catch(() => undefined);
+      // The root is made while the hub records BUILDING (Koji sets it after init; nothing runs before both).
+      const [made, building] = await Promise.allSettled([
+        makeRoot(root, o.base, ctx.signal),
+        ctx.hub.call('host.setBuildRootState', [id, 'BUILDING']),
+      ]);
+      if (made.status === 'rejected') {
+        const why = (made.reason as Error).message;
+        await br.finish('closed', `its base could not be made: ${why}`).catch(() => undefined);
         throw new KojiError(
           'BuildrootError',
-          `could not init buildroot ${id} from ${describeBase(o.base)}: ${(e as Error).message}`,
+          `could not init buildroot ${id} from ${describeBase(o.base)}: ${why}`,
         );
       }
-      await ctx.hub.call('host.setBuildRootState', [id, 'BUILDING']);
+      if (building.status === 'rejected') {
+        await br.finish('failed').catch(() => undefined);
+        throw building.reason;
+      }
+      br.binds.push(...made.value);
       return br;
     } catch (e) {
       active.delete(dir);
       liveHubs.delete(ctx.hub);
       throw e;
     }
+  }
+
+  private expiring: Promise<void> | null = null;
+
+  /** Koji's `expire()`: EXPIRED on the hub (once); may run beside the task's last uploads. */
+  expire(): Promise<void> {
+    this.expiring ??= (async () => {
+      await this.ctx.hub.call('host.setBuildRootState', [this.id, 'EXPIRED']);
+      await writeMarker(this.dir, { id: this.id, taskId: this.taskId, keepUntil: null, expired: true });
+    })();
+    return this.expiring;
   }
 
   /**
@@ -141,8 +158,7 @@ export class Buildroot {
         await writeMarker(this.dir, { ...base, removed: `task ${this.taskId} ${why || 'was stopped'}` });
         return;
       }
-      await hub.call('host.setBuildRootState', [this.id, 'EXPIRED']);
-      await writeMarker(this.dir, { ...base, expired: true });
+      await this.expire();
       const lifetime = this.ctx.builder.failedBuildrootLifetimeSec;
       if (result === 'closed' || lifetime <= 0) {
         await rm(this.root, { recursive: true, force: true });

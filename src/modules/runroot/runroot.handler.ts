@@ -293,12 +293,13 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
   const hub = ctx.hub;
   const hostName = ctx.builder.host.name;
 
-  const cfg = await hub.call<BuildConfig>('getBuildConfig', [root]);
-  let brArch = arch;
-  if (arch === 'noarch') {
-    const host = await hub.call<{ arches: string } | null>('getHost', [ctx.builder.host.id]);
-    brArch = chooseArch(root, host?.arches ?? '', cfg.arches);
-  }
+  // What the task needs from the hub, asked all at once.
+  const [cfg, host, ready] = await Promise.all([
+    hub.call<BuildConfig>('getBuildConfig', [root]),
+    arch === 'noarch' ? hub.call<{ arches: string } | null>('getHost', [ctx.builder.host.id]) : null,
+    opts.repo_id === null ? hub.call<RepoInfo | null>('getRepo', [root]) : null,
+  ]);
+  const brArch = arch === 'noarch' ? chooseArch(root, host?.arches ?? '', cfg.arches) : arch;
   if (!/^[a-zA-Z0-9_-]+$/.test(brArch))
     throw buildError(`cannot make a buildroot for arch ${pyRepr(brArch)}`);
   const argv = Array.isArray(command) ? command : ['/bin/sh', '-c', command];
@@ -315,7 +316,7 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
   const base = baseRoot(conf, cfg.extra ?? {}, hostName);
   const driver = await chooseDriver(conf.driver, hostName);
   const network = conf.network || truthy(cfg.extra?.['runroot.network']);
-  const repoId = await pickRepo(ctx, root, cfg, opts.repo_id);
+  const repoId = ready ? ready.id : await pickRepo(ctx, root, cfg, opts.repo_id);
   if (opts.new_chroot !== null)
     ctx.log.debug(`new_chroot=${opts.new_chroot}: no mock here, nothing to switch`);
 
@@ -374,7 +375,8 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
       tail.end();
     }
     if (run.outcome.kind === 'aborted') throw genericError('the task was stopped');
-    await live;
+    // The command is over: the buildroot expires while the log's upload finishes.
+    await Promise.all([live, br.expire()]);
     if (run.truncated) ctx.log.warn(`runroot.log stopped at max_log_size (${conf.maxLogSize} bytes)`);
 
     const problems = await uploadLogs(ctx, br.root, opts.upload_logs ?? []);
