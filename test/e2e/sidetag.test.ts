@@ -333,6 +333,25 @@ describe('sidetag API (spec §6.1) over JSON-RPC', () => {
     await create(ken, 'limited-build');
   });
 
+  test("removing a sidetag another one inherits from unlinks the child, and only it (Koji's _delete_tag)", async () => {
+    const parent = await create(alice, 'base_tag');
+    const child = await create(alice, parent.name);
+    const other = await create(alice, 'base_tag');
+    await api.ok('removeSideTag', [parent.name], alice.creds);
+    assert.deepEqual(await api.ok('getInheritanceData', [child.name]), []);
+    assert.deepEqual(
+      (await api.ok<{ parent_id: number }[]>('getInheritanceData', [other.name])).map((l) => l.parent_id),
+      [tagIds.base_tag],
+    );
+    const changed = (await readEvents(hub.hub.backend, ['TagInheritanceChanged'])).map(
+      (e) => (e.data as { id: number }).id,
+    );
+    assert.deepEqual(
+      changed.filter((id) => [child.id, other.id].includes(id)),
+      [child.id],
+    );
+  });
+
   test('item 5: removeSideTag of a tag that is not a sidetag: "Not a sidetag: <name>"', async () => {
     await api.fault('removeSideTag', ['base_tag'], alice.creds, 'GenericError', 'Not a sidetag: base_tag');
     await api.fault('removeSideTag', [tagIds.base_tag], A, 'GenericError', 'Not a sidetag: base_tag');

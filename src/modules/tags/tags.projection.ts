@@ -109,6 +109,24 @@ export const TARGETS = 'targets';
 export const BUILDS = 'builds';
 export const REPOS = 'repos';
 export const REPO_REQUESTS = 'repo_requests';
+/** One row per inheritance link, so a tag's children are found by index, not by reading every tag. */
+export const TAG_PARENTS = 'tag_parents';
+
+export interface TagParentDoc {
+  tag_id: number;
+  parent_id: number;
+}
+
+/** Replaces a tag's links: the old ones come from its tag document (get, put and delete only). */
+async function setParents(tx: ReadModelTx, tagId: number, links: InheritanceLink[]) {
+  const before = await tx.get<TagDoc>(TAGS, String(tagId));
+  for (const old of before?.inheritance ?? []) await tx.delete(TAG_PARENTS, `${tagId}:${old.parent_id}`);
+  for (const l of links)
+    await tx.put(TAG_PARENTS, `${tagId}:${l.parent_id}`, {
+      tag_id: tagId,
+      parent_id: l.parent_id,
+    } satisfies TagParentDoc);
+}
 
 async function update<T extends object>(tx: ReadModelTx, c: string, key: string, f: (d: T) => T) {
   const d = await tx.get<T>(c, key);
@@ -123,9 +141,10 @@ const sidetagUser = (extra: Record<string, unknown>): number | null =>
 /** Tags, their builds, build targets, builds and repos, as Koji's queries return them. */
 export const tagsProjection: Projection = {
   name: 'tags',
-  version: 1,
+  version: 2,
   collections: [
     { name: TAGS, indexes: ['name', 'sidetag_user_id'] },
+    { name: TAG_PARENTS, indexes: ['parent_id', 'tag_id'] },
     { name: TAGGED, indexes: ['tag_id', 'build_id'] },
     { name: TARGETS, indexes: ['name', 'build_tag', 'dest_tag'] },
     { name: BUILDS, indexes: ['nvr', 'package_name', 'owner_id', 'task_id', 'state'] },
@@ -141,6 +160,7 @@ export const tagsProjection: Projection = {
     switch (e.type) {
       case 'TagCreated': {
         const d = e.data;
+        await setParents(tx, d.id, d.inheritance);
         await tx.put(TAGS, String(d.id), {
           id: d.id,
           name: d.name,
@@ -177,12 +197,15 @@ export const tagsProjection: Projection = {
         });
       }
       case 'TagInheritanceChanged':
+        await setParents(tx, e.data.id, e.data.inheritance);
         return update<TagDoc>(tx, TAGS, String(e.data.id), (d) => ({
           ...d,
           inheritance: e.data.inheritance,
           last_event: ev.position,
         }));
       case 'TagDeleted':
+        // Its children's links to it go with the TagInheritanceChanged events of the same append.
+        await setParents(tx, e.data.id, []);
         await tx.delete(TAGS, String(e.data.id));
         for (const b of e.data.untagged) await tx.delete(TAGGED, `${e.data.id}:${b.id}`);
         return;

@@ -14,7 +14,7 @@ import {
 } from './target.decider.js';
 import type { BuildRef, Ref, TagEvent, TargetEvent } from './tags.events.js';
 import { PostUntagHooks, TagDeleteHooks } from './post-untag.js';
-import { TAGS, TARGETS, type TagDoc, type TargetDoc } from './tags.projection.js';
+import { TAG_PARENTS, TARGETS, type TagDoc, type TagParentDoc, type TargetDoc } from './tags.projection.js';
 import { TagsReader } from './tags.reader.js';
 
 export const loadTag = (uow: UnitOfWork, id: number) =>
@@ -161,12 +161,16 @@ export class TagsWriter {
       ...(await this.tags.rm.find<TargetDoc>(TARGETS, { where: { dest_tag: id } })),
     ];
     for (const t of new Map(targets.map((x) => [x.id, x])).values()) await this.deleteTarget(uow, t.id);
-    for (const child of await this.tags.rm.find<TagDoc>(TAGS)) {
-      if (!child.inheritance.some((l) => l.parent_id === id)) continue;
-      const cs = await loadTag(uow, child.id);
+    const links = await this.tags.rm.find<TagParentDoc>(TAG_PARENTS, {
+      where: { parent_id: id },
+      orderBy: [['tag_id', 'asc']],
+    });
+    for (const childId of new Set(links.map((l) => l.tag_id))) {
+      const cs = await loadTag(uow, childId);
+      if (!cs.exists || !cs.inheritance.some((l) => l.parent_id === id)) continue;
       const inheritance = cs.inheritance.filter((l) => l.parent_id !== id);
-      uow.emit(`tag-${child.id}`, [
-        { type: 'TagInheritanceChanged', data: { id: child.id, name: cs.name, inheritance } },
+      uow.emit(`tag-${childId}`, [
+        { type: 'TagInheritanceChanged', data: { id: childId, name: cs.name, inheritance } },
       ]);
     }
     await this.deleteHooks.run(uow, s);
