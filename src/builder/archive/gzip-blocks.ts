@@ -56,6 +56,13 @@ export class GzipBlockWriter {
   private markSeq = -1;
   private markOffset = -1;
   private ended = false;
+  /**
+   * zlib's output buffer: big enough for a whole member (deflate's worst case is a few bytes per
+   * 16 KiB stored block), so each block is compressed in one trip to the threadpool. With the default
+   * 16 KiB every block would need dozens of round trips through this thread's event loop, which the
+   * walker's synchronous calls keep busy, and the threadpool would sit idle in between.
+   */
+  private readonly outChunk: number;
 
   constructor(
     private readonly fd: number,
@@ -63,6 +70,7 @@ export class GzipBlockWriter {
   ) {
     if (!(opts.blockSize > 0) || !(opts.window > 0)) throw new RangeError('blockSize and window must be > 0');
     this.block = Buffer.allocUnsafe(opts.blockSize);
+    this.outChunk = Math.max(64 * 1024, opts.blockSize + (opts.blockSize >> 6) + 1024);
   }
 
   /** Uncompressed bytes taken so far. */
@@ -133,7 +141,7 @@ export class GzipBlockWriter {
     const job: Job = {
       seq: this.seq++,
       input: this.block,
-      promise: gzipAsync(data, { level: this.opts.level }),
+      promise: gzipAsync(data, { level: this.opts.level, chunkSize: this.outChunk }),
       result: null,
       error: null,
     };
