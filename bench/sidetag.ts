@@ -322,10 +322,13 @@ async function main() {
   const started = performance.now();
   let counts!: string;
   try {
+    // No in-process builder: the hub alone, with its files beside the store.
     hub = await startHubProcess({
       store: `sqlite:${dbPath}`,
       configDir: cfg.dir,
       adminPassword: ADMIN_PASSWORD,
+      dataDir: dir,
+      env: { KOJI_ES_BUILDER: 'false' },
     });
     const api = hub.client;
     const admin = await api.login('admin', ADMIN_PASSWORD);
@@ -376,7 +379,10 @@ async function main() {
     process.stderr.write('\n');
   } catch (e) {
     // The hub's own account of what went wrong, if it said anything.
-    if (hub) console.error(`hub stderr (last lines):\n${hub.stderr().split('\n').slice(-30).join('\n')}`);
+    if (hub)
+      console.error(
+        `hub ${hub.exit() ?? 'still running'}; its stderr (last lines):\n${hub.stderr().split('\n').slice(-30).join('\n')}`,
+      );
     throw e;
   } finally {
     await hub?.kill('SIGTERM');

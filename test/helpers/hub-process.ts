@@ -14,6 +14,8 @@ export interface HubProcess {
   client: RpcClient;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** How it ended (exit code or signal), or null while it runs. */
+  exit(): string | null;
   /** Sends a signal and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -23,12 +25,14 @@ export interface HubProcessOptions {
   configDir: string;
   adminPassword: string;
   env?: Record<string, string>;
+  /** Where the hub keeps its files (default: a fresh directory on tmpfs, removed when it exits). */
+  dataDir?: string;
   startTimeoutMs?: number;
 }
 
 /** Starts `node dist/main.js --store … --port 0` and resolves once it prints where it listens. */
 export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess> {
-  const data = tempDir('koji-es-hubproc-');
+  const data = o.dataDir ? { dir: o.dataDir, cleanup: () => {} } : tempDir('koji-es-hubproc-');
   const proc = spawn(
     process.execPath,
     [
@@ -57,7 +61,13 @@ export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess>
   );
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let ended: string | null = null;
+  const exited = new Promise<void>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      ended = signal ? `signal ${signal}` : `exit code ${code}`;
+      resolve();
+    }),
+  );
   exited.then(data.cleanup, data.cleanup);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -84,6 +94,7 @@ export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess>
     url,
     client: new RpcClient(url),
     stderr: () => stderr,
+    exit: () => ended,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;
