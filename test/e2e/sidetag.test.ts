@@ -3,7 +3,9 @@
 // sidetag policy's data, holds, removal reasons read back from the event log, remove_empty in the
 // untag's own append (and a concurrently tagged build winning), the cleanup in test and real mode
 // and on the hub's own schedule, and the race-free per-user limit — on SQLite, and on PostgreSQL
-// with two hub processes sharing the database.
+// with two hub processes sharing the database. §6.1 item 4 ("Unknown db error" when the count query
+// returns nothing) has no counterpart: the count is folded from the user's quota stream. Items 24–25
+// (no `tag` argument, a tag that is gone) cannot happen through the post-untag port.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
@@ -1036,6 +1038,18 @@ describe('remove_empty (sidetag.conf remove_empty = true)', () => {
     assert.ok(!r.has(held.name));
     assert.equal(removedData(r.get(bypass.name)![0]).reason, 'empty');
     assert.equal(removedData(r.get(moved.name)![0]).reason, 'empty');
+  });
+
+  test('§6.1 item 28: a sidetag that cannot be removed (its target is gone) stays; the untag still happens', async () => {
+    const st = await sidetag();
+    const b = await newBuild();
+    await api.ok('tagBuildBypass', [st.name, b], A);
+    await api.ok('deleteBuildTarget', [st.name], A);
+    // Koji swallows the GenericError of _remove_sidetag and keeps the untag.
+    assert.equal(await api.ok('untagBuild', [st.name, b], ivan.creds), null);
+    assert.deepEqual(await api.ok('listTagged', [st.name]), []);
+    assert.ok(await api.ok('getTag', [st.name]), 'kept');
+    assert.ok(!(await removals(hub)).has(st.name));
   });
 
   test('a tag that is not a sidetag stays when emptied', async () => {
