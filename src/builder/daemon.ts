@@ -91,6 +91,8 @@ export interface StopResult {
   unreported: number[];
 }
 
+/** The longest one host.waitForTasks call waits (the idle wait itself is `sleeptime`). */
+const LONG_POLL_MAX_MS = 2000;
 /** How long aborted handlers get to clean up (kill their processes) after the grace period. */
 const ABORT_SETTLE_MS = 5000;
 /** How long, past the grace period, a stopping builder keeps trying to report to an unreachable hub. */
@@ -490,7 +492,10 @@ export class BuilderDaemon {
     return { faultCode: 1000, faultString: shutdownMessage(this.hostName), name: 'GenericError' };
   }
 
-  /** Sleeps until the next pass is due, or until something wakes the loop (a task ended, stop). */
+  /**
+   * Sleeps until the next pass is due, or until something wakes the loop: a task ended, stop, or
+   * the hub's hint that a task was made (host.waitForTasks, a long-poll in place of kojid's sleep).
+   */
   private async idle(ms: number): Promise<void> {
     if (!this.woken)
       await new Promise<void>((resolve) => {
@@ -500,9 +505,42 @@ export class BuilderDaemon {
         };
         const t = setTimeout(done, ms);
         this.wakeup = done;
+        if (this.longPoll)
+          void this.waitForTasks(ms).then((woken) => {
+            if (woken) done();
+          });
       });
     this.wakeup = null;
     this.woken = false;
+  }
+
+  /** The hub's wake-up generation this builder saw last; null before the first answer. */
+  private wakeGeneration: number | null = null;
+  /** False once the hub turned out not to have host.waitForTasks: plain sleeps from then on. */
+  private longPoll = true;
+
+  /**
+   * True when the hub says a task was made within `ms`. Each call waits at most a few seconds, so
+   * a stopping builder is never held up long by one still open.
+   */
+  private async waitForTasks(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (let round = 0; round < 2; round++) {
+      const left = Math.min(deadline - Date.now(), LONG_POLL_MAX_MS);
+      if (left < 10) return false;
+      const since = this.wakeGeneration;
+      let r: { woken: boolean; generation: number };
+      try {
+        r = await this.conn.call('host.waitForTasks', [left / 1000, since]);
+      } catch (e) {
+        if (e instanceof KojiError && /Invalid method/.test(e.message)) this.longPoll = false;
+        return false;
+      }
+      this.wakeGeneration = r.generation;
+      // Without a generation the hub answers at once; the second round really waits.
+      if (since !== null) return r.woken;
+    }
+    return false;
   }
 
   private wake(): void {

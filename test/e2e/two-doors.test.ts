@@ -132,6 +132,8 @@ const FIXTURES: Record<string, Call[]> = {
   'host.getID': [c([], undefined, EVERYONE)],
   'host.updateHost': [c([0.5, true], undefined, EVERYONE)],
   'host.getTasks': [c([], undefined, EVERYONE)],
+  // Answered at once: the first call has no generation; the second names one long past.
+  'host.waitForTasks': [c([0], undefined, EVERYONE), c([0.01, -1], undefined, ['host'])],
   'host.openTask': [c([7], undefined, EVERYONE)],
   'host.setTaskWeight': [c([6, 2.5], undefined, EVERYONE)],
   'host.closeTask': [c([1, { ok: true }], undefined, EVERYONE)],

@@ -11,6 +11,7 @@ import { BR_STATES, TASK_STATES } from './tasks.events.js';
 import { TASKS, type HostDoc, type TaskDoc } from './tasks.projection.js';
 import { taskInfo, TasksReader } from './tasks.reader.js';
 import { TaskFiles } from './task-files.js';
+import { TaskWakeups } from './task-wakeups.js';
 
 /** A check-in event at most once a minute per host, unless its readiness changes. */
 const CHECK_IN_EVERY_MS = 60_000;
@@ -24,6 +25,7 @@ export class HostSideApi implements OnModuleInit {
     private readonly tasks: TasksReader,
     private readonly liveness: HostLiveness,
     private readonly files: TaskFiles,
+    private readonly wakeups: TaskWakeups,
   ) {}
 
   /** The calling host; Koji's "host %d does not own task %d" guards everything below. */
@@ -59,6 +61,10 @@ export class HostSideApi implements OnModuleInit {
       return null;
     });
     r.implement(api.hostGetTasks, async (_p, ctx) => this.candidates(await this.me(ctx)));
+    r.implement<api.WaitForTasksParams>(api.hostWaitForTasks, async (p, ctx) => {
+      await this.me(ctx);
+      return this.wakeups.wait(p.since ?? null, p.timeout * 1000);
+    });
     r.implement<api.TaskIdParams>(api.hostOpenTask, async (p, ctx) => {
       const h = await this.me(ctx);
       if (!h.enabled) throw actionNotAllowed(`host ${h.name} is disabled`);

@@ -33,6 +33,7 @@ import {
   type TaskState,
 } from './task.decider.js';
 import type { BuildrootEvent, ChannelEvent, HostEvent, Ref, TaskEvent } from './tasks.events.js';
+import { TaskWakeups } from './task-wakeups.js';
 import { TasksReader } from './tasks.reader.js';
 
 export const loadTask = (uow: UnitOfWork, id: number) =>
@@ -124,6 +125,7 @@ export class MakeTaskHandler implements ICommandHandler<MakeTask, number> {
   constructor(
     private readonly commands: CommandService,
     private readonly factory: TaskFactory,
+    private readonly wakeups: TaskWakeups,
   ) {}
 
   async execute(c: MakeTask): Promise<number> {
@@ -131,6 +133,8 @@ export class MakeTaskHandler implements ICommandHandler<MakeTask, number> {
     const { result } = await this.commands.run(c.ctx, (uow) =>
       this.factory.createIn(uow, { ...c.spec, owner: { id: owner.id, name: owner.name } }),
     );
+    // The read models have the task now (read-your-writes): idle builders may look.
+    this.wakeups.notify();
     return result;
   }
 }

@@ -10,6 +10,7 @@ import {
   IsString,
   Length,
   Matches,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -423,6 +424,20 @@ export const hostGetTasks = method({
   result: list,
 });
 
+export class WaitForTasksParams {
+  @IsNumber() @Min(0) @Max(60) timeout!: number;
+  @IsOptional() @IsInt() since?: number | null;
+}
+export const hostWaitForTasks = method({
+  name: 'host.waitForTasks',
+  summary:
+    "An idle builder's long-poll: answers when a task was made on this hub since `since` (a generation from an earlier answer) or after `timeout` seconds (at most 60): {woken, generation}",
+  access: hostOnly,
+  args: ['timeout', ['since', null]],
+  params: WaitForTasksParams,
+  result: obj,
+});
+
 export const hostOpenTask = method({
   name: 'host.openTask',
   summary: 'Take a task; two hosts can never open one task',
@@ -609,6 +624,7 @@ export const tasksContract = [
   hostGetID,
   hostUpdateHost,
   hostGetTasks,
+  hostWaitForTasks,
   hostOpenTask,
   hostSetTaskWeight,
   hostCloseTask,

@@ -9,6 +9,7 @@ import { FILES_ACCESS, FilesAccessRules } from './files-access.js';
 import { HostLiveness, HostTimeoutScanner } from './host-liveness.js';
 import { HostSideApi } from './host-side.api.js';
 import { TaskFiles } from './task-files.js';
+import { TaskWakeups } from './task-wakeups.js';
 import { TasksApi } from './tasks.api.js';
 import {
   AddChannelHandler,
@@ -35,6 +36,7 @@ import { TasksReader } from './tasks.reader.js';
     HostSideApi,
     HostLiveness,
     HostTimeoutScanner,
+    TaskWakeups,
     {
       provide: TaskFiles,
       inject: [HUB_CONFIG],
@@ -52,6 +54,6 @@ import { TasksReader } from './tasks.reader.js';
     SeedChannelsHandler,
     TransitionTaskHandler,
   ],
-  exports: [TasksReader, TaskFactory, TaskFiles, FILES_ACCESS, HostTimeoutScanner],
+  exports: [TasksReader, TaskFactory, TaskFiles, FILES_ACCESS, HostTimeoutScanner, TaskWakeups],
 })
 export class TasksModule {}
