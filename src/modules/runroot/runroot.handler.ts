@@ -375,8 +375,10 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
       tail.end();
     }
     if (run.outcome.kind === 'aborted') throw genericError('the task was stopped');
-    // The command is over: the buildroot expires while the log's upload finishes.
-    await Promise.all([live, br.expire()]);
+    // The command is over: the buildroot expires while the log's upload finishes — and when nothing
+    // can fail the task any more (it succeeded, no upload_logs to read from the root), it goes too.
+    const done = run.outcome.kind === 'exit' && run.outcome.code === 0 && !opts.upload_logs?.length;
+    await Promise.all([live, done ? br.finish('closed') : br.expire()]);
     if (run.truncated) ctx.log.warn(`runroot.log stopped at max_log_size (${conf.maxLogSize} bytes)`);
 
     const problems = await uploadLogs(ctx, br.root, opts.upload_logs ?? []);
