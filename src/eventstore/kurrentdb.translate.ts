@@ -63,32 +63,37 @@ export function expectedOfState(state: AppendStreamState): ExpectedVersion {
 
 // ---------------------------------------------------------------------------------------------
 // Global positions and checkpoints.
+//
+// KurrentDB gives every event a log position: `{commit, prepare}`, and for everything a current
+// server writes, single- and multi-stream appends alike, both are the event's own offset in the
+// transaction log (its prepare record "commits itself"). One append's events lie next to each other
+// in the log, in the order they were sent. Offsets are far apart, while Koji's event ids must be
+// consecutive within one command, so a global position is built from the append instead.
 
 /**
- * A global position is `commit * POSITION_FACTOR + index`: `commit` is the event's commit position in
- * `$all` (the log offset of its transaction, shared by every event one append wrote) and `index` its
- * place in that append, which the adapter records in the event's metadata. So an append's positions
- * are consecutive (Koji's event ids of one command), they grow in log order, and a position leads
- * straight back to its transaction. It is safe as a JavaScript number while the commit position is
- * below 2^53 / 1000 (about 9 TB of log).
+ * A global position is `start * POSITION_FACTOR + index`: `start` is the log position of the first
+ * event of the event's append, `index` the event's place in that append (the adapter records it, and
+ * the first event's id, in the event's metadata). An append's positions are consecutive, they grow
+ * in log order (the next append starts further in the log), and a position leads straight back to
+ * its event. They are exact JavaScript numbers while the log is below 2^53 / 1000 bytes (9 TB).
  */
 export const POSITION_FACTOR = 1000;
 /** The most events one append may carry, so that every index fits below POSITION_FACTOR. */
 export const MAX_EVENTS_PER_APPEND = POSITION_FACTOR;
-const MAX_COMMIT = BigInt(Math.floor(Number.MAX_SAFE_INTEGER / POSITION_FACTOR));
+const MAX_START = BigInt(Math.floor((Number.MAX_SAFE_INTEGER - (POSITION_FACTOR - 1)) / POSITION_FACTOR));
 
-export function globalPosition(commit: bigint, index: number): number {
-  if (commit < 0n || commit > MAX_COMMIT)
-    throw new RangeError(`commit position ${commit} is beyond what a global position can express`);
+export function globalPosition(start: bigint, index: number): number {
+  if (start < 0n || start > MAX_START)
+    throw new RangeError(`log position ${start} is beyond what a global position can express`);
   if (!Number.isInteger(index) || index < 0 || index >= POSITION_FACTOR)
     throw new RangeError(`index ${index} in an append is out of range`);
-  return Number(commit) * POSITION_FACTOR + index;
+  return Number(start) * POSITION_FACTOR + index;
 }
 
-/** The transaction and the index a global position names; null for a number no event can have. */
-export function splitGlobalPosition(p: number): { commit: bigint; index: number } | null {
+/** The append start and the index a global position names; null for a number no event can have. */
+export function splitGlobalPosition(p: number): { start: bigint; index: number } | null {
   if (!Number.isSafeInteger(p) || p < 0) return null;
-  return { commit: BigInt(Math.floor(p / POSITION_FACTOR)), index: p % POSITION_FACTOR };
+  return { start: BigInt(Math.floor(p / POSITION_FACTOR)), index: p % POSITION_FACTOR };
 }
 
 export function comparePositions(a: Position, b: Position): number {
@@ -97,42 +102,60 @@ export function comparePositions(a: Position, b: Position): number {
   return 0;
 }
 
-// u64 positions have at most 20 digits; fixed widths make plain string order the log order.
-const pad = (n: bigint, width: number) => n.toString().padStart(width, '0');
-const CHECKPOINT = /^(\d{20}):(\d{20}):(\d{3})$/;
-
-/** `<commit>:<prepare>:<index>`, zero-padded: string order is (commit, prepare) order, i.e. log order. */
-export function encodeCheckpoint(position: Position, index: number): Checkpoint {
-  if (position.commit < 0n || position.prepare < 0n) throw new RangeError('negative log position');
-  if (!Number.isInteger(index) || index < 0 || index >= POSITION_FACTOR)
-    throw new RangeError(`index ${index} in an append is out of range`);
-  return `${pad(position.commit, 20)}:${pad(position.prepare, 20)}:${pad(BigInt(index), 3)}`;
+/** Where an event sits: its log position, and its append's start and its index there. */
+export interface LogPoint {
+  position: Position;
+  start: bigint;
+  index: number;
 }
 
-export function decodeCheckpoint(cp: Checkpoint): { position: Position; index: number } {
+// u64 positions have at most 20 digits; fixed widths make plain string order the log order.
+const pad = (n: bigint, width: number) => n.toString().padStart(width, '0');
+const CHECKPOINT = /^(\d{20}):(\d{20}):(\d{20}):(\d{3})$/;
+
+/**
+ * `<commit>:<prepare>:<start>:<index>`, zero-padded. The log position comes first and is unique per
+ * event, so plain string order is log order; the rest makes positionOf() a pure function.
+ */
+export function encodeCheckpoint(p: LogPoint): Checkpoint {
+  if (p.position.commit < 0n || p.position.prepare < 0n || p.start < 0n)
+    throw new RangeError('negative log position');
+  if (!Number.isInteger(p.index) || p.index < 0 || p.index >= POSITION_FACTOR)
+    throw new RangeError(`index ${p.index} in an append is out of range`);
+  return `${pad(p.position.commit, 20)}:${pad(p.position.prepare, 20)}:${pad(p.start, 20)}:${pad(BigInt(p.index), 3)}`;
+}
+
+export function decodeCheckpoint(cp: Checkpoint): LogPoint {
   const m = typeof cp === 'string' ? CHECKPOINT.exec(cp) : null;
   if (!m) throw new EventStoreInputError(`not a KurrentDB store checkpoint: ${String(cp)}`);
-  return { position: { commit: BigInt(m[1]), prepare: BigInt(m[2]) }, index: Number(m[3]) };
+  return {
+    position: { commit: BigInt(m[1]), prepare: BigInt(m[2]) },
+    start: BigInt(m[3]),
+    index: Number(m[4]),
+  };
 }
 
 export function positionOfCheckpoint(cp: Checkpoint): number {
-  const { position, index } = decodeCheckpoint(cp);
-  return globalPosition(position.commit, index);
+  const { start, index } = decodeCheckpoint(cp);
+  return globalPosition(start, index);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Events. Everything of ours that KurrentDB has no field for travels in one metadata property,
-// `koji-es`, as a JSON string: the multi-stream append accepts string-valued metadata only, and one
-// shape for both append paths keeps reading simple.
+// `koji-es`, as a JSON string: the multi-stream append accepts string-valued metadata only (the
+// server hands such properties back as a JSON object), and one shape for both append paths keeps
+// reading simple.
 
 export const ENVELOPE_KEY = 'koji-es';
 
-interface Envelope {
+export interface Envelope {
   /** Our event id (KurrentDB's must be a UUID; see eventUuid). */
   id: string;
   sv: number;
   /** Index of the event in its append (see globalPosition). */
   i: number;
+  /** The id of the append's first event, on the others: how a reader finds the append's start. */
+  a?: string;
   /** The adapter clock's time (recordedAt), as the other adapters use theirs. */
   t: string;
   m: EventMetadata;
@@ -154,9 +177,11 @@ export function eventUuid(eventId: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-export function encodeEvent(e: NewEvent, index: number, recordedAt: string): EventData {
+/** The event as the client appends it; `firstEventId` is the id of the append's event at index 0. */
+export function encodeEvent(e: NewEvent, index: number, firstEventId: string, recordedAt: string): EventData {
   const m = e.metadata ?? {};
   const envelope: Envelope = { id: e.eventId, sv: e.schemaVersion ?? 1, i: index, t: recordedAt, m };
+  if (index > 0) envelope.a = firstEventId;
   const metadata: Record<string, string> = { [ENVELOPE_KEY]: JSON.stringify(envelope) };
   // KurrentDB's own correlation projection ($by_correlation_id) reads these two keys.
   if (typeof m.correlationId === 'string') metadata.$correlationId = m.correlationId;
@@ -185,11 +210,10 @@ export interface ClientRecordedEvent {
 }
 
 function parseJsonText(v: unknown): unknown {
-  const text =
-    typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined;
-  if (text === undefined) return v;
+  const t = typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined;
+  if (t === undefined) return v;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(t) as unknown;
   } catch {
     return undefined;
   }
@@ -206,49 +230,78 @@ export function envelopeOf(metadata: unknown): Envelope | null {
   const raw = meta[ENVELOPE_KEY];
   const env = typeof raw === 'string' ? parseJsonText(raw) : raw;
   if (!isRecord(env)) return null;
-  const { id, sv, i, t, m } = env;
+  const { id, sv, i, a, t, m } = env;
   if (typeof id !== 'string' || typeof sv !== 'number' || typeof i !== 'number' || typeof t !== 'string')
     return null;
-  if (!Number.isInteger(i) || i < 0 || i >= POSITION_FACTOR) return null;
-  return { id, sv, i, t, m: isRecord(m) ? (m as EventMetadata) : {} };
+  if (!Number.isInteger(i) || i < 0 || i >= POSITION_FACTOR || (i > 0 && typeof a !== 'string')) return null;
+  return { id, sv, i, ...(i > 0 ? { a: a as string } : {}), t, m: isRecord(m) ? (m as EventMetadata) : {} };
 }
 
 /** A system event (`$metadata`, `$>` links, statistics…): never part of koji-es's log. */
 export const isSystemEvent = (e: { type: string; streamId: string }): boolean =>
   e.type.startsWith('$') || e.streamId.startsWith('$');
 
+/** The log offset of an event: its prepare position (its commit position too, on current servers). */
+export const logOffset = (position: Position): bigint => position.prepare;
+
 /**
- * Our RecordedEvent for one read from KurrentDB; null for an event koji-es did not write (a system
- * event, another application's, or outside this store's stream prefix), which readers skip.
+ * Where each event's append starts, as far as `events` tell: an append's first event (index 0)
+ * starts it; the others name it (`a`). Returns a map from first-event id to start.
  */
-export function decodeEvent(ev: ClientRecordedEvent, streamPrefix = ''): RecordedEvent | null {
-  if (isSystemEvent(ev) || !ev.streamId.startsWith(streamPrefix)) return null;
-  const env = envelopeOf(ev.metadata);
-  if (!env) return null;
+export function appendStartsIn(events: ClientRecordedEvent[]): Map<string, bigint> {
+  const starts = new Map<string, bigint>();
+  for (const ev of events) {
+    const env = envelopeOf(ev.metadata);
+    if (env && env.i === 0 && ev.position) starts.set(env.id, logOffset(ev.position));
+  }
+  return starts;
+}
+
+/**
+ * The event's place for its checkpoint and global position. `start` is its append's start when the
+ * reader found it; without it (an event koji-es did not write, or an append whose first event is
+ * gone) the event counts as an append of its own, which keeps positions unique and in log order.
+ */
+export function logPointOf(ev: ClientRecordedEvent, start?: bigint): LogPoint {
   if (!ev.position)
     throw new EventStoreUnavailableError(
       `KurrentDB returned event ${ev.id} of ${ev.streamId} without its log position; koji-es needs a server that reports positions (KurrentDB 20 or later)`,
     );
-  const data = ev.isJson ? ev.data : parseJsonText(ev.data);
+  const env = envelopeOf(ev.metadata);
+  if (env && start !== undefined) return { position: ev.position, start, index: env.i };
+  return { position: ev.position, start: logOffset(ev.position), index: 0 };
+}
+
+export function checkpointOfRaw(ev: ClientRecordedEvent, start?: bigint): Checkpoint {
+  return encodeCheckpoint(logPointOf(ev, start));
+}
+
+/**
+ * Our RecordedEvent for one read from KurrentDB, given its append's start (see logPointOf); null
+ * for an event koji-es did not write (a system event, another application's, or outside this store's
+ * stream prefix), which readers skip.
+ */
+export function decodeEvent(
+  ev: ClientRecordedEvent,
+  start: bigint | undefined,
+  streamPrefix = '',
+): RecordedEvent | null {
+  if (isSystemEvent(ev) || !ev.streamId.startsWith(streamPrefix)) return null;
+  const env = envelopeOf(ev.metadata);
+  if (!env) return null;
+  const point = logPointOf(ev, env.i === 0 && ev.position ? logOffset(ev.position) : start);
   return {
     eventId: env.id,
     type: ev.type,
     schemaVersion: env.sv,
-    data,
+    data: ev.isJson ? ev.data : parseJsonText(ev.data),
     metadata: env.m,
     stream: ev.streamId.slice(streamPrefix.length),
     streamVersion: versionOfRevision(ev.revision),
-    position: globalPosition(ev.position.commit, env.i),
-    checkpoint: encodeCheckpoint(ev.position, env.i),
+    position: globalPosition(point.start, point.index),
+    checkpoint: encodeCheckpoint(point),
     recordedAt: env.t,
   };
-}
-
-/** The checkpoint of any event in `$all`, ours or not: a reader that skips it still moves past it. */
-export function checkpointOfRaw(ev: ClientRecordedEvent): Checkpoint {
-  if (!ev.position)
-    throw new EventStoreUnavailableError(`KurrentDB returned event ${ev.id} without its log position`);
-  return encodeCheckpoint(ev.position, envelopeOf(ev.metadata)?.i ?? 0);
 }
 
 // ---------------------------------------------------------------------------------------------

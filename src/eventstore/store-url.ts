@@ -46,7 +46,7 @@ export function parseStoreUrl(value: string, cwd = process.cwd()): StoreUrl {
   }
   if (KURRENTDB_SCHEME.test(v)) return parseKurrentDbUrl(v, value);
   throw new StoreUrlError(
-    `malformed store URL "${redact(value)}": use sqlite:PATH, postgres://user:password@host:port/database or kurrentdb://user:password@host:2113`,
+    `malformed store URL "${redact(value)}": use sqlite:PATH or postgres://user:password@host:port/database (or kurrentdb://user:password@host:2113)`,
   );
 }
 
