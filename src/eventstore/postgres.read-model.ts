@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { EventStoreInputError } from './errors.js';
+import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import type { Checkpoint } from './port.js';
-import { LOCK_CLASS, type PostgresEventStore } from './postgres.store.js';
+import { describeConnectError, LOCK_CLASS } from './postgres.store.js';
 import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
 import {
   COLLECTION_NAME,
@@ -80,6 +80,62 @@ function indexName(t: string, path: string): string {
   const plain = `${t}__${path.replace(/\./g, '_')}`;
   if (plain.length <= 63) return plain;
   return `${t.slice(0, 40)}__${createHash('sha1').update(path).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The database read models use: the PostgreSQL event store's (read models beside the events), or
+ * one of their own (PostgresReadModelStore.open).
+ */
+export interface PgConnection {
+  readonly pool: pg.Pool;
+  /** For the session that holds projection locks. */
+  readonly url: string;
+  /** Resolves once the checkpoint table exists. */
+  ready(): Promise<void>;
+}
+
+/** es_checkpoints as postgres.store.ts's schema creates it, for a database without the event table. */
+const CHECKPOINTS = `CREATE TABLE IF NOT EXISTS es_checkpoints (
+  projection text        PRIMARY KEY,
+  position   text,
+  version    int         NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+class OwnPgConnection implements PgConnection {
+  readonly pool: pg.Pool;
+  private schema: Promise<void> | null = null;
+
+  constructor(readonly url: string) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'koji-es-read-models',
+    });
+    // A broken idle connection is dropped by the pool; unheard, its 'error' would end the process.
+    this.pool.on('error', () => {});
+  }
+
+  ready(): Promise<void> {
+    this.schema ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query(
+          `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${CHECKPOINTS}; COMMIT;`,
+        );
+        client.release();
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+    })().catch((e: unknown) => {
+      this.schema = null;
+      throw e;
+    });
+    return this.schema;
+  }
 }
 
 type Exec = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -169,7 +225,10 @@ export class PostgresReadModelStore implements ReadModelStore {
   private held = new Set<string>();
   private lockQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly events: PostgresEventStore) {
+  constructor(
+    private readonly events: PgConnection,
+    private readonly ownsConnection = false,
+  ) {
     this.reader = new PgReader(async (sql, values) => {
       await events.ready();
       return events.pool.query(sql, values);
@@ -390,6 +449,23 @@ export class PostgresReadModelStore implements ReadModelStore {
       // Ending the session releases every lock it holds.
       await s?.end().catch(() => {});
     });
+    if (this.ownsConnection) await this.events.pool.end().catch(() => {});
+  }
+
+  /**
+   * Read models in a database of their own (the events live elsewhere, e.g. KurrentDB): only the
+   * checkpoint table and the `rm_` tables. Fails fast with one line when the database cannot be
+   * reached.
+   */
+  static async open(url: string): Promise<PostgresReadModelStore> {
+    const connection = new OwnPgConnection(url);
+    try {
+      await connection.ready();
+    } catch (e) {
+      await connection.pool.end().catch(() => {});
+      throw new EventStoreUnavailableError(`read-model store: ${describeConnectError(e, url)}`);
+    }
+    return new PostgresReadModelStore(connection, true);
   }
 
   /** Lock calls run one at a time: a lock taken and an unlock racing on one session would misorder. */

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
-import { EventStoreInputError } from './errors.js';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
+import { Mutex } from './mutex.js';
 import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
 import {
   COLLECTION_NAME,
@@ -13,7 +16,17 @@ import {
   type Where,
 } from './read-model.port.js';
 import type { Checkpoint } from './port.js';
-import type { SqliteEventStore } from './sqlite.store.js';
+
+/**
+ * The writer connection read models use: the SQLite event store's own (read models beside the
+ * events), or one opened by SqliteReadModelStore.open when the events live elsewhere (KurrentDB).
+ */
+export interface SqliteConnection {
+  readonly db: Database.Database;
+  /** Every write transaction on `db` runs under this lock. */
+  readonly writeLock: Mutex;
+  readonly path: string;
+}
 
 const CHECKPOINTS = `
 CREATE TABLE IF NOT EXISTS es_checkpoints (
@@ -140,7 +153,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   readonly reader: ReadModelReader;
   private tx: SqliteTx;
 
-  constructor(private readonly events: SqliteEventStore) {
+  constructor(
+    private readonly events: SqliteConnection,
+    private readonly ownsConnection = false,
+  ) {
     const db = events.db;
     db.exec(CHECKPOINTS);
     this.readDb = events.path === ':memory:' ? db : new Database(events.path, { fileMustExist: true });
@@ -299,5 +315,25 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async close(): Promise<void> {
     if (this.readDb !== this.events.db && this.readDb.open) this.readDb.close();
+    const db = this.events.db;
+    if (this.ownsConnection && db.open) await this.events.writeLock.run(() => db.close());
+  }
+
+  /** Read models in a SQLite file of their own, with the settings of the SQLite event store. */
+  static open(path: string): SqliteReadModelStore {
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      return new SqliteReadModelStore({ db, writeLock: new Mutex(), path }, true);
+    } catch (e) {
+      db?.close();
+      throw new EventStoreUnavailableError(
+        `cannot open the read-model store ${path}: ${(e as Error).message}`,
+      );
+    }
   }
 }
