@@ -6,7 +6,7 @@ import { SqliteReadModelStore } from './sqlite.read-model.js';
 import { SqliteEventStore } from './sqlite.store.js';
 import { parseStoreUrl, type StoreUrl } from './store-url.js';
 
-/** An event store and the read-model store that lives in the same database. */
+/** An event store and its read-model store (in the same database, except beside KurrentDB). */
 export interface StoreBackend {
   readonly url: StoreUrl;
   readonly events: EventStore;
@@ -16,6 +16,11 @@ export interface StoreBackend {
 
 export interface OpenOptions {
   clock?: () => Date;
+  /**
+   * KurrentDB: refuse a server without multi-stream appends (before 25.1). Default true: the hub's
+   * commands need them; a reader of the log alone may pass false.
+   */
+  requireMultiStreamAppends?: boolean;
 }
 
 export async function openBackend(url: string | StoreUrl, opts: OpenOptions = {}): Promise<StoreBackend> {
@@ -42,6 +47,11 @@ export async function openBackend(url: string | StoreUrl, opts: OpenOptions = {}
     case 'postgres': {
       const { openPostgresBackend } = await import('./postgres.backend.js');
       return openPostgresBackend(parsed, opts);
+    }
+    case 'kurrentdb': {
+      // Loaded only here: the gRPC client is not needed by the SQL stores.
+      const { openKurrentDbBackend } = await import('./kurrentdb.backend.js');
+      return openKurrentDbBackend(parsed, opts);
     }
   }
 }
