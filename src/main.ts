@@ -9,7 +9,7 @@ import { startHub } from './hub.js';
 import { compileHubPolicies } from './modules/policy/hub-policies.js';
 import { KojiError } from './kernel/errors.js';
 
-const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--config-dir DIR] [--no-builder]`;
+const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--read-store URL] [--config-dir DIR] [--no-builder]`;
 
 function fail(message: string): never {
   process.stderr.write(`koji-es: ${message}\n`);
@@ -25,6 +25,7 @@ async function main() {
         port: { type: 'string' },
         'data-dir': { type: 'string' },
         store: { type: 'string' },
+        'read-store': { type: 'string' },
         'config-dir': { type: 'string' },
         'no-builder': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -63,7 +64,10 @@ async function main() {
   }
   try {
     const hub = await startHub(config, { withBuilder: config.builder });
-    const store = config.store.kind === 'sqlite' ? config.store.path : redact(config.storeText);
+    let store = config.store.kind === 'sqlite' ? config.store.path : redact(config.storeText);
+    const rs = config.store.kind === 'kurrentdb' ? config.store.readStore : undefined;
+    if (rs)
+      store += `, read models ${rs.kind === 'sqlite' ? rs.path : rs.kind === 'postgres' ? redact(rs.url) : 'in memory'}`;
     process.stderr.write(`koji-es: hub listening on ${hub.url} (store ${store})\n`);
     if (hub.builder)
       process.stderr.write(

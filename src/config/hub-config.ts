@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseStoreUrl, StoreUrlError, type StoreUrl } from '../eventstore/store-url.js';
+import { parseReadStoreUrl, parseStoreUrl, StoreUrlError, type StoreUrl } from '../eventstore/store-url.js';
 import type { IniFile } from './ini.js';
 import { CONFIG_KEYS, type KeySpec } from './schema.js';
 import { absolute, ConfigError, readIni, resolveKey, unknownKeys, type Flags } from './values.js';
@@ -164,6 +164,19 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     if (e instanceof StoreUrlError) throw new ConfigError(e.message);
     throw e;
   }
+  const readStoreText = g('server', 'read_store') as string | undefined;
+  const storeWarnings: string[] = [];
+  if (store.kind === 'kurrentdb') {
+    // KurrentDB holds only events: read models and checkpoints need a SQL database beside it.
+    try {
+      store = { ...store, readStore: parseReadStoreUrl(readStoreText ?? `sqlite:${join(dataDir, 'read-models.sqlite')}`, cwd) };
+    } catch (e) {
+      if (e instanceof StoreUrlError) throw new ConfigError(`read_store: ${e.message}`);
+      throw e;
+    }
+  } else if (readStoreText !== undefined) {
+    storeWarnings.push(`[server] read_store is used only with a KurrentDB store; the ${store.kind} store keeps read models beside its events`);
+  }
   const port = g('server', 'port') as number;
   if (port < 0 || port > 65535) throw new ConfigError(`port ${port} is out of range (0-65535)`);
   const policies: Record<string, PolicySource> = {};
@@ -205,7 +218,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     policies,
     sidetag: sidetag.config,
     failedTree: failedTree.config,
-    warnings: [...unknownKeys(ini, HUB), ...sidetag.warnings, ...failedTree.warnings],
+    warnings: [...unknownKeys(ini, HUB), ...storeWarnings, ...sidetag.warnings, ...failedTree.warnings],
   };
 }
 
