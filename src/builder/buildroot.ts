@@ -61,9 +61,17 @@ function exec(argv: string[], signal?: AbortSignal): Promise<void> {
 
 /** Directories of buildroots whose tasks run in this process: sweeps leave them alone. */
 const active = new Set<string>();
-/** Hub lines of running tasks; a timed sweep reports through one (they end with the builder). */
-const liveHubs = new Set<HubCalls>();
-const timers = new Map<string, NodeJS.Timeout>();
+/** Per work directory, when a sweep has something to do (ms since the epoch). */
+const due = new Map<string, number>();
+
+/** When the builder should next sweep `workdir` for this process's own kept or removed buildroots. */
+export function sweepDue(workdir: string): number {
+  return due.get(workdir) ?? Infinity;
+}
+
+function dueBy(workdir: string, at: number): void {
+  due.set(workdir, Math.min(due.get(workdir) ?? Infinity, at));
+}
 
 export interface NewBuildroot {
   tag: { id: number; name: string };
@@ -95,7 +103,6 @@ export class Buildroot {
     const dir = join(buildrootsDir(ctx.builder.workdir), `task${taskId}`);
     const root = join(dir, 'root');
     active.add(dir);
-    liveHubs.add(ctx.hub);
     try {
       await sweepBuildroots(ctx.hub, ctx.builder.workdir, ctx.log);
       // A directory left by an earlier run of this very task (a builder killed mid-task).
@@ -125,7 +132,6 @@ export class Buildroot {
       return br;
     } catch (e) {
       active.delete(dir);
-      liveHubs.delete(ctx.hub);
       throw e;
     }
   }
@@ -156,6 +162,7 @@ export class Buildroot {
       if (result === 'aborted') {
         await rm(this.root, { recursive: true, force: true });
         await writeMarker(this.dir, { ...base, removed: `task ${this.taskId} ${why || 'was stopped'}` });
+        dueBy(this.ctx.builder.workdir, Date.now());
         return;
       }
       await this.expire();
@@ -175,10 +182,9 @@ export class Buildroot {
       await writeMarker(this.dir, { ...base, keepUntil, expired: true });
       await hub.call('host.setBuildRootRetention', [this.id, keepUntil]);
       this.ctx.log.info(`buildroot ${this.id} kept until ${keepUntil} at ${this.root}`);
-      scheduleSweep(this.ctx.builder.workdir, lifetime * 1000, this.ctx.log);
+      dueBy(this.ctx.builder.workdir, Date.parse(keepUntil));
     } finally {
       active.delete(this.dir);
-      liveHubs.delete(hub);
     }
   }
 }
@@ -262,10 +268,13 @@ export function sweepBuildroots(
   now = Date.now(),
 ): Promise<number | null> {
   // One sweep at a time per work directory: two tasks starting together must not race on a directory.
-  const run = (sweeps.get(workdir) ?? Promise.resolve(null)).then(
-    () => sweepOnce(hub, workdir, log, now),
-    () => sweepOnce(hub, workdir, log, now),
-  );
+  const once = async () => {
+    due.delete(workdir);
+    const next = await sweepOnce(hub, workdir, log, now);
+    if (next !== null) dueBy(workdir, now + next);
+    return next;
+  };
+  const run = (sweeps.get(workdir) ?? Promise.resolve(null)).then(once, once);
   sweeps.set(workdir, run);
   return run;
 }
@@ -319,7 +328,8 @@ async function sweepOnce(
       await writeMarker(dir, { ...m, removed: reason });
     }
     if (!hub) {
-      log.info(`buildroot ${m.id} removed (${reason}); the hub hears of it with the next buildroot`);
+      log.info(`buildroot ${m.id} removed (${reason}); the hub hears of it with the next sweep`);
+      dueBy(workdir, now);
       continue;
     }
     try {
@@ -329,33 +339,10 @@ async function sweepOnce(
       log.info(`buildroot ${m.id} removed: ${reason}`);
     } catch (e) {
       log.warn(`buildroot ${m.id}: could not record its removal: ${(e as Error).message}`);
+      dueBy(workdir, now + 5000);
     }
   }
   return next;
-}
-
-/**
- * A sweep when the next kept buildroot is due. It removes directories on time; the hub hears of it
- * through a running task's line, or with the next buildroot made (a builder that stops ends those
- * lines, so a pending report never keeps it alive).
- */
-function scheduleSweep(workdir: string, inMs: number, log: BuilderLogger): void {
-  const old = timers.get(workdir);
-  if (old) clearTimeout(old);
-  const t = setTimeout(
-    () => {
-      timers.delete(workdir);
-      const hub = [...liveHubs][0] ?? null;
-      void sweepBuildroots(hub, workdir, log)
-        .then((next) => {
-          if (next !== null) scheduleSweep(workdir, next, log);
-        })
-        .catch((e: unknown) => log.warn(`buildroot sweep failed: ${(e as Error).message}`));
-    },
-    Math.min(Math.max(inMs, 0) + 50, 2 ** 31 - 1),
-  );
-  t.unref();
-  timers.set(workdir, t);
 }
 
 /** What the builder keeps beside a buildroot directory (its id, retention, pending report). */

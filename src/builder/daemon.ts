@@ -20,6 +20,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubClient } from '../cli/client.js';
 import { KojiError } from '../kernel/errors.js';
+import { sweepBuildroots, sweepDue } from './buildroot.js';
 import type { BuilderConfig } from './config.js';
 import { workdirFor } from './config.js';
 import { Aborted, HubConnection, isTransient, pause, type Backoff } from './connection.js';
@@ -91,6 +92,8 @@ export interface StopResult {
   unreported: number[];
 }
 
+/** How often the builder looks for buildroot directories to remove, at the least. */
+const SWEEP_EVERY_MS = 60_000;
 /** The longest one host.waitForTasks call waits (the idle wait itself is `sleeptime`). */
 const LONG_POLL_MAX_MS = 2000;
 /** How long aborted handlers get to clean up (kill their processes) after the grace period. */
@@ -288,8 +291,26 @@ export class BuilderDaemon {
     // Koji's readyForTask: below maxjobs (kojid also looks at disk space and the load average).
     const ready = !this.draining && this.running.size < this.config.maxjobs;
     await this.conn.call('host.updateHost', [this.load(), ready]);
+    if (Date.now() >= Math.min(this.nextSweep, sweepDue(this.workdir))) await this.sweep();
     if (!ready || !this.enabled) return false;
     return this.claim();
+  }
+
+  /** When the next look at kept buildroot directories is due (kojid's cleanup of old buildroots). */
+  private nextSweep = 0;
+
+  /**
+   * Removes buildroot directories whose `failed_buildroot_lifetime` is over, or that a dead run
+   * of this builder left behind, and records each removal on the hub (buildroot.ts).
+   */
+  private async sweep(): Promise<void> {
+    this.nextSweep = Date.now() + SWEEP_EVERY_MS;
+    try {
+      const next = await sweepBuildroots({ call: (m, p) => this.conn.call(m, p) }, this.workdir, this.log);
+      if (next !== null) this.nextSweep = Math.min(this.nextSweep, Date.now() + next);
+    } catch (e) {
+      this.log.warn(`buildroot sweep: ${describe(e)}`);
+    }
   }
 
   /** Koji's weight rule, as the hub's getTasks: the weight fits the spare capacity, or the host is idle. */

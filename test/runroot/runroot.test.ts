@@ -10,7 +10,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { eventually, maxOpenAtOnce, STATE } from '../helpers/builder.js';
+import {
+  eventually,
+  makeHost,
+  maxOpenAtOnce,
+  spawnBuilder,
+  STATE,
+  type BuilderProcess,
+} from '../helpers/builder.js';
 import { makeBusyboxRoot, needSandbox } from '../helpers/buildroot.js';
 import { startWorld, TAG, type World } from './world.js';
 
@@ -111,13 +118,14 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     assert.ok(Math.abs(keep - (Date.now() + LIFETIME * 1000)) < LIFETIME * 1000, br.keep_until!);
     assert.equal(br.removed_at, null);
     assert.ok(existsSync(join(br.path, 'builddir', 'evidence')), 'a failed task keeps its buildroot');
-    // After failed_buildroot_lifetime the builder removes it; the hub has it recorded by the time
-    // another buildroot has been made.
-    await eventually(async () => assert.ok(!existsSync(br.path), 'removed after its lifetime'), 15_000);
-    const next = await w.runroot(['true']);
-    assert.equal((await w.wait(next)).state, STATE.CLOSED);
-    const [after] = await buildroots(w, id);
-    assert.ok(after.removed_at, 'its removal is recorded');
+    // After failed_buildroot_lifetime the builder's sweep removes it and records that.
+    const after = await eventually(async () => {
+      const [b] = await buildroots(w, id);
+      assert.ok(b.removed_at, 'its removal is recorded');
+      return b;
+    }, 20_000);
+    assert.ok(!existsSync(br.path), 'removed after its lifetime');
+    assert.ok(Date.parse(after.removed_at!) >= keep - 1000, `${after.removed_at} vs ${br.keep_until}`);
     assert.match(after.removed_reason ?? '', /failed_buildroot_lifetime/);
   });
 
@@ -503,7 +511,7 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     assert.equal((await w.wait(c)).weight, 2);
   });
 
-  test('cancel: the sandbox is killed and the buildroot removed (and recorded with the next buildroot)', async (t) => {
+  test('cancel: the sandbox is killed and the buildroot removed (and recorded by the next sweep)', async (t) => {
     const w = world(t);
     if (!w) return;
     const id = await w.runroot(['sh', '-c', 'sleep 7401 & sleep 7402']);
@@ -512,10 +520,12 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     assert.equal(br.state, 2, 'BUILDING while the command runs');
     assert.equal(await w.h.call('cancelTask', [id], w.h.admin), true);
     await eventually(async () => assert.deepEqual(processes('sleep 740'), []), 10_000);
-    await eventually(async () => assert.ok(!existsSync(br.path)), 10_000);
-    const next = await w.runroot(['true']);
-    assert.equal((await w.wait(next)).state, STATE.CLOSED);
-    const [rec] = await buildroots(w, id);
+    const rec = await eventually(async () => {
+      const [b] = await buildroots(w, id);
+      assert.ok(b.removed_at);
+      return b;
+    }, 10_000);
+    assert.ok(!existsSync(br.path));
     assert.equal(rec.state, 3);
     assert.equal(rec.removed_reason, `task ${id} was canceled or stopped`);
   });
@@ -586,6 +596,59 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     for (const [i, id] of ids.entries()) assert.equal(await w.log(id), `task ${i}\ndone ${i}\n`);
     const max = (await maxOpenAtOnce(w.h)).get(w.host.id) ?? 0;
     assert.ok(max >= 10, `at most ${max} tasks ran at once`);
+  });
+});
+
+describe('a builder killed while runroot runs', () => {
+  test('the sandbox dies with it; the restarted builder fails the task, removes the directory and records it', async (t) => {
+    const w = world(t);
+    if (!w) return;
+    const host = await makeHost(w.h, join(w.dir, 'hosts'), 'rr2', { channels: ['rr-crash'] });
+    const workdir = join(w.dir, 'work-rr2');
+    const env = { KOJI_ES_BUILDER_FAILED_BUILDROOT_LIFETIME: '3600' };
+    const first = spawnBuilder({
+      server: w.h.url,
+      tokenFile: host.tokenFile,
+      workdir,
+      configDir: w.configDir,
+      sleeptime: 0.05,
+      env,
+    });
+    let second: BuilderProcess | null = null;
+    try {
+      await first.waitFor(/ready: capacity/);
+      const id = await w.h.call<number>(
+        'runroot',
+        [TAG, 'x86_64', ['sh', '-c', 'sleep 7801 & sleep 7802'], 'rr-crash', { __starstar: true }],
+        w.h.admin,
+      );
+      await eventually(async () => assert.equal(processes('sleep 780').length, 2), 15_000);
+      const [br] = await buildroots(w, id);
+      await first.kill();
+      await eventually(async () => assert.deepEqual(processes('sleep 780'), []), 5000);
+      assert.ok(existsSync(br.path), 'left behind by the killed builder');
+      second = spawnBuilder({
+        server: w.h.url,
+        tokenFile: host.tokenFile,
+        workdir,
+        configDir: w.configDir,
+        sleeptime: 0.05,
+        env,
+      });
+      assert.equal((await w.wait(id)).state, STATE.FAILED);
+      assert.equal((await w.fault(id)).message, 'builder rr2 restarted while the task was running');
+      const rec = await eventually(async () => {
+        const [b] = await buildroots(w, id);
+        assert.ok(b.removed_at);
+        return b;
+      }, 15_000);
+      assert.equal(rec.state, 3);
+      assert.equal(rec.removed_reason, `left by an earlier run of the builder (task ${id})`);
+      assert.ok(!existsSync(br.path));
+    } finally {
+      await first.kill();
+      await second?.kill();
+    }
   });
 });
 
