@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KojiError } from '../kernel/errors.js';
 import type { BuilderLogger } from './log.js';
 import type { HubCalls, TaskContext } from './handler.js';
@@ -71,6 +71,21 @@ export function sweepDue(workdir: string): number {
 
 function dueBy(workdir: string, at: number): void {
   due.set(workdir, Math.min(due.get(workdir) ?? Infinity, at));
+}
+
+/**
+ * Runs `fn` with the buildroot whose root directory is `root` out of the sweeps' reach (Save Failed
+ * Tree archiving a kept root must not see it removed half way when its retention ends).
+ */
+export async function holdBuildroot<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const dir = dirname(root);
+  const already = active.has(dir);
+  active.add(dir);
+  try {
+    return await fn();
+  } finally {
+    if (!already) active.delete(dir);
+  }
 }
 
 export interface NewBuildroot {
