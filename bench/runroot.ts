@@ -21,7 +21,7 @@ import { header, median } from './lib/report.js';
 
 const RUNS = Number(process.env.KOJI_ES_BENCH_RUNS ?? 50);
 const WARMUP = 3;
-const POLL_MS = 2;
+const POLL_MS = 5;
 const AIM = 10;
 const DIR = process.env.KOJI_ES_BENCH_DIR ?? tmpdir();
 const ADMIN_PASSWORD = 'bench-runroot-admin';
