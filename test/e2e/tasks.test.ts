@@ -888,6 +888,17 @@ describe('tasks API end to end (SQLite store)', () => {
       assert.ok(ch > 0);
     });
 
+    test('host.waitForTasks: at once without a generation; woken when a task is made while it waits', async () => {
+      type Answer = { woken: boolean; generation: number };
+      const first = await api.ok<Answer>('host.waitForTasks', [0], b1.creds);
+      assert.equal(first.woken, false);
+      const waiting = api.ok<Answer>('host.waitForTasks', [10, first.generation], b1.creds);
+      await api.makeTask([1], {});
+      const r = await waiting;
+      assert.equal(r.woken, true);
+      assert.ok(r.generation > first.generation);
+    });
+
     test('host.openTask: FREE or assigned to it → OPEN; never twice; not a task assigned to another host', async () => {
       const id = await api.makeTask();
       const t = await api.ok<TaskInfo>('host.openTask', [id], b1.creds);
@@ -1583,6 +1594,7 @@ describe('tasks API end to end (SQLite store)', () => {
       'host.uploadFile': { params: [1, 'f', 'x', ''], param: 'offset' },
       'host.finishUpload': { params: [1, 'f', 1, 'nothex'], param: 'sha256' },
       'host.uploadStatus': { params: [1, 5], param: 'name' },
+      'host.waitForTasks': { params: ['x'], param: 'timeout' },
     };
     const credsFor = (name: string) => (name.startsWith('host.') ? b1.creds : h.admin);
 
