@@ -119,29 +119,29 @@ export class Buildroot {
     const root = join(dir, 'root');
     active.add(dir);
     try {
-      await sweepBuildroots(ctx.hub, ctx.builder.workdir, ctx.log);
       // A directory left by an earlier run of this very task (a builder killed mid-task).
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       const id = await ctx.hub.call<number>('host.newBuildRoot', [o.repoId, o.arch, taskId, o.tag, root]);
-      await writeMarker(dir, { id, taskId, keepUntil: null });
       const br = new Buildroot(id, dir, root, [], ctx, taskId);
-      // The root is made while the hub records BUILDING (Koji sets it after init; nothing runs before both).
-      const [made, building] = await Promise.allSettled([
+      // BUILDING is recorded while the root is made and the command starts (EXPIRED waits for it):
+      // one hub round trip less before the command, which is what a runroot user waits for.
+      br.building = ctx.hub.call('host.setBuildRootState', [id, 'BUILDING']).then(
+        () => undefined,
+        (e: unknown) => ctx.log.warn(`buildroot ${id}: BUILDING not recorded: ${(e as Error).message}`),
+      );
+      const [marked, made] = await Promise.allSettled([
+        writeMarker(dir, { id, taskId, keepUntil: null }),
         makeRoot(root, o.base, ctx.signal),
-        ctx.hub.call('host.setBuildRootState', [id, 'BUILDING']),
       ]);
-      if (made.status === 'rejected') {
-        const why = (made.reason as Error).message;
+      if (made.status === 'rejected' || marked.status === 'rejected') {
+        const why = ((made.status === 'rejected' ? made : (marked as PromiseRejectedResult)).reason as Error)
+          .message;
         await br.finish('closed', `its base could not be made: ${why}`).catch(() => undefined);
         throw new KojiError(
           'BuildrootError',
           `could not init buildroot ${id} from ${describeBase(o.base)}: ${why}`,
         );
-      }
-      if (building.status === 'rejected') {
-        await br.finish('failed').catch(() => undefined);
-        throw building.reason;
       }
       br.binds.push(...made.value);
       return br;
@@ -152,10 +152,13 @@ export class Buildroot {
   }
 
   private expiring: Promise<void> | null = null;
+  /** The BUILDING record on its way to the hub. */
+  private building: Promise<void> = Promise.resolve();
 
   /** Koji's `expire()`: EXPIRED on the hub (once); may run beside the task's last uploads. */
   expire(): Promise<void> {
     this.expiring ??= (async () => {
+      await this.building;
       await this.ctx.hub.call('host.setBuildRootState', [this.id, 'EXPIRED']);
       await writeMarker(this.dir, { id: this.id, taskId: this.taskId, keepUntil: null, expired: true });
     })();

@@ -73,6 +73,8 @@ type Outcome = { ok: true; result: unknown } | { ok: false; fault: Fault };
 interface Running {
   task: BuilderTask;
   weight: number;
+  /** The weight the hub already has for the task (from host.openTask), if known. */
+  hubWeight: number | null;
   ctl: AbortController;
   /** running: the handler runs; reporting: its outcome is on the way to the hub. */
   phase: 'running' | 'reporting';
@@ -348,7 +350,7 @@ export class BuilderDaemon {
         this.log.debug(`task ${t.id} not taken: ${describe(e)}`);
         continue;
       }
-      this.launch(toBuilderTask(info), handler, weight);
+      this.launch(toBuilderTask(info), handler, weight, info.weight);
       took = true;
     }
     return took;
@@ -367,7 +369,7 @@ export class BuilderDaemon {
       }
       this.log.info(`task ${id}: the hub had opened it for us before the connection broke`);
       const task = toBuilderTask(info);
-      this.launch(task, handler, this.handlers.weightOf(handler, task));
+      this.launch(task, handler, this.handlers.weightOf(handler, task), info.weight);
     }
   }
 
@@ -394,10 +396,16 @@ export class BuilderDaemon {
     });
   }
 
-  private launch(task: BuilderTask, handler: TaskHandler, weight: number): void {
+  private launch(
+    task: BuilderTask,
+    handler: TaskHandler,
+    weight: number,
+    hubWeight: number | null = null,
+  ): void {
     const rt: Running = {
       task,
       weight,
+      hubWeight,
       ctl: new AbortController(),
       phase: 'running',
       done: Promise.resolve(),
@@ -417,7 +425,9 @@ export class BuilderDaemon {
     const signal = rt.ctl.signal;
     log.info(`started, weight ${rt.weight}`);
     try {
-      await this.conn.retry('host.setTaskWeight', [task.id, rt.weight], signal);
+      // The hub changes nothing when the weight is the one it has: spare the task that round trip.
+      if (rt.hubWeight !== rt.weight)
+        await this.conn.retry('host.setTaskWeight', [task.id, rt.weight], signal);
     } catch (e) {
       if (e instanceof Aborted) return;
       // checkRunning aborts the task on the next pass if it is no longer ours.
