@@ -19,6 +19,7 @@ import {
   type BuilderProcess,
 } from '../helpers/builder.js';
 import { makeBusyboxRoot, needSandbox } from '../helpers/buildroot.js';
+import { needTool } from '../helpers/tools.js';
 import { startWorld, TAG, type World } from './world.js';
 
 let w: World | null = null;
@@ -658,7 +659,7 @@ describe('runroot with the unshare+chroot driver', () => {
     if (!w) return;
     const have =
       spawnSync('sh', ['-c', 'command -v unshare && command -v setpriv'], { stdio: 'ignore' }).status === 0;
-    if (!have) return t.skip('util-linux unshare/setpriv missing');
+    if (!needTool(t, "util-linux's unshare and setpriv", have, 'apt-get install util-linux')) return;
     w.conf({ runroot: 'driver = unshare' });
     try {
       mkdirSync(join(w.hostWork, 'tmp', 'job3'), { recursive: true });
