@@ -11,7 +11,9 @@
 //    the same rows from the hub's SQLite file (same WHERE, ORDER BY and LIMIT, documents parsed),
 //    interleaved the same way, each call's rows checked against the raw ones.
 //
-// KOJI_ES_BENCH_SCALE scales the numbers of calls and sidetags; KOJI_ES_BENCH_DIR is where the files go.
+// KOJI_ES_BENCH_SCALE scales the numbers of calls and sidetags; KOJI_ES_BENCH_SIDETAGS sets the number
+// of sidetags alone (for a quick look at the createSideTag figure); KOJI_ES_BENCH_DIR is where the
+// files go.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,11 +34,21 @@ const DIR = process.env.KOJI_ES_BENCH_DIR ?? tmpdir();
 const CLIENTS = 16;
 const USERS = 100;
 const BASES = 10;
-/** Sidetags in the end: every user owns TOTAL / USERS, every base tag has TOTAL / BASES. */
-const TOTAL = Math.max(USERS * BASES, Math.round(n(100_000) / (USERS * BASES)) * USERS * BASES);
 /** createSideTag calls per measured run, and per slice. */
 const CREATE_CALLS = n(1600);
 const CREATE_SLICE = 64;
+/** Sidetags in the end: every user owns TOTAL / USERS, every base tag has TOTAL / BASES; at least
+ * what the throughput runs create (warm-up and 3 runs). */
+const TOTAL =
+  Math.ceil(
+    Math.max(
+      Number(process.env.KOJI_ES_BENCH_SIDETAGS ?? n(100_000)),
+      CREATE_SLICE * 2 + REPS * CREATE_CALLS,
+    ) /
+      (USERS * BASES),
+  ) *
+  USERS *
+  BASES;
 /** Raw appends per slice; the raw side runs until it has done as many slices as the API side. */
 const APPEND_SLICE = 50;
 const LIST_CALLS = { user: n(60), basetag: n(200) };
