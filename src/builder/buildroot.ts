@@ -160,7 +160,6 @@ export class Buildroot {
     this.expiring ??= (async () => {
       await this.building;
       await this.ctx.hub.call('host.setBuildRootState', [this.id, 'EXPIRED']);
-      await writeMarker(this.dir, { id: this.id, taskId: this.taskId, keepUntil: null, expired: true });
     })();
     return this.expiring;
   }
@@ -174,13 +173,14 @@ export class Buildroot {
   async finish(result: 'closed' | 'failed' | 'aborted', why = ''): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    const hub = this.ctx.hub;
     const base = { id: this.id, taskId: this.taskId, keepUntil: null };
+    /** When the builder's sweep has work here: set once the directory is no longer this task's. */
+    let sweepAt: number | null = null;
     try {
       if (result === 'aborted') {
         await rm(this.root, { recursive: true, force: true });
         await writeMarker(this.dir, { ...base, removed: `task ${this.taskId} ${why || 'was stopped'}` });
-        dueBy(this.ctx.builder.workdir, Date.now());
+        sweepAt = Date.now();
         return;
       }
       await this.expire();
@@ -191,18 +191,20 @@ export class Buildroot {
           result === 'closed'
             ? why || `task ${this.taskId} closed`
             : `task ${this.taskId} failed${why ? ` (${why})` : ''}; failed_buildroot_lifetime is 0`;
+        // The builder's next pass — right after the task ends — records it (sweepBuildroots), so the
+        // task's result does not wait for one more round trip.
         await writeMarker(this.dir, { ...base, expired: true, removed: reason });
-        await hub.call('host.buildRootRemoved', [this.id, reason]);
-        await rm(this.dir, { recursive: true, force: true });
+        sweepAt = Date.now();
         return;
       }
       const keepUntil = new Date(Date.now() + lifetime * 1000).toISOString();
       await writeMarker(this.dir, { ...base, keepUntil, expired: true });
-      await hub.call('host.setBuildRootRetention', [this.id, keepUntil]);
+      sweepAt = Date.parse(keepUntil);
+      await this.ctx.hub.call('host.setBuildRootRetention', [this.id, keepUntil]);
       this.ctx.log.info(`buildroot ${this.id} kept until ${keepUntil} at ${this.root}`);
-      dueBy(this.ctx.builder.workdir, Date.parse(keepUntil));
     } finally {
       active.delete(this.dir);
+      if (sweepAt !== null) dueBy(this.ctx.builder.workdir, sweepAt);
     }
   }
 }

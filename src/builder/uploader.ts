@@ -103,7 +103,13 @@ export class TaskUploader {
     const rereadable = typeof source === 'string' || Buffer.isBuffer(source);
     let resumeAt = rereadable ? await this.status(name, volume) : 0;
     for (let attempt = 0; ; attempt++) {
-      const { size, sha256 } = await this.send(name, chunksOf(source, chunk, opts.live), volume, resumeAt);
+      const { size, sha256 } = await this.send(
+        name,
+        chunksOf(source, chunk, opts.live),
+        volume,
+        resumeAt,
+        !!opts.live && resumeAt === 0,
+      );
       try {
         return await this.hub.retry<Uploaded>(
           'host.finishUpload',
@@ -133,10 +139,16 @@ export class TaskUploader {
     chunks: AsyncIterable<Buffer>,
     volume: string | null,
     resumeAt: number,
+    /** Make the (empty) upload on the hub before the first byte: a live log's start is not delayed by it. */
+    early = false,
   ): Promise<{ size: number; sha256: string }> {
     const hash = createHash('sha256');
     let offset = 0;
     let sent = false;
+    if (early) {
+      await this.sendChunk(name, 0, Buffer.alloc(0), volume);
+      sent = true;
+    }
     for await (const c of chunks) {
       if (this.signal.aborted) throw new Aborted(this.signal.reason);
       hash.update(c);

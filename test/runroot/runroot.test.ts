@@ -80,9 +80,14 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     assert.ok(br.repo_id > 0);
     assert.equal(br.path, join(w.workdir, 'buildroots', `task${id}`, 'root'));
     assert.equal(br.keep_until, null);
-    assert.ok(br.removed_at);
-    assert.equal(br.removed_reason, `task ${id} closed`);
-    assert.ok(!existsSync(br.path), 'the directory of a successful task is gone');
+    assert.ok(!existsSync(br.path), 'the directory of a successful task is gone when the task is CLOSED');
+    // The builder's next pass, right after the task ends, records the removal.
+    const removed = await eventually(async () => {
+      const [b] = await buildroots(w, id);
+      assert.ok(b.removed_at);
+      return b;
+    }, 5000);
+    assert.equal(removed.removed_reason, `task ${id} closed`);
     assert.ok(!existsSync(join(w.rootfs, 'builddir', 'runroot.log')), 'the base root itself is never used');
   });
 
@@ -316,8 +321,10 @@ describe('runroot on a builder with the bwrap sandbox', () => {
       assert.deepEqual(readdirSync(victim), [], `host directory untouched (task state ${info.state})`);
       if (info.state === STATE.CLOSED) {
         assert.equal(readFileSync(join(w.hostWork, 'tmp', 'job2', 'f'), 'utf8'), 'into-mount\n');
-        const [br] = await buildroots(w, id);
-        assert.equal(br.removed_reason, `task ${id} closed`);
+        await eventually(async () => {
+          const [br] = await buildroots(w, id);
+          assert.equal(br.removed_reason, `task ${id} closed`);
+        }, 5000);
       } else assert.equal((await w.fault(id)).name, 'BuildrootError');
     } finally {
       w.conf();
