@@ -8,13 +8,14 @@
 // running its worker thread). Aims: ≥ 1.8× tar -czf, ≥ 1.0× pigz, peak RSS ≤ 200 MB.
 //
 // Environment: KOJI_ES_BENCH_DIR (default /dev/shm), KOJI_ES_BENCH_REPS (3), KOJI_ES_BENCH_LEVEL (6),
-// KOJI_ES_BENCH_BLOCK (bytes per gzip member, 1 MiB), KOJI_ES_BENCH_WINDOW (members in flight, 4),
+// KOJI_ES_BENCH_BLOCK (bytes per gzip member, 1 MiB), KOJI_ES_BENCH_WINDOW (members in flight, 8),
 // KOJI_ES_BENCH_KEEP_TREE=1 keeps the generated tree for the next run (it is reused when present).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { archiveTree, type ArchiveResult } from 'koji-es/builder/archive/archive';
+import { GZIP_DEFAULTS } from 'koji-es/builder/archive/gzip-blocks';
 import { generateBenchTree, type BenchTree } from '../test/helpers/trees-bench.js';
 import { header, median } from './lib/report.js';
 
@@ -22,9 +23,9 @@ const SEED = 20261124;
 const env = process.env;
 const DIR = env.KOJI_ES_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : '/tmp');
 const REPS = Number(env.KOJI_ES_BENCH_REPS ?? 3);
-const LEVEL = Number(env.KOJI_ES_BENCH_LEVEL ?? 6);
-const BLOCK = Number(env.KOJI_ES_BENCH_BLOCK ?? 1024 * 1024);
-const WINDOW = Number(env.KOJI_ES_BENCH_WINDOW ?? 4);
+const LEVEL = Number(env.KOJI_ES_BENCH_LEVEL ?? GZIP_DEFAULTS.level);
+const BLOCK = Number(env.KOJI_ES_BENCH_BLOCK ?? GZIP_DEFAULTS.blockSize);
+const WINDOW = Number(env.KOJI_ES_BENCH_WINDOW ?? GZIP_DEFAULTS.window);
 const AIM = { tar: 1.8, pigz: 1.0, rssMb: 200 };
 
 /** The exclusions every side applies: the archiver's mandatory rules, as GNU tar patterns. */

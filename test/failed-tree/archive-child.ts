@@ -4,13 +4,15 @@
 import { archiveTree } from 'koji-es/builder/archive/archive';
 
 async function main(): Promise<void> {
-  const [root, full, output, level] = process.argv.slice(2);
+  const [root, full, output, level, blockSize, window] = process.argv.slice(2);
   const warnings: string[] = [];
   const result = await archiveTree({
     root,
     full: full === '1',
     output,
     level: level ? Number(level) : undefined,
+    blockSize: blockSize ? Number(blockSize) : undefined,
+    window: window ? Number(window) : undefined,
     onWarning: (m) => warnings.push(m),
   });
   process.stdout.write(

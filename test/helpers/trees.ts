@@ -2,7 +2,7 @@
 // holds: the planted secrets (which must never leave), decoys (which must stay), every file type a
 // buildroot has, and names tar cannot fit in a plain ustar header.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -48,18 +48,24 @@ export const LONG_TARGET = `/opt/${'t'.repeat(150)}/target`;
 export const HUGE = 'builddir/big/huge.bin';
 export const SOCKET = 'builddir/run/agent.sock';
 
-/** Writes `size` bytes of numbered text lines: compressible, but every MiB differs. */
-export function writeLines(path: string, size: number): void {
+/**
+ * Writes `size` bytes of numbered text lines: compressible, but every MiB differs. With `randomEvery`
+ * = N, every Nth MiB is random bytes instead, which deflate cannot shrink (it fills the gzip
+ * writer's output buffers, so a memory measurement sees the worst case).
+ */
+export function writeLines(path: string, size: number, randomEvery = 0): void {
   const fd = openSync(path, 'w');
   try {
     let written = 0;
     let block = 0;
     while (written < size) {
-      const line = `block ${block} of a big build artifact, with some text to compress\n`;
-      const chunk = Buffer.from(line.repeat(Math.ceil(MiB / line.length))).subarray(
-        0,
-        Math.min(MiB, size - written),
-      );
+      const len = Math.min(MiB, size - written);
+      let chunk: Buffer;
+      if (randomEvery > 0 && block % randomEvery === randomEvery - 1) chunk = randomBytes(len);
+      else {
+        const line = `block ${block} of a big build artifact, with some text to compress\n`;
+        chunk = Buffer.from(line.repeat(Math.ceil(MiB / line.length))).subarray(0, len);
+      }
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off);
       written += chunk.length;
@@ -160,7 +166,7 @@ export async function makeBuildroot(root: string, o: TreeOptions = {}): Promise<
   put(root, UNICODE_FILE, 'unicode\n');
   if (o.hugeBytes) {
     mkdirSync(join(root, dirname(HUGE)), { recursive: true });
-    writeLines(join(root, HUGE), o.hugeBytes);
+    writeLines(join(root, HUGE), o.hugeBytes, 4);
   }
 }
 

@@ -92,7 +92,12 @@ export function archiveTree(opts: ArchiveOptions): Promise<ArchiveResult> {
   const { signal, onWarning, onInfo, ...req } = opts;
   return new Promise<ArchiveResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: req });
+    // The walker's heap stays small (stat results, names); a small young generation keeps the
+    // worker's share of the RSS small too.
+    const worker = new Worker(join(__dirname, 'worker.js'), {
+      workerData: req,
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     let settled = false;
     const finish = (err: Error | null, result?: ArchiveResult) => {
       if (settled || aborting) return;
