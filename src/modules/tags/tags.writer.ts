@@ -110,10 +110,10 @@ export class TagsWriter {
       id = await uow.allocateId('tag');
       uow.emit(stream, [{ type: 'NameClaimed', data: { kind: 'tag', name: o.name, id } }]);
     }
-    if (o.parent) {
-      const p = await loadTag(uow, o.parent.id);
-      if (!p.exists) throw genericError(`Parent tag '${o.parent.name}' could not be found`);
-    }
+    // Existence from the read model: folding a busy base tag's stream (every build ever tagged into
+    // it) for each new sidetag would cost more than the whole creation. A parent deleted in the same
+    // instant leaves a link to a deleted tag, as Koji's own unlocked check would.
+    if (o.parent && !(await this.tags.tag(o.parent.id))) throw genericError(`Parent tag '${o.parent.name}' could not be found`);
     const s = await loadTag(uow, id);
     this.applyTag(
       uow,
@@ -209,10 +209,11 @@ export class TagsWriter {
       id = await uow.allocateId('target');
       uow.emit(stream, [{ type: 'NameClaimed', data: { kind: 'target', name, id } }]);
     }
-    if (!(await loadTag(uow, buildTag.id)).exists)
-      throw genericError(`build tag '${buildTagText}' does not exist`);
-    if (!(await loadTag(uow, destTag.id)).exists)
-      throw genericError(`destination tag '${destTagText}' does not exist`);
+    // A new sidetag's own tag is only in this unit of work; any other tag is in the read model.
+    const exists = async (t: Ref) =>
+      (await this.tags.tag(t.id)) !== null || (await uow.read(`tag-${t.id}`)).some((e) => e.type === 'TagCreated');
+    if (!(await exists(buildTag))) throw genericError(`build tag '${buildTagText}' does not exist`);
+    if (!(await exists(destTag))) throw genericError(`destination tag '${destTagText}' does not exist`);
     const s = await loadTarget(uow, id);
     this.applyTarget(uow, { ...s, id, name }, { kind: 'create', id, name, buildTag, destTag });
     return id;
