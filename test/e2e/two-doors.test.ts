@@ -174,6 +174,14 @@ const FIXTURES: Record<string, Call[]> = {
   ],
   // Task 10 is the runroot task made just above (no log yet); 4 is a sleep task.
   runrootLog: [c([10]), c([4]), c([999], { offset: 3 })],
+  // save failed tree: buildroot 3's task failed (anonymous and alice are refused, admin succeeds);
+  // buildroot 1's task did not fail; 99 does not exist
+  saveFailedTree: [c([3]), c([1], undefined, ['admin']), c([99], { full: true }, ['admin'])],
+  'host.treeArchived': [
+    c([1, 'broot-1.tar.gz', 'DEFAULT', 10, sha256('x'), 1, [], [], []], undefined, EVERYONE),
+  ],
+  listFailedTrees: [c(), c([], { owner: 'alice', expired: false })],
+  failedTreeGC: [c([], { dry_run: true })],
   // audit
   auditLog: [c([], { limit: 5 }), c([], { stream: 'user-2' }, ['admin'])],
   auditState: [
@@ -225,7 +233,10 @@ const FIXTURES: Record<string, Call[]> = {
 };
 
 /** Methods whose fixtures cannot succeed for any caller (each with the reason). */
-const NEVER_SUCCEEDS: Record<string, string> = {};
+const NEVER_SUCCEEDS: Record<string, string> = {
+  'host.treeArchived':
+    'it records the upload of an open saveFailedTree task, which the walk reaches only after it (test/failed-tree covers its success)',
+};
 
 const argsOf = (call: Call) => (typeof call.args === 'function' ? call.args() : call.args);
 
@@ -275,6 +286,8 @@ async function seed(h: TestHub): Promise<Record<Identity, Creds>> {
   await as(host, 'host.closeTask', [5, 'five']);
   await as(host, 'host.newBuildRoot', [null, 'x86_64', { __starstar: true, task_id: 1 }]);
   await as(host, 'host.newBuildRoot', [null, 'x86_64', { __starstar: true, task_id: 4 }]);
+  // Buildroot 3 is task 3's, which host.failTask fails before saveFailedTree runs.
+  await as(host, 'host.newBuildRoot', [null, 'x86_64', { __starstar: true, task_id: 3 }]);
   await as(host, 'host.uploadFile', [4, 'runroot.log', 0, b64(LOG)]);
   await as(host, 'host.finishUpload', [4, 'runroot.log', LOG.length, sha256(LOG)]);
   await as(host, 'host.uploadFile', [4, 'second.log', 0, b64(SECOND)]);
@@ -301,6 +314,8 @@ async function startDoor(kind: 'rpc' | 'kojihub', t0: number): Promise<Door> {
     // The repo manager works on a timer; left on, the two hubs would interleave its writes differently.
     tweak: (cfg) => {
       cfg.hub.repoManager = false;
+      // The seed's tasks are sleep tasks; saveFailedTree takes them so one of its calls succeeds.
+      cfg.failedTree.allowedMethods = ['buildArch', 'runroot', 'sleep'];
     },
   });
   const creds = await seed(hub);
