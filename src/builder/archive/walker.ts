@@ -28,7 +28,6 @@ import {
   readdirSync,
   readlinkSync,
   readSync,
-  type BigIntStats,
   type Stats,
 } from 'node:fs';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
@@ -276,14 +275,16 @@ export class TreeWalker {
       return;
     }
     try {
-      const fst = fstatSync(fd, { bigint: true });
-      if (!fst.isFile() || Number(fst.ino) !== st.ino || Number(fst.dev) !== st.dev) {
+      const fst = fstatSync(fd);
+      if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev) {
         this.skip(`skipped ${name}: it changed while it was read (replaced by another file)`);
         return;
       }
       let key: string | null = null;
-      if (fst.nlink > 1n) {
-        key = `${fst.dev}:${fst.ino}`;
+      if (fst.nlink > 1) {
+        // Exact numbers for the key: an inode number can exceed 2^53.
+        const exact = fstatSync(fd, { bigint: true });
+        key = `${exact.dev}:${exact.ino}`;
         const first = this.links.get(key);
         if (first) {
           await this.add({ ...this.header(name, st, 'link'), linkname: first.name, size: 0 });
@@ -292,7 +293,7 @@ export class TreeWalker {
           return;
         }
       }
-      const size = Number(fst.size);
+      const size = fst.size;
       const header = this.header(name, st, 'file', fst);
       const result =
         size <= SMALL_FILE ? await this.smallFile(fd, header, fst) : await this.bigFile(fd, header, fst);
@@ -302,15 +303,15 @@ export class TreeWalker {
       }
       this.stats.files++;
       this.stats.contentBytes += size;
-      if (key) this.links.set(key, { name, left: Number(fst.nlink) - 1 });
+      if (key) this.links.set(key, { name, left: fst.nlink - 1 });
     } finally {
       closeSync(fd);
     }
   }
 
   /** Read whole, checked, then packed: a change is caught before anything is written. */
-  private async smallFile(fd: number, header: EntryHeader, before: BigIntStats): Promise<Changed | null> {
-    const size = Number(before.size);
+  private async smallFile(fd: number, header: EntryHeader, before: Stats): Promise<Changed | null> {
+    const size = before.size;
     // One byte more than expected tells a file that grew from one that did not.
     const buf = this.scratch.subarray(0, size + 1);
     let got = 0;
@@ -330,8 +331,8 @@ export class TreeWalker {
    * Streamed in chunks. The gzip writer is marked before the entry; if the file changed, the entry
    * is completed with zeros (the packer insists on the size it announced) and rolled back.
    */
-  private async bigFile(fd: number, header: EntryHeader, before: BigIntStats): Promise<Changed | null> {
-    const size = Number(before.size);
+  private async bigFile(fd: number, header: EntryHeader, before: Stats): Promise<Changed | null> {
+    const size = before.size;
     const mark = this.gz.mark();
     let failed: Error | null = null;
     let finished!: () => void;
@@ -375,17 +376,17 @@ export class TreeWalker {
     return null;
   }
 
-  private changedSince(fd: number, before: BigIntStats, got: number, size: number): Changed | null {
+  private changedSince(fd: number, before: Stats, got: number, size: number): Changed | null {
     if (got < size) return { changed: `it shrank from ${size} to ${got} bytes` };
     if (got > size) return { changed: `it grew beyond ${size} bytes` };
-    const after = fstatSync(fd, { bigint: true });
+    const after = fstatSync(fd);
     if (after.size !== before.size) return { changed: `its size went from ${size} to ${after.size} bytes` };
-    if (after.mtimeNs !== before.mtimeNs) return { changed: 'it was modified' };
+    if (after.mtimeMs !== before.mtimeMs) return { changed: 'it was modified' };
     return null;
   }
 
-  private header(name: string, st: Stats, type: Header['type'], fst?: BigIntStats): EntryHeader {
-    const mtimeSec = Math.floor((fst ? Number(fst.mtimeMs) : st.mtimeMs) / 1000);
+  private header(name: string, st: Stats, type: Header['type'], fst?: Stats): EntryHeader {
+    const mtimeSec = Math.floor((fst ?? st).mtimeMs / 1000);
     const pax: Record<string, string> = {};
     if (st.uid > MAX_ID) pax.uid = String(st.uid);
     if (st.gid > MAX_ID) pax.gid = String(st.gid);
@@ -393,11 +394,11 @@ export class TreeWalker {
     const h: EntryHeader = {
       name,
       type,
-      mode: (fst ? Number(fst.mode) : st.mode) & 0o7777,
+      mode: (fst ?? st).mode & 0o7777,
       uid: Math.min(st.uid, MAX_ID),
       gid: Math.min(st.gid, MAX_ID),
       mtime: new Date(Math.min(Math.max(mtimeSec, 0), MAX_MTIME) * 1000),
-      size: fst ? Number(fst.size) : 0,
+      size: fst ? fst.size : 0,
     };
     if (Object.keys(pax).length) h.pax = pax;
     return h;
