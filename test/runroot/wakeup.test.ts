@@ -60,6 +60,18 @@ describe('host.waitForTasks', () => {
     assert.deepEqual(await wait([30, generation]), { woken: true, generation: r.generation });
   });
 
+  test('a task made by any command (here newRepo) wakes it too, once the read models have the task', async () => {
+    await h.call('createTag', ['wake-tag', { __starstar: true, arches: 'x86_64' }], h.admin);
+    const { generation } = await wait([0]);
+    const waiting = wait([30, generation]);
+    await new Promise((r) => setTimeout(r, 100));
+    const task = await h.call<number>('newRepo', ['wake-tag'], h.admin);
+    const r = await waiting;
+    assert.equal(r.woken, true);
+    const info = await h.call<{ method: string } | null>('getTaskInfo', [task]);
+    assert.equal(info?.method, 'newRepo');
+  });
+
   test('only hosts may call it, and the timeout is at most 60 s', async () => {
     const anon = await h.rpc('host.waitForTasks', [0]);
     assert.equal(

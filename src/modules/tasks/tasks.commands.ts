@@ -33,7 +33,6 @@ import {
   type TaskState,
 } from './task.decider.js';
 import type { BuildrootEvent, ChannelEvent, HostEvent, Ref, TaskEvent } from './tasks.events.js';
-import { TaskWakeups } from './task-wakeups.js';
 import { TasksReader } from './tasks.reader.js';
 
 export const loadTask = (uow: UnitOfWork, id: number) =>
@@ -125,7 +124,6 @@ export class MakeTaskHandler implements ICommandHandler<MakeTask, number> {
   constructor(
     private readonly commands: CommandService,
     private readonly factory: TaskFactory,
-    private readonly wakeups: TaskWakeups,
   ) {}
 
   async execute(c: MakeTask): Promise<number> {
@@ -133,8 +131,6 @@ export class MakeTaskHandler implements ICommandHandler<MakeTask, number> {
     const { result } = await this.commands.run(c.ctx, (uow) =>
       this.factory.createIn(uow, { ...c.spec, owner: { id: owner.id, name: owner.name } }),
     );
-    // The read models have the task now (read-your-writes): idle builders may look.
-    this.wakeups.notify();
     return result;
   }
 }
