@@ -53,7 +53,9 @@ export class FilesController {
       res.status(404).type('text/plain').send('not found\n');
       return;
     }
-    const resolved = await this.contexts.forRequest(req, 'web', { cookieSession: cookie(req, 'koji_es_session') });
+    const resolved = await this.contexts.forRequest(req, 'web', {
+      cookieSession: cookie(req, 'koji_es_session'),
+    });
     // Refused credentials (expired, locked out by an exclusive session) read as anonymous.
     const ctx = resolved.authProblem ? { ...resolved, user: null } : resolved;
     const denial = await this.access.check(rel, ctx);
