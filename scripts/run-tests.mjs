@@ -66,6 +66,9 @@ console.log(`# ${files.length} test files`);
 const status = run(process.execPath, [
   '--test',
   `--test-concurrency=${process.env.KOJI_ES_TEST_CONCURRENCY ?? 2}`,
+  // A file that hangs (or leaves a handle open after its tests) fails by name after 5 minutes instead
+  // of holding CI until its own limit. Not --test-force-exit: it cuts the reporters' output short.
+  `--test-timeout=${process.env.KOJI_ES_TEST_FILE_TIMEOUT_MS ?? 300_000}`,
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
   '--test-reporter=./scripts/summary-reporter.mjs',
