@@ -11,6 +11,8 @@ import type { HubConfig } from './config/hub-config.js';
 import type { Flags } from './config/values.js';
 import { openBackend, type StoreBackend } from './eventstore/open.js';
 import type { Clock } from './kernel/clock.js';
+import { installHttpDrain } from './http-drain.js';
+import { TaskWakeups } from './modules/tasks/task-wakeups.js';
 import { SeedChannels } from './modules/tasks/tasks.commands.js';
 import { BootstrapHub } from './modules/users/users.commands.js';
 import { internalContext } from './rpc/context.js';
@@ -76,9 +78,10 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
       logger: opts.logger ?? ['error', 'warn'],
       abortOnError: false,
     });
-    // With a builder in the process, the process owner's signal handler calls close(), which stops
-    // the builder before the app; Nest's own hooks would close the app under the builder's feet.
-    if (!opts.withBuilder) app.enableShutdownHooks();
+    // No Nest shutdown hooks: the process owner's signal handler (src/main.ts) calls close(), which
+    // stops the builder before the app (Nest's hooks would close the app under the builder's feet)
+    // and drains the HTTP connections first.
+    const drain = installHttpDrain(app);
     await app.init();
     app.get(MethodRegistry).assertComplete();
     await bootstrapStore(app, backend, opts);
@@ -98,6 +101,7 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
       close: async () => {
         // The builder finishes (or fails) its tasks while the hub can still record it.
         await running?.stop();
+        await drain(() => started.get(TaskWakeups).release());
         await started.close();
         await backend.close();
       },

@@ -14,6 +14,7 @@ import {
   waitForState,
   type BuilderProcess,
 } from '../helpers/builder.js';
+import { DRAIN_MS } from 'koji-es/http-drain';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -81,4 +82,27 @@ test('a builder that restarts fails the task its previous run left OPEN, then wo
   assert.equal((await taskInfo(h, next)).state, STATE.CLOSED);
   again.p.kill('SIGTERM');
   assert.equal((await again.exited).code, 0);
+});
+
+test('the hub stops while idle builders long-poll it on kept-alive connections: close() ends, they notice', async () => {
+  const dataDir = join(tmp.dir, 'idle');
+  const hub = await hubAt(dataDir);
+  const idle: BuilderProcess[] = [];
+  for (const name of ['idle-a', 'idle-b']) {
+    const host = await makeHost(hub, tmp.dir, name, { channels: [name] });
+    const b = spawnBuilder({ server: hub.url, tokenFile: host.tokenFile, workdir: join(tmp.dir, name) });
+    builders.push(b);
+    idle.push(b);
+    const t = await sleepTask(hub, 0, { channel: name });
+    await waitForState(hub, t, STATE.CLOSED);
+  }
+  // Both are between passes now, waiting in host.waitForTasks; Node's server.close() alone waited
+  // for their connections forever, as each builder sent its next request on the same one.
+  await new Promise((r) => setTimeout(r, 300));
+  let closed = false;
+  const closing = hub.close().then(() => (closed = true));
+  const deadline = new Promise((r) => setTimeout(r, DRAIN_MS + 15_000).unref());
+  await Promise.race([closing, deadline]);
+  assert.ok(closed, `close() has not returned ${DRAIN_MS / 1000 + 15} s after it was called`);
+  for (const b of idle) await b.waitFor(/lost the hub/);
 });

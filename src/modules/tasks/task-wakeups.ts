@@ -29,6 +29,7 @@ export class TaskWakeups implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly waiters = new Set<() => void>();
   private readonly abort = new AbortController();
   private following: Promise<void> | null = null;
+  private released = false;
 
   constructor(
     @Inject(STORE_BACKEND) private readonly backend: StoreBackend,
@@ -60,6 +61,15 @@ export class TaskWakeups implements OnApplicationBootstrap, OnApplicationShutdow
     await this.following;
   }
 
+  /**
+   * The hub is stopping: every waiting builder is answered now, and later waits answer at once, so
+   * no long-poll holds the HTTP server open.
+   */
+  release(): void {
+    this.released = true;
+    for (const w of [...this.waiters]) w();
+  }
+
   /** A task was made: every waiting builder looks now. */
   notify(): void {
     this.generation++;
@@ -71,7 +81,7 @@ export class TaskWakeups implements OnApplicationBootstrap, OnApplicationShutdow
    * next task is made or after `ms`.
    */
   wait(since: number | null, ms: number): Promise<WakeupAnswer> {
-    if (since === null || since !== this.generation)
+    if (since === null || since !== this.generation || this.released)
       return Promise.resolve({ woken: since !== null, generation: this.generation });
     return new Promise((resolve) => {
       const done = (woken: boolean) => {
