@@ -8,6 +8,7 @@ import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { MethodRegistry } from '../../rpc/registry.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { parseArches } from '../tasks/arches.js';
+import { TASKS } from '../tasks/tasks.projection.js';
 import { UsersReader } from '../users/users.reader.js';
 import { RepoManager } from './repo-manager.js';
 import * as api from './tags.contract.js';
@@ -328,14 +329,14 @@ export class TagsApi implements OnModuleInit {
       const existing = (
         await this.tags.rm.find<RepoRequestDoc>(REPO_REQUESTS, { where: { tag_id: tag.id, active: true } })
       ).find((q) => (q.min_event ?? 0) >= minEvent);
-      if (existing) return { repo: null, request: existing, duplicate: true };
+      if (existing) return { repo: null, request: await this.requestInfo(existing), duplicate: true };
       const id = await this.bus.execute(
         new RequestRepo(ctx, tag, minEvent, p.at_event ?? null, p.opts ?? null, p.priority ?? 0),
       );
       this.repos.kick();
       return {
         repo: null,
-        request: await this.tags.rm.get<RepoRequestDoc>(REPO_REQUESTS, String(id)),
+        request: await this.requestInfo(await this.tags.rm.get<RepoRequestDoc>(REPO_REQUESTS, String(id))),
         duplicate: false,
       };
     });
@@ -343,12 +344,23 @@ export class TagsApi implements OnModuleInit {
       const req = await this.tags.rm.get<RepoRequestDoc>(REPO_REQUESTS, String(p.req_id));
       if (!req) throw genericError(`No such repo request: ${p.req_id}`);
       const repo = req.repo_id ? await this.tags.repo(req.repo_id) : null;
-      return { repo: repo ? repoInfo(repo) : null, request: req };
+      return { repo: repo ? repoInfo(repo) : null, request: await this.requestInfo(req) };
     });
     r.implement<api.TagLastChangeParams>(api.tagLastChangeEvent, async (p) => {
       const tag = await this.tags.strictTag(p.tag as TagInfo);
       return this.tags.lastChangeEvent(tag.id, p.inherit);
     });
+  }
+
+  /** A repo request as Koji's RepoQueueQuery returns it: with its task's state (`task_state`), which
+   * koji.util.RepoWatcher.wait_request reads from every `repo.checkRequest` reply. */
+  private async requestInfo(
+    req: RepoRequestDoc | null,
+  ): Promise<(RepoRequestDoc & { task_state: number | null }) | null> {
+    if (!req) return null;
+    const task =
+      req.task_id === null ? null : await this.tags.rm.get<{ state: number }>(TASKS, String(req.task_id));
+    return { ...req, task_state: task?.state ?? null };
   }
 
   private async parentRef(info: unknown): Promise<Ref> {
