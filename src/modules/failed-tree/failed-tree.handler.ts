@@ -24,6 +24,7 @@
 import { lstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { holdBuildroot } from '../../builder/buildroot.js';
 import { archiveTree, MissingTreeError, type ArchiveResult } from '../../builder/archive/archive.js';
 import type { BuilderTask, TaskContext, TaskHandler } from '../../builder/handler.js';
 import { genericError, parameterError } from '../../kernel/errors.js';
@@ -79,33 +80,35 @@ export const saveFailedTreeHandler: TaskHandler = {
     if (!br) throw genericError(`Nonexistent buildroot: ${buildrootId}`);
     if (br.host_id !== ctx.builder.host.id) throw genericError('Task is run on wrong builder');
     if (!br.path) throw genericError(`Buildroot directory is missing: buildroot ${br.id} has no path`);
-    const path = full ? br.path : join(br.path, 'builddir');
-    try {
-      lstatSync(path);
-    } catch {
-      throw genericError(`Buildroot directory is missing: ${path}`);
-    }
-
+    const root = br.path;
     const file = `broot-${buildrootId}.tar.gz`;
     const output = join(ctx.workdir, file);
-    ctx.log.info(
-      `archiving ${path} (${full ? 'the whole root' : 'builddir'}) into ${file}; ${conf.filters.length} config filter(s) from ${conf.file}, volume ${conf.volume} (${conf.volumeFrom})`,
-    );
-    let result: ArchiveResult;
-    try {
-      result = await archiveTree({
-        root: br.path,
-        full,
-        output,
-        filters: conf.filters,
-        signal: ctx.signal,
-        onWarning: (m) => ctx.log.warn(m),
-        onInfo: (m) => ctx.log.info(m),
-      });
-    } catch (e) {
-      if (e instanceof MissingTreeError) throw genericError(e.message);
-      throw e;
-    }
+    // The sweep must not remove a kept root half way through, when its retention ends meanwhile.
+    const result = await holdBuildroot(root, async (): Promise<ArchiveResult> => {
+      const path = full ? root : join(root, 'builddir');
+      try {
+        lstatSync(path);
+      } catch {
+        throw genericError(`Buildroot directory is missing: ${path}`);
+      }
+      ctx.log.info(
+        `archiving ${path} (${full ? 'the whole root' : 'builddir'}) into ${file}; ${conf.filters.length} config filter(s) from ${conf.file}, volume ${conf.volume} (${conf.volumeFrom})`,
+      );
+      try {
+        return await archiveTree({
+          root,
+          full,
+          output,
+          filters: conf.filters,
+          signal: ctx.signal,
+          onWarning: (m) => ctx.log.warn(m),
+          onInfo: (m) => ctx.log.info(m),
+        });
+      } catch (e) {
+        if (e instanceof MissingTreeError) throw genericError(e.message);
+        throw e;
+      }
+    });
     ctx.log.info(
       `${file}: ${result.entries} entries, ${mb(result.tarBytes)} MB of tar in ${mb(result.size)} MB, ${result.seconds.toFixed(1)} s (${mb(result.tarBytes / Math.max(result.seconds, 1e-6))} MB/s); left out: ${result.excludedByConfig} by config, ${result.excludedMandatory} by the mandatory rules, ${result.skipped} skipped`,
     );
