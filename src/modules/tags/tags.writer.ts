@@ -113,7 +113,8 @@ export class TagsWriter {
     // Existence from the read model: folding a busy base tag's stream (every build ever tagged into
     // it) for each new sidetag would cost more than the whole creation. A parent deleted in the same
     // instant leaves a link to a deleted tag, as Koji's own unlocked check would.
-    if (o.parent && !(await this.tags.tag(o.parent.id))) throw genericError(`Parent tag '${o.parent.name}' could not be found`);
+    if (o.parent && !(await this.tags.tag(o.parent.id)))
+      throw genericError(`Parent tag '${o.parent.name}' could not be found`);
     const s = await loadTag(uow, id);
     this.applyTag(
       uow,
@@ -211,7 +212,8 @@ export class TagsWriter {
     }
     // A new sidetag's own tag is only in this unit of work; any other tag is in the read model.
     const exists = async (t: Ref) =>
-      (await this.tags.tag(t.id)) !== null || (await uow.read(`tag-${t.id}`)).some((e) => e.type === 'TagCreated');
+      (await this.tags.tag(t.id)) !== null ||
+      (await uow.read(`tag-${t.id}`)).some((e) => e.type === 'TagCreated');
     if (!(await exists(buildTag))) throw genericError(`build tag '${buildTagText}' does not exist`);
     if (!(await exists(destTag))) throw genericError(`destination tag '${destTagText}' does not exist`);
     const s = await loadTarget(uow, id);
