@@ -170,10 +170,10 @@ export class PostgresEventStore implements EventStore {
       idleTimeoutMillis: 30_000,
       application_name: 'koji-es',
       types: { getTypeParser: typeParser },
-    });
-    // isoFromUtcText reads the ISO date style; a server configured otherwise must not change it.
-    this.pool.on('connect', (client) => {
-      client.query("SET DateStyle = 'ISO'").catch(() => {});
+      // isoFromUtcText reads the ISO date style; a server configured otherwise must not change it.
+      // A startup option rather than a query on 'connect', which pg-pool would overlap with the
+      // pooled client's first query (deprecated; refused from pg 9).
+      options: '-c DateStyle=ISO',
     });
     // An idle pooled connection that breaks (server restart) is discarded by the pool; without a
     // listener the 'error' event would crash the process.

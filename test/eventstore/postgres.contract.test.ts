@@ -1,5 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { openBackend } from 'koji-es/eventstore/open';
 import { EventStoreUnavailableError } from 'koji-es/eventstore/errors';
 import { PostgresEventStore } from 'koji-es/eventstore/postgres.store';
@@ -61,8 +62,12 @@ describe('PostgreSQL store: opening', () => {
     });
   });
 
-  test('recordedAt is the injected clock, to the millisecond', async () => {
+  test('recordedAt is the injected clock, to the millisecond, whatever DateStyle the database has', async () => {
     const url = await (await server).url();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET DateStyle = 'SQL, DMY'`);
+    await admin.end();
     for (const iso of ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.120Z', '1999-12-31T23:59:59.999Z']) {
       const store = new PostgresEventStore(url, { clock: () => new Date(iso) });
       try {
