@@ -72,6 +72,15 @@ describe('host.waitForTasks', () => {
     assert.equal(info?.method, 'newRepo');
   });
 
+  test('other events do not wake it: builders are not sent on needless passes', async () => {
+    const { generation } = await wait([0]);
+    const waiting = wait([1.5, generation]);
+    await new Promise((r) => setTimeout(r, 100));
+    await h.call('createTag', ['quiet-tag', { __starstar: true, arches: 'x86_64' }], h.admin);
+    await h.call('createUser', ['quiet-user'], h.admin);
+    assert.deepEqual(await waiting, { woken: false, generation });
+  });
+
   test('only hosts may call it, and the timeout is at most 60 s', async () => {
     const anon = await h.rpc('host.waitForTasks', [0]);
     assert.equal(

@@ -45,7 +45,9 @@ export class TaskWakeups implements OnApplicationBootstrap, OnApplicationShutdow
         filter: { types: TAKEABLE },
         signal: this.abort.signal,
         pollIntervalMs: 1000,
-        onBatch: async (_events, checkpoint) => {
+        onBatch: async (events, checkpoint) => {
+          // A page of filtered-out events only moves the checkpoint: nothing to wake anyone for.
+          if (events.length === 0) return;
           await this.runner.waitFor(checkpoint, 5000);
           this.notify();
         },
