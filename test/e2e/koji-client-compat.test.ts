@@ -2,20 +2,16 @@
 // spec with Python's standard library — against a hub, and the koji CLI's call sequences with it.
 // python3 missing: the test skips with the reason, except under CI=true, where it fails.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ADMIN_PASSWORD, REPO_ROOT, startTestHub, type TestHub } from '../helpers/hub.js';
+import { ADMIN_PASSWORD, startTestHub, type TestHub } from '../helpers/hub.js';
+import { runCompatHarness } from '../helpers/koji-compat.js';
 import { commandExists, needTool } from '../helpers/tools.js';
 
-const HARNESS = join(REPO_ROOT, 'test', 'koji_client_compat.py');
 const LOG = 'runroot output\nline two\n\u00e9\u00e8 and bytes\n';
 
-/** The harness runs as a child process; the hub answers it from this process, so never spawnSync. */
 function harness(h: TestHub, extra: string[]): Promise<{ code: number; out: string }> {
-  const args = [
-    HARNESS,
+  return runCompatHarness([
     '--server',
     `${h.url}/kojihub`,
     '--user',
@@ -23,13 +19,7 @@ function harness(h: TestHub, extra: string[]): Promise<{ code: number; out: stri
     '--password',
     ADMIN_PASSWORD,
     ...extra,
-  ];
-  return new Promise((resolve) => {
-    execFile('python3', args, { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
+  ]);
 }
 
 /** A task with a finished runroot.log, as a builder leaves it (for the base64-as-string download). */

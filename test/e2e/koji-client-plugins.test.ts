@@ -6,16 +6,15 @@
 // task no builder takes. python3, bwrap or busybox-static missing: skip with the reason (fail under
 // CI=true).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeHost, sleepTask, spawnBuilder, STATE, waitForState } from '../helpers/builder.js';
 import { makeBusyboxRoot, needSandbox, writeRunrootConf } from '../helpers/buildroot.js';
-import { ADMIN_PASSWORD, REPO_ROOT, startTestHub } from '../helpers/hub.js';
+import { ADMIN_PASSWORD, startTestHub } from '../helpers/hub.js';
+import { runCompatHarness } from '../helpers/koji-compat.js';
 import { tempDir } from '../helpers/tmp.js';
 import { commandExists, needTool } from '../helpers/tools.js';
 
-const HARNESS = join(REPO_ROOT, 'test', 'koji_client_compat.py');
 const PASSWORD = 'plugin-compat-pw';
 const BASE = 'cp-base';
 const TARGET = 'cp-target';
@@ -31,15 +30,6 @@ const SCENARIOS = [
   'save_failed_tree',
   'wait_repo',
 ];
-
-function harness(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('python3', [HARNESS, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 test('the koji CLI plugin commands, call by call, against a hub with a real builder', async (t) => {
   if (!needTool(t, 'python3', commandExists('python3'), 'install python3')) return;
@@ -93,7 +83,7 @@ test('the koji CLI plugin commands, call by call, against a hub with a real buil
     const free = await sleepTask(h, 60, { arch: 'noarch', channel: 'createrepo' });
 
     const started = Date.now();
-    const r = await harness([
+    const r = await runCompatHarness([
       '--server',
       `${h.url}/kojihub`,
       '--user',
