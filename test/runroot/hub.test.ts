@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+import { sidetagConfigDir } from '../helpers/sidetag.js';
 
 let h: TestHub;
 let bob: Creds;
@@ -189,5 +190,56 @@ describe('the rest of spec §4.1', () => {
       new_chroot: false,
       __starstar: true,
     });
+  });
+});
+
+describe('a runroot policy in hub.conf (koji-es: which tags, channels and mounts a user may use)', () => {
+  test('decides after the permission, with the tag, channel, arch, mounts and packages of the call', async () => {
+    const cfg = sidetagConfigDir({
+      policies: {
+        runroot: [
+          'has_perm admin :: allow',
+          'tag f40-* && match channel runroot && match_all mounts /mnt/koji/compose/* :: allow',
+          'all :: deny runroot here is for f40 tags with /mnt/koji/compose mounts',
+        ],
+      },
+    });
+    const p = await startTestHub({ configDir: cfg.dir });
+    try {
+      await p.call('createUser', ['carol'], p.admin);
+      await p.call('setUserPassword', ['carol', 'carol-password-123'], p.admin);
+      const carol = await p.login('carol', 'carol-password-123');
+      for (const tag of ['f40-build', 'other-build'])
+        await p.call('createTag', [tag, { __starstar: true, arches: 'x86_64' }], p.admin);
+      const call = (tag: string, mounts: string[], creds: Creds) =>
+        p.rpc<number>('runroot', [tag, 'x86_64', 'true', null, { mounts, __starstar: true }], creds);
+      const denied = (r: Awaited<ReturnType<typeof call>>) => {
+        const d = r.body.error?.data as { name: string; faultString: string; trace?: string } | undefined;
+        return d ? { name: d.name, faultString: d.faultString, trace: d.trace } : null;
+      };
+
+      // The permission still comes first: without it, Koji's refusal, whatever the policy says.
+      const noPerm = denied(await call('f40-build', ['/mnt/koji/compose/a'], carol));
+      assert.equal(noPerm?.name, 'ActionNotAllowed');
+      assert.doesNotMatch(noPerm!.faultString, /policy violation/);
+
+      await p.call('grantPermission', ['carol', 'runroot'], p.admin);
+      assert.equal(typeof (await call('f40-build', ['/mnt/koji/compose/a'], carol)).body.result, 'number');
+      for (const [tag, mounts] of [
+        ['f40-build', ['/mnt/koji/compose/a', '/etc']],
+        ['other-build', ['/mnt/koji/compose/a']],
+      ] as const) {
+        assert.deepEqual(denied(await call(tag, [...mounts], carol)), {
+          name: 'ActionNotAllowed',
+          faultString:
+            'policy violation (runroot): runroot here is for f40 tags with /mnt/koji/compose mounts',
+          trace: 'all :: deny runroot here is for f40 tags with /mnt/koji/compose mounts',
+        });
+      }
+      assert.equal(typeof (await call('other-build', ['/etc'], p.admin)).body.result, 'number');
+    } finally {
+      await p.close();
+      cfg.cleanup();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import { genericError } from '../../kernel/errors.js';
 import { pyRepr } from '../../rpc/method.js';
 import { MethodRegistry } from '../../rpc/registry.js';
+import { PolicyService } from '../policy/policy.service.js';
 import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
 import { canonArch, parseArches } from '../tasks/arches.js';
 import { MakeTask } from '../tasks/tasks.commands.js';
@@ -20,6 +21,7 @@ export class RunrootApi implements OnModuleInit {
     private readonly bus: CommandBus,
     private readonly tags: TagsReader,
     private readonly tasks: TasksReader,
+    private readonly policy: PolicyService,
   ) {}
 
   onModuleInit(): void {
@@ -29,6 +31,26 @@ export class RunrootApi implements OnModuleInit {
       const opts = checkOpts(p.opts);
       const channel = p.channel || 'runroot';
       const tag = await this.tags.strictTag(p.tagInfo as TagInfo);
+      // koji-es: a `runroot` policy in hub.conf, when there is one, decides after the permission
+      // which tags, channels, arches, mounts and packages a user may use (spec §8.3: one
+      // all-powerful permission is what users ask to move beyond). Without one, Koji's rule alone.
+      if (this.policy.policies.has('runroot'))
+        await this.policy.assert(
+          'runroot',
+          {
+            user_id: ctx.user!.id,
+            tag: tag.id,
+            arch: p.arch,
+            channel,
+            mounts: opts.mounts,
+            packages: opts.packages,
+            use_shell: typeof command === 'string',
+            new_chroot: opts.new_chroot,
+            weight: opts.weight,
+            repo_id: opts.repo_id,
+          },
+          ctx,
+        );
       let schedArch = arch;
       if (arch === 'noarch') {
         const cfg = await this.tags.buildConfig(tag.id);
