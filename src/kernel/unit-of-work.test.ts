@@ -105,3 +105,55 @@ test('a decision that throws appends nothing; endless conflicts end in LockError
     );
   });
 });
+
+test('loadCached folds like load, reads only what was appended since, and keeps append expectations', async () => {
+  await withStores(async (store) => {
+    type S = { count: number; seen: number[] };
+    const evolve = (s: S, e: { type: string; data: unknown }): S => ({
+      count: s.count + 1,
+      seen: [...s.seen, (e.data as { n: number }).n],
+    });
+    const initial: S = { count: 0, seen: [] };
+    const reads: (number | undefined)[] = [];
+    const spy: EventStore = Object.create(store) as EventStore;
+    spy.readStream = (stream, o) => {
+      reads.push(o?.fromVersion);
+      return store.readStream(stream, o);
+    };
+    const add = (n: number) =>
+      decideAndAppend(spy, meta(), async (uow) => {
+        const s = await uow.loadCached('big-1', evolve, initial);
+        assert.deepEqual(s, await uow.load('big-1', evolve, initial), 'the same state as a full fold');
+        uow.emit('big-1', [{ type: 'Counted', data: { n } }]);
+        // The command's own pending event is folded in, but never kept in the cache.
+        assert.equal((await uow.loadCached('big-1', evolve, initial)).count, s.count + 1);
+      });
+    for (let n = 1; n <= 4; n++) await add(n);
+    // Each command: one cached read from the version after the last one kept, then a full read by load.
+    const cached = reads.filter((_, i) => i % 3 === 0);
+    assert.deepEqual(cached, [undefined, 1, 2, 3]);
+
+    // Another writer appends behind the cache's back: the next load reads it, and a command that
+    // decided on a stale state conflicts and is decided again on the fresh one.
+    await store.appendToStream('big-1', [{ eventId: 'x5', type: 'Counted', data: { n: 5 } }], 'any');
+    await decideAndAppend(spy, meta(), async (uow) => {
+      assert.deepEqual((await uow.loadCached('big-1', evolve, initial)).seen, [1, 2, 3, 4, 5]);
+    });
+    const attempts: number[][] = [];
+    await decideAndAppend(spy, meta(), async (uow) => {
+      attempts.push((await uow.loadCached('big-1', evolve, initial)).seen);
+      if (attempts.length === 1)
+        await store.appendToStream('big-1', [{ eventId: 'x6', type: 'Counted', data: { n: 6 } }], 'any');
+      uow.emit('big-1', [{ type: 'Counted', data: { n: 7 } }]);
+    });
+    assert.deepEqual(attempts, [
+      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5, 6],
+    ]);
+    const all = await store.readStream('big-1');
+    assert.deepEqual(
+      all.map((e) => (e.data as { n: number }).n),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
+  });
+});

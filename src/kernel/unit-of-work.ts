@@ -37,6 +37,18 @@ interface PendingWrite {
   events: { eventId: string; type: string; schemaVersion: number; data: unknown; metadata: EventMetadata }[];
 }
 
+/** Streams whose folded state `loadCached` keeps per store and fold (least recently used go first). */
+const FOLD_CACHE_STREAMS = 2000;
+const foldCaches = new WeakMap<EventStore, Map<unknown, Map<string, { version: number; state: unknown }>>>();
+
+function foldCache(store: EventStore, evolve: unknown): Map<string, { version: number; state: unknown }> {
+  let byFold = foldCaches.get(store);
+  if (!byFold) foldCaches.set(store, (byFold = new Map()));
+  let cache = byFold.get(evolve);
+  if (!cache) byFold.set(evolve, (cache = new Map()));
+  return cache;
+}
+
 /**
  * One attempt of a command: the streams it read (and at which versions) and the events it decided.
  * `commit` appends them all atomically with those versions as expectations.
@@ -75,6 +87,34 @@ export class UnitOfWork {
   async load<S, E extends DomainEvent>(stream: string, evolve: (s: S, e: E) => S, initial: S): Promise<S> {
     const events = await this.read(stream);
     return events.reduce((s, e) => evolve(s, e as unknown as E), initial);
+  }
+
+  /**
+   * `load` for streams that grow long (a base tag gains an event per build tagged into it): the
+   * state folded from the stored events is kept per store, stream and fold, so the next load reads
+   * only what was appended since. Streams are append-only, so a kept state is never wrong, only
+   * behind; another hub's appends are read like any others. `evolve` must return new objects and
+   * callers must not mutate the state they get (it is shared).
+   */
+  async loadCached<S, E extends DomainEvent>(
+    stream: string,
+    evolve: (s: S, e: E) => S,
+    initial: S,
+  ): Promise<S> {
+    const cache = foldCache(this.store, evolve as (s: unknown, e: DomainEvent) => unknown);
+    const hit = cache.get(stream) as { version: number; state: S } | undefined;
+    const stored = (
+      await this.store.readStream(stream, hit ? { fromVersion: hit.version + 1 } : undefined)
+    ).map((e) => this.registry.upcast(e));
+    const version = stored.length ? stored[stored.length - 1].streamVersion : (hit?.version ?? 0);
+    if (!this.writes.has(stream)) this.versions.set(stream, version);
+    let state = hit ? hit.state : initial;
+    for (const e of stored) state = evolve(state, e as unknown as E);
+    cache.delete(stream);
+    cache.set(stream, { version, state });
+    if (cache.size > FOLD_CACHE_STREAMS) cache.delete(cache.keys().next().value!);
+    for (const e of this.writes.get(stream)?.events ?? []) state = evolve(state, e as unknown as E);
+    return state;
   }
 
   async version(stream: string): Promise<number> {

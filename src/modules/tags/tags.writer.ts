@@ -18,7 +18,7 @@ import { TAG_PARENTS, TARGETS, type TagDoc, type TagParentDoc, type TargetDoc } 
 import { TagsReader } from './tags.reader.js';
 
 export const loadTag = (uow: UnitOfWork, id: number) =>
-  uow.load<TagState, TagEvent>(`tag-${id}`, evolveTag, initialTagState);
+  uow.loadCached<TagState, TagEvent>(`tag-${id}`, evolveTag, initialTagState);
 export const loadTarget = (uow: UnitOfWork, id: number) =>
   uow.load<TargetState, TargetEvent>(`target-${id}`, evolveTarget, initialTargetState);
 
