@@ -1,5 +1,5 @@
 // Koji's tests/test_lib/test_policy.py (spec §6.8) for the built-in tests, as tables.
-// §6.8.1 (BaseSimpleTest.run raises NotImplementedError) has no counterpart: a test is a definition
+// §6.8.1 (BaseSimpleTest.run, abstract in Koji, raises when called) has no counterpart: a test is a definition
 // with a compile function, there is no abstract base class to instantiate.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';

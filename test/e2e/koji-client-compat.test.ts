@@ -4,23 +4,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { ADMIN_PASSWORD, startTestHub, type TestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCompatHarness } from '../helpers/koji-compat.js';
 import { commandExists, needTool } from '../helpers/tools.js';
 
 const LOG = 'runroot output\nline two\n\u00e9\u00e8 and bytes\n';
 
-function harness(h: TestHub, extra: string[]): Promise<{ code: number; out: string }> {
-  return runCompatHarness([
-    '--server',
-    `${h.url}/kojihub`,
-    '--user',
-    'admin',
-    '--password',
-    ADMIN_PASSWORD,
-    ...extra,
-  ]);
-}
+const harness = (h: TestHub, extra: string[]) => runCompatHarness(h.url, extra);
 
 /** A task with a finished runroot.log, as a builder leaves it (for the base64-as-string download). */
 async function taskWithLog(h: TestHub): Promise<number> {

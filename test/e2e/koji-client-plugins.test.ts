@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeHost, sleepTask, spawnBuilder, STATE, waitForState } from '../helpers/builder.js';
 import { makeBusyboxRoot, needSandbox, writeRunrootConf } from '../helpers/buildroot.js';
-import { ADMIN_PASSWORD, startTestHub } from '../helpers/hub.js';
+import { startTestHub } from '../helpers/hub.js';
 import { runCompatHarness } from '../helpers/koji-compat.js';
 import { tempDir } from '../helpers/tmp.js';
 import { commandExists, needTool } from '../helpers/tools.js';
@@ -83,13 +83,7 @@ test('the koji CLI plugin commands, call by call, against a hub with a real buil
     const free = await sleepTask(h, 60, { arch: 'noarch', channel: 'createrepo' });
 
     const started = Date.now();
-    const r = await runCompatHarness([
-      '--server',
-      `${h.url}/kojihub`,
-      '--user',
-      'admin',
-      '--password',
-      ADMIN_PASSWORD,
+    const r = await runCompatHarness(h.url, [
       '--user2',
       'alice',
       '--password2',

@@ -614,14 +614,17 @@ describe('a builder killed while runroot runs', () => {
     const host = await makeHost(w.h, join(w.dir, 'hosts'), 'rr2', { channels: ['rr-crash'] });
     const workdir = join(w.dir, 'work-rr2');
     const env = { KOJI_ES_BUILDER_FAILED_BUILDROOT_LIFETIME: '3600' };
-    const first = spawnBuilder({
-      server: w.h.url,
-      tokenFile: host.tokenFile,
-      workdir,
-      configDir: w.configDir,
-      sleeptime: 0.05,
-      env,
-    });
+    // The same builder twice: same host, work directory and retention.
+    const start = () =>
+      spawnBuilder({
+        server: w.h.url,
+        tokenFile: host.tokenFile,
+        workdir,
+        configDir: w.configDir,
+        sleeptime: 0.05,
+        env,
+      });
+    const first = start();
     let second: BuilderProcess | null = null;
     try {
       await first.waitFor(/ready: capacity/);
@@ -635,14 +638,7 @@ describe('a builder killed while runroot runs', () => {
       await first.kill();
       await eventually(async () => assert.deepEqual(processes('sleep 780'), []), 5000);
       assert.ok(existsSync(br.path), 'left behind by the killed builder');
-      second = spawnBuilder({
-        server: w.h.url,
-        tokenFile: host.tokenFile,
-        workdir,
-        configDir: w.configDir,
-        sleeptime: 0.05,
-        env,
-      });
+      second = start();
       assert.equal((await w.wait(id)).state, STATE.FAILED);
       assert.equal((await w.fault(id)).message, 'builder rr2 restarted while the task was running');
       const rec = await eventually(async () => {
