@@ -11,6 +11,7 @@ import type {
   EventStore,
   ExpectedVersion,
   NewEvent,
+  LogFilter,
   ReadAllOptions,
   ReadAllPage,
   ReadStreamOptions,
@@ -37,17 +38,23 @@ CREATE TABLE IF NOT EXISTS es_events (
 CREATE INDEX IF NOT EXISTS es_events_type ON es_events (event_type, global_position);
 `;
 
-interface Row {
-  global_position: number;
-  stream_id: string;
-  stream_position: number;
-  event_id: string;
-  event_type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  created_at: string;
-}
+/**
+ * The columns of a read, fetched as arrays (better-sqlite3's raw mode): building an object with
+ * nine named properties per row cost as much as the read itself.
+ */
+const COLUMNS =
+  'global_position, stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at';
+type Row = [
+  globalPosition: number,
+  streamId: string,
+  streamPosition: number,
+  eventId: string,
+  eventType: string,
+  schemaVersion: number,
+  data: string,
+  metadata: string,
+  createdAt: string,
+];
 
 export interface SqliteOptions {
   busyTimeoutMs?: number;
@@ -102,15 +109,19 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO es_events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      byId: db.prepare<[string], Row>('SELECT * FROM es_events WHERE event_id = ?'),
-      head: db.prepare<[], { h: number | null }>('SELECT max(global_position) AS h FROM es_events'),
+      byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM es_events WHERE event_id = ?`).raw(true),
+      head: db.prepare<[], { h: number | null }>(HEAD_SQL),
       // Prepared once: every command reads several streams, and preparing cost as much as reading.
-      forward: db.prepare<[string, number, number], Row>(
-        'SELECT * FROM es_events WHERE stream_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?',
-      ),
-      backward: db.prepare<[string, number, number], Row>(
-        'SELECT * FROM es_events WHERE stream_id = ? AND stream_position <= ? ORDER BY stream_position DESC LIMIT ?',
-      ),
+      forward: db
+        .prepare<[string, number, number], Row>(
+          `SELECT ${COLUMNS} FROM es_events WHERE stream_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?`,
+        )
+        .raw(true),
+      backward: db
+        .prepare<[string, number, number], Row>(
+          `SELECT ${COLUMNS} FROM es_events WHERE stream_id = ? AND stream_position <= ? ORDER BY stream_position DESC LIMIT ?`,
+        )
+        .raw(true),
     };
   }
 
@@ -179,37 +190,14 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
     const after = options.after ? positionFromPadded(options.after) : 0;
     const max = options.maxCount ?? 1000;
-    const filter = options.filter;
-    const clauses = ['global_position > ?'];
-    const params: (string | number)[] = [after];
-    if (filter?.types) {
-      if (filter.types.length === 0) clauses.push('0');
-      else {
-        // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
-        // row of each type and sort them for each page, which makes a long replay quadratic.
-        clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
-        params.push(...filter.types);
-      }
-    }
-    if (filter?.streamPrefixes) {
-      const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
-      clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
-      for (const p of filter.streamPrefixes) params.push(p.length, p);
-    }
-    const sql = `SELECT * FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`;
+    const { sql, params } = pageQuery(options.filter);
     // One read transaction: the head and the page come from the same snapshot.
     const { rows, head } = this.db.transaction(() => ({
-      rows: this.cached(sql).all(...params, max),
+      rows: this.cached(sql).all(after, ...params, max),
       head: this.stmts.head.get()?.h ?? 0,
     }))();
-    const events = rows.map(toRecorded);
-    const full = rows.length >= max;
-    const scanned = full ? rows[rows.length - 1].global_position : Math.max(head, after);
-    return {
-      events,
-      checkpoint: scanned > 0 ? padPosition(scanned) : (options.after ?? null),
-      atEnd: scanned >= head,
-    };
+    const { checkpoint, atEnd } = pageEnd(rows, head, after, max);
+    return { events: rows.map(toRecorded), checkpoint: checkpoint ?? options.after ?? null, atEnd };
   }
 
   subscribe(options: SubscribeOptions): Promise<void> {
@@ -224,7 +212,7 @@ export class SqliteEventStore implements EventStore {
   private cached(sql: string): Database.Statement<(string | number)[], Row> {
     let st = this.statementCache.get(sql);
     if (!st) {
-      st = this.db.prepare<(string | number)[], Row>(sql);
+      st = this.db.prepare<(string | number)[], Row>(sql).raw(true);
       if (this.statementCache.size < 200) this.statementCache.set(sql, st);
     }
     return st;
@@ -232,14 +220,16 @@ export class SqliteEventStore implements EventStore {
 
   async lookup(q: { positions?: number[]; eventIds?: string[] }): Promise<RecordedEvent[]> {
     const out = new Map<number, RecordedEvent>();
-    const byPos = this.db.prepare<[number], Row>('SELECT * FROM es_events WHERE global_position = ?');
+    const byPos = this.db
+      .prepare<[number], Row>(`SELECT ${COLUMNS} FROM es_events WHERE global_position = ?`)
+      .raw(true);
     for (const p of q.positions ?? []) {
       const r = byPos.get(p);
-      if (r) out.set(r.global_position, toRecorded(r));
+      if (r) out.set(r[0], toRecorded(r));
     }
     for (const id of q.eventIds ?? []) {
       const r = this.stmts.byId.get(id);
-      if (r) out.set(r.global_position, toRecorded(r));
+      if (r) out.set(r[0], toRecorded(r));
     }
     return [...out.values()].sort((a, b) => a.position - b.position);
   }
@@ -269,18 +259,56 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+/** The page query of readAll for a filter; its parameters are `after`, then `params`, then the limit. */
+function pageQuery(filter: LogFilter | undefined): { sql: string; params: (string | number)[] } {
+  const clauses = ['global_position > ?'];
+  const params: (string | number)[] = [];
+  if (filter?.types) {
+    if (filter.types.length === 0) clauses.push('0');
+    else {
+      // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
+      // row of each type and sort them for each page, which makes a long replay quadratic.
+      clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
+      params.push(...filter.types);
+    }
+  }
+  if (filter?.streamPrefixes) {
+    const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
+    clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
+    for (const p of filter.streamPrefixes) params.push(p.length, p);
+  }
+  return {
+    sql: `SELECT ${COLUMNS} FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`,
+    params,
+  };
+}
+
+const HEAD_SQL = 'SELECT max(global_position) AS h FROM es_events';
+
+/** Where a page of `rows` (read with limit `max` after position `after`) leaves the scan. */
+function pageEnd(
+  rows: Row[],
+  head: number,
+  after: number,
+  max: number,
+): { checkpoint: Checkpoint | null; atEnd: boolean } {
+  const full = rows.length >= max;
+  const scanned = full ? rows[rows.length - 1][0] : Math.max(head, after);
+  return { checkpoint: scanned > 0 ? padPosition(scanned) : null, atEnd: scanned >= head };
+}
+
 function toRecorded(r: Row): RecordedEvent {
   return {
-    eventId: r.event_id,
-    type: r.event_type,
-    schemaVersion: r.schema_version,
-    data: JSON.parse(r.data) as unknown,
-    metadata: JSON.parse(r.metadata) as RecordedEvent['metadata'],
-    stream: r.stream_id,
-    streamVersion: r.stream_position,
-    position: r.global_position,
-    checkpoint: padPosition(r.global_position),
-    recordedAt: r.created_at,
+    eventId: r[3],
+    type: r[4],
+    schemaVersion: r[5],
+    data: JSON.parse(r[6]) as unknown,
+    metadata: JSON.parse(r[7]) as RecordedEvent['metadata'],
+    stream: r[1],
+    streamVersion: r[2],
+    position: r[0],
+    checkpoint: padPosition(r[0]),
+    recordedAt: r[8],
   };
 }
 
