@@ -195,13 +195,17 @@ class PgTx extends PgReader implements ReadModelTx {
   }
 
   async putMany(collection: string, entries: [string, object][]): Promise<void> {
-    // One statement per 5,000 documents: a round trip per document is what makes a rebuild slow.
+    // One statement per 5,000 documents (a round trip per document is what makes a rebuild slow),
+    // sent as one JSON object: the server parses it once, where a jsonb[] parameter costs an array
+    // literal parse plus a cast per element (2.3× slower on task documents).
     for (let i = 0; i < entries.length; i += 5000) {
-      const part = entries.slice(i, i + 5000);
+      // No prototype: a key such as "__proto__" stays an ordinary property.
+      const part: Record<string, object> = Object.create(null) as Record<string, object>;
+      for (const [k, d] of entries.slice(i, i + 5000)) part[k] = d;
       await this.exec(
-        `INSERT INTO ${table(collection, this.prefix)} (key, doc) SELECT * FROM unnest($1::text[], $2::jsonb[])
+        `INSERT INTO ${table(collection, this.prefix)} (key, doc) SELECT key, value FROM jsonb_each($1::jsonb)
          ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`,
-        [part.map(([k]) => k), part.map(([, d]) => JSON.stringify(d))],
+        [JSON.stringify(part)],
       );
     }
   }
@@ -357,6 +361,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       },
       new PgReader(async (sql, values) => this.events.pool.query(sql, values), SHADOW),
     );
+    await this.indexShadow(o.collections);
     const client = await this.events.pool.connect();
     let broken = false;
     try {
@@ -376,10 +381,10 @@ export class PostgresReadModelStore implements ReadModelStore {
         await client.query(`DROP TABLE IF EXISTS ${t}`);
         await client.query(`ALTER TABLE ${table(c.name, SHADOW)} RENAME TO ${t}`);
         await client.query(`ALTER INDEX ${table(c.name, SHADOW)}_pkey RENAME TO ${t}_pkey`);
-        for (const f of c.indexes ?? []) {
-          assertFieldPath(f);
-          await client.query(`CREATE INDEX ${indexName(t, f)} ON ${t} ((${field(f)}))`);
-        }
+        for (const f of c.indexes ?? [])
+          await client.query(
+            `ALTER INDEX ${indexName(table(c.name, SHADOW), f)} RENAME TO ${indexName(t, f)}`,
+          );
       }
       for (const p of o.projections)
         await client.query(
@@ -396,6 +401,28 @@ export class PostgresReadModelStore implements ReadModelStore {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * Indexes the filled rebuild tables before the swap, two builds at a time on pooled connections:
+   * built inside the swap they held the checkpoint rows (and every runner) for as long, one by one.
+   * Building them from the start instead made every insert of the fill slower than the builds.
+   */
+  private async indexShadow(collections: CollectionDef[]): Promise<void> {
+    const builds = collections.flatMap((c) =>
+      (c.indexes ?? []).map((f) => {
+        assertFieldPath(f);
+        const t = table(c.name, SHADOW);
+        return `CREATE INDEX ${indexName(t, f)} ON ${t} ((${field(f)}))`;
+      }),
+    );
+    const next = async (): Promise<void> => {
+      const sql = builds.shift();
+      if (sql === undefined) return;
+      await this.events.pool.query(sql);
+      return next();
+    };
+    await Promise.all([next(), next()]);
   }
 
   async reset(projection: string, collections: string[]): Promise<void> {

@@ -213,6 +213,60 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       await s.ensureCollections([{ name: 'things', indexes: ['name', 'owner.id', 'state'] }]);
     });
 
+    test('bulk writes keep awkward keys as they are: __proto__, quotes, non-ASCII', async () => {
+      const s = await fresh();
+      const keys = ['__proto__', 'constructor', 'say "hi"', 'back\\slash', 'ünïcode-✓', '10', '9'];
+      const ok = await s.applyBatch('p', null, 'cp-1', 1, async (tx) => {
+        const entries: [string, object][] = keys.map((k, i) => [k, { ...docs[0], id: i, name: k }]);
+        if (tx.putMany) await tx.putMany('things', entries);
+        else for (const [k, d] of entries) await tx.put('things', k, d);
+      });
+      assert.equal(ok, true);
+      for (const [i, k] of keys.entries())
+        assert.deepEqual(await s.reader.get('things', k), { ...docs[0], id: i, name: k });
+      assert.deepEqual((await s.reader.entries<Doc>('things')).map(([k]) => k).sort(), [...keys].sort());
+    });
+
+    test('a rebuild whose fill fails swaps nothing: live tables and checkpoint stay as they were', async () => {
+      const s = await fresh();
+      await seed(s);
+      await assert.rejects(
+        s.rebuild({
+          projections: [{ name: 'p', version: 2 }],
+          collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+          fill: async (batch) => {
+            await batch(async (tx) => {
+              await tx.put('things', '1', { ...docs[0], name: 'rebuilt' });
+            });
+            // A collection the rebuild did not create: the write fails in the store.
+            await batch(async (tx) => {
+              await tx.put('not_rebuilt', '1', docs[0]);
+            });
+            return 'cp-5';
+          },
+          finish: async () => 'cp-6',
+        }),
+      );
+      assert.equal((await s.reader.get<Doc>('things', '1'))!.name, 'f40-build');
+      assert.equal(await s.reader.count('things'), docs.length);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
+      // And the next rebuild starts clean.
+      const next = await s.rebuild({
+        projections: [{ name: 'p', version: 2 }],
+        collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+        fill: async (batch) => {
+          await batch(async (tx) => tx.put('things', '1', { ...docs[0], name: 'rebuilt' }));
+          return 'cp-5';
+        },
+        finish: async (_tx, from) => from,
+      });
+      assert.equal(next, 'cp-5');
+      assert.deepEqual(
+        (await s.reader.find<Doc>('things', { where: { name: 'rebuilt' } })).map((d) => d.id),
+        [1],
+      );
+    });
+
     test('reset empties the collections and forgets the checkpoint', async () => {
       const s = await fresh();
       await seed(s);
