@@ -18,6 +18,8 @@ import { header, printTable, verified, type Figure, type Run } from './lib/repor
 
 const TOTAL = Number(process.env.KOJI_ES_BENCH_REPLAY_EVENTS ?? 1_000_000);
 const REPS = 3;
+/** Which stores to measure (comma-separated), for a quicker look at one of them. */
+const STORES = (process.env.KOJI_ES_BENCH_REPLAY_STORES ?? 'sqlite,postgres').split(',');
 const DIR = process.env.KOJI_ES_BENCH_DIR ?? '/dev/shm';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -467,60 +469,66 @@ async function benchStore(name: string, url: string, rawRead: () => Promise<numb
 
 async function main() {
   const dir = mkdtempSync(join(DIR, 'koji-es-bench-replay-'));
-  const server = await startTestPostgres({ durable: true, env: 'KOJI_ES_BENCH_PG_URL' });
+  const server = STORES.includes('postgres')
+    ? await startTestPostgres({ durable: true, env: 'KOJI_ES_BENCH_PG_URL' })
+    : null;
   const figures: Figure[] = [];
   const notes: string[] = [];
   try {
     const path = join(dir, 'replay.sqlite');
-    const sq = await benchStore(
-      'sqlite',
-      `sqlite:${path}`,
-      async () => {
-        // The store's raw read rate: every row of the event table, data and metadata parsed.
-        const db = new Database(path, { readonly: true });
-        let n = 0;
-        for (const r of db
-          .prepare<[], { data: string; metadata: string }>(
-            'SELECT data, metadata FROM es_events ORDER BY global_position',
-          )
-          .iterate()) {
-          JSON.parse(r.data);
-          JSON.parse(r.metadata);
-          n++;
-        }
-        db.close();
-        return n;
-      },
-      figures,
-    );
-    notes.push(`sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}`);
-    const url = await server.url();
-    const pgr = await benchStore(
-      'postgres',
-      url,
-      async () => {
-        // Keyset pages of 10,000 with the driver's own jsonb parsing, one connection.
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        let last = 0;
-        let n = 0;
-        for (;;) {
-          const r = await c.query<{ global_position: string }>(
-            'SELECT global_position, data, metadata FROM es_events WHERE global_position > $1 ORDER BY global_position LIMIT 10000',
-            [last],
-          );
-          if (!r.rows.length) break;
-          n += r.rows.length;
-          last = Number(r.rows[r.rows.length - 1].global_position);
-        }
-        await c.end();
-        return n;
-      },
-      figures,
-    );
-    notes.push(`postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}`);
+    const sq =
+      STORES.includes('sqlite') &&
+      (await benchStore(
+        'sqlite',
+        `sqlite:${path}`,
+        async () => {
+          // The store's raw read rate: every row of the event table, data and metadata parsed.
+          const db = new Database(path, { readonly: true });
+          let n = 0;
+          for (const r of db
+            .prepare<[], { data: string; metadata: string }>(
+              'SELECT data, metadata FROM es_events ORDER BY global_position',
+            )
+            .iterate()) {
+            JSON.parse(r.data);
+            JSON.parse(r.metadata);
+            n++;
+          }
+          db.close();
+          return n;
+        },
+        figures,
+      ));
+    if (sq) notes.push(`sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}`);
+    const url = server ? await server.url() : '';
+    const pgr =
+      server &&
+      (await benchStore(
+        'postgres',
+        url,
+        async () => {
+          // Keyset pages of 10,000 with the driver's own jsonb parsing, one connection.
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          let last = 0;
+          let n = 0;
+          for (;;) {
+            const r = await c.query<{ global_position: string }>(
+              'SELECT global_position, data, metadata FROM es_events WHERE global_position > $1 ORDER BY global_position LIMIT 10000',
+              [last],
+            );
+            if (!r.rows.length) break;
+            n += r.rows.length;
+            last = Number(r.rows[r.rows.length - 1].global_position);
+          }
+          await c.end();
+          return n;
+        },
+        figures,
+      ));
+    if (pgr) notes.push(`postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}`);
   } finally {
-    await server.stop();
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   header('replay', [

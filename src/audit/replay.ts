@@ -1,9 +1,10 @@
-import { BufferedTx } from '../eventstore/buffered-tx.js';
+import { BufferedTx, writePending } from '../eventstore/buffered-tx.js';
 import type { StoreBackend } from '../eventstore/open.js';
 import {
   compareCheckpoints,
   type Checkpoint,
   type LogFilter,
+  type ReadAllPage,
   type RecordedEvent,
 } from '../eventstore/port.js';
 import type { Projection } from '../eventstore/projection.js';
@@ -19,9 +20,16 @@ export interface Progress {
   head: number;
 }
 
-const PAGE = 10_000;
-/** Documents a rebuild keeps in memory before writing them out in one transaction. */
-const FLUSH_AT = 100_000;
+/**
+ * Events per page. Small pages keep few parsed events alive at a time: with 10,000 every young-
+ * generation collection copied megabytes of them, and GC took a fifth of a rebuild.
+ */
+const PAGE = 1_000;
+/**
+ * Documents a rebuild keeps in memory before writing them out in one transaction. Measured on a
+ * 300,000-event log: 100,000 was 20–30% slower (more live memory to collect), 5,000 no faster.
+ */
+const FLUSH_AT = 20_000;
 
 /** The union of the projections' filters, so one scan of the log serves them all. */
 function unionFilter(projections: Projection[]): LogFilter | undefined {
@@ -32,6 +40,41 @@ function unionFilter(projections: Projection[]): LogFilter | undefined {
     for (const t of p.filter?.types ?? []) types.add(t);
   }
   return { types: [...types] };
+}
+
+/** How far a page takes the scan: its checkpoint, but never past `until`. */
+function reached(page: ReadAllPage, until: Checkpoint | null | undefined): Checkpoint | null {
+  return until && page.checkpoint && compareCheckpoints(page.checkpoint, until) > 0 ? until : page.checkpoint;
+}
+
+/**
+ * The pages of a replay from `after` to the head, or to `until`, each asked for while the caller
+ * works on the one before (a PostgreSQL server answers meanwhile).
+ */
+async function* pagesOf(
+  backend: StoreBackend,
+  o: { after: Checkpoint | null; filter: LogFilter | undefined; until?: Checkpoint | null },
+): AsyncGenerator<ReadAllPage, void, undefined> {
+  const events = backend.events;
+  if (o.until && compareCheckpoints(o.after, o.until) >= 0) return;
+  let after = o.after;
+  const read = (from: Checkpoint | null) => {
+    const p = events.readAll({ after: from, maxCount: PAGE, filter: o.filter });
+    // Seen when awaited; a page asked for ahead and never needed is not an unhandled rejection.
+    p.catch(() => {});
+    return p;
+  };
+  let next = read(after);
+  for (;;) {
+    const page = await next;
+    const to = reached(page, o.until);
+    const done =
+      (o.until ? compareCheckpoints(to, o.until) >= 0 : page.atEnd) || (to === after && page.atEnd);
+    if (!done) next = read(to);
+    yield page;
+    if (done) return;
+    after = to;
+  }
 }
 
 /**
@@ -64,47 +107,57 @@ export async function feed(
   let after = o.after ?? null;
   let events = 0;
   const fresh = o.fresh ? new BufferedTx(o.fresh, { emptyBase: true }) : null;
-  for (;;) {
-    if (o.until !== undefined && o.until !== null && compareCheckpoints(after, o.until) >= 0) break;
-    const page = await backend.events.readAll({ after, maxCount: PAGE, filter });
-    let list: RecordedEvent[] = page.events;
-    if (o.until) list = list.filter((e) => compareCheckpoints(e.checkpoint, o.until) <= 0);
-    if (list.length) {
-      const apply = async (buffered: BufferedTx) => {
-        for (const raw of list) {
-          const e = registry.upcast(raw);
-          for (const p of projections) {
-            if (!matchesFilter(e, p.filter)) continue;
-            await p.apply(e, buffered);
-            applied[p.name]++;
+  // Write-behind: a full buffer goes out while the replay goes on (the store may write it on another
+  // connection, thread or process); at most one write is in flight, so the buffer's memory of the
+  // last one covers every document not yet committed.
+  let inFlight: Promise<void> = Promise.resolve();
+  const writeBehind = async () => {
+    await inFlight;
+    const writes = fresh!.detach();
+    inFlight = batch((tx) => writePending(tx, writes));
+    // Seen at the next await; not an unhandled rejection meanwhile.
+    inFlight.catch(() => {});
+  };
+  try {
+    for await (const page of pagesOf(backend, { after, filter, until: o.until })) {
+      let list: RecordedEvent[] = page.events;
+      if (o.until) list = list.filter((e) => compareCheckpoints(e.checkpoint, o.until) <= 0);
+      if (list.length) {
+        const apply = async (buffered: BufferedTx) => {
+          for (const raw of list) {
+            const e = registry.upcast(raw);
+            for (const p of projections) {
+              if (!matchesFilter(e, p.filter)) continue;
+              await p.apply(e, buffered);
+              applied[p.name]++;
+            }
           }
-        }
-      };
-      if (fresh) {
-        await apply(fresh);
-        if (fresh.size >= FLUSH_AT) await batch((tx) => fresh.flush(tx));
-      } else
-        await batch(async (tx) => {
-          const buffered = new BufferedTx(tx);
-          await apply(buffered);
-          await buffered.flush(tx);
-        });
-      events += list.length;
+        };
+        if (fresh) {
+          await apply(fresh);
+          if (fresh.size >= FLUSH_AT) await writeBehind();
+        } else
+          await batch(async (tx) => {
+            const buffered = new BufferedTx(tx);
+            await apply(buffered);
+            await buffered.flush(tx);
+          });
+        events += list.length;
+      }
+      after = reached(page, o.until);
+      o.onProgress?.({
+        projection: label,
+        events,
+        position: after ? backend.events.positionOf(after) : 0,
+        head,
+      });
     }
-    const reached =
-      o.until && page.checkpoint && compareCheckpoints(page.checkpoint, o.until) > 0
-        ? o.until
-        : page.checkpoint;
-    if (reached === after && page.atEnd) break;
-    after = reached;
-    o.onProgress?.({
-      projection: label,
-      events,
-      position: after ? backend.events.positionOf(after) : 0,
-      head,
-    });
-    if (page.atEnd && !o.until) break;
+  } catch (e) {
+    // Let a write in flight settle before the caller drops the fresh tables.
+    await inFlight.catch(() => {});
+    throw e;
   }
-  if (fresh?.size) await batch((tx) => fresh.flush(tx));
+  if (fresh?.size) await writeBehind();
+  await inFlight;
   return { checkpoint: after, events, applied };
 }

@@ -1,6 +1,6 @@
 import type { FindOptions, ReadModelReader, ReadModelTx, Where } from './read-model.port.js';
 
-const DELETED = Symbol('deleted');
+export const DELETED = Symbol('deleted');
 
 export interface BufferOptions {
   /**
@@ -17,8 +17,13 @@ export interface BufferOptions {
  * make a projection batch, and above all a rebuild, slow.
  */
 export class BufferedTx implements ReadModelTx {
-  private pending = new Map<string, Map<string, object | typeof DELETED>>();
-  /** With emptyBase: the keys already flushed, per collection — the only ones a miss must look up. */
+  private pending: Writes = new Map();
+  /**
+   * With emptyBase: the documents of the last detached batch, which may still be on their way to
+   * the database (write-behind), so a get must not look for them there.
+   */
+  private recent: Writes = new Map();
+  /** With emptyBase: the keys already detached, per collection — the only ones a miss must look up. */
   private written = new Map<string, Set<string>>();
   private count_ = 0;
 
@@ -42,9 +47,8 @@ export class BufferedTx implements ReadModelTx {
   }
 
   async get<T>(collection: string, key: string): Promise<T | null> {
-    const t = this.pending.get(collection);
-    const v = t?.get(key);
     // Projections never change a document they got; they build a new one (spread) and put it.
+    const v = this.pending.get(collection)?.get(key) ?? this.recent.get(collection)?.get(key);
     if (v !== undefined) return v === DELETED ? null : (v as T);
     if (this.opts.emptyBase && !this.written.get(collection)?.has(key)) return null;
     return this.reader.get<T>(collection, key);
@@ -83,28 +87,50 @@ export class BufferedTx implements ReadModelTx {
     return this.reader.entries<T>(collection);
   }
 
-  /** Writes everything pending through `tx`, in bulk where the adapter can. */
-  async flush(tx: ReadModelTx): Promise<void> {
-    for (const [collection, t] of this.pending) {
-      const puts: [string, object][] = [];
-      const deletes: string[] = [];
-      let written = this.written.get(collection);
-      if (this.opts.emptyBase && !written) this.written.set(collection, (written = new Set()));
-      for (const [k, v] of t) {
-        if (v === DELETED) deletes.push(k);
-        else puts.push([k, v]);
-        written?.add(k);
+  /**
+   * Takes everything pending out, to be written by `writePending` — now or, for a rebuild's fresh
+   * tables, behind the replay (the buffer keeps answering gets for them until the next detach, by
+   * which time the caller has waited for that write).
+   */
+  detach(): Writes {
+    const out = this.pending;
+    if (this.opts.emptyBase) {
+      for (const [collection, t] of out) {
+        let written = this.written.get(collection);
+        if (!written) this.written.set(collection, (written = new Set()));
+        for (const k of t.keys()) written.add(k);
       }
-      if (deletes.length) {
-        if (tx.deleteMany) await tx.deleteMany(collection, deletes);
-        else for (const k of deletes) await tx.delete(collection, k);
-      }
-      if (puts.length) {
-        if (tx.putMany) await tx.putMany(collection, puts);
-        else for (const [k, d] of puts) await tx.put(collection, k, d);
-      }
+      this.recent = out;
     }
-    this.pending.clear();
+    this.pending = new Map();
     this.count_ = 0;
+    return out;
+  }
+
+  /** Writes everything pending through `tx`, in bulk where the adapter can. */
+  flush(tx: ReadModelTx): Promise<void> {
+    return writePending(tx, this.detach());
+  }
+}
+
+/** Documents to write, per collection; DELETED marks a delete. */
+export type Writes = Map<string, Map<string, object | typeof DELETED>>;
+
+export async function writePending(tx: ReadModelTx, writes: Writes): Promise<void> {
+  for (const [collection, t] of writes) {
+    const puts: [string, object][] = [];
+    const deletes: string[] = [];
+    for (const [k, v] of t) {
+      if (v === DELETED) deletes.push(k);
+      else puts.push([k, v]);
+    }
+    if (deletes.length) {
+      if (tx.deleteMany) await tx.deleteMany(collection, deletes);
+      else for (const k of deletes) await tx.delete(collection, k);
+    }
+    if (puts.length) {
+      if (tx.putMany) await tx.putMany(collection, puts);
+      else for (const [k, d] of puts) await tx.put(collection, k, d);
+    }
   }
 }

@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
+import { BufferedTx } from './buffered-tx.js';
 import { Mutex } from './mutex.js';
+import { SqliteBulkWriter } from './sqlite.bulk-writer.js';
 import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
 import {
   COLLECTION_NAME,
@@ -188,13 +190,34 @@ export class SqliteReadModelStore implements ReadModelStore {
     });
   }
 
-  private createIndexes(d: CollectionDef) {
-    const t = table(d.name);
+  /**
+   * Creates the indexes of a collection's live table, or of its rebuild table with `prefix` SHADOW.
+   * Index names are global in SQLite and stay with a table when it is renamed, so each index has
+   * two names, `rm_<c>__<field>` and `rmnext_<c>__<field>`: the rebuild table takes the one the
+   * live table does not hold, and after the swap the live table holds that one.
+   */
+  private createIndexes(d: CollectionDef, prefix = LIVE) {
+    const db = this.events.db;
+    const live = table(d.name);
+    const held = new Set(
+      db
+        .prepare<[string], { name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+        )
+        .all(live)
+        .map((r) => r.name),
+    );
     for (const f of d.indexes ?? []) {
       assertFieldPath(f);
-      this.events.db.exec(
-        `CREATE INDEX IF NOT EXISTS ${t}__${f.replace(/\./g, '_')} ON ${t} (json_extract(doc, ${jsonPath(f)}))`,
-      );
+      const [a, b] = [LIVE, SHADOW].map((p) => `${table(d.name, p)}__${f.replace(/\./g, '_')}`);
+      if (prefix === LIVE) {
+        if (!held.has(a) && !held.has(b))
+          db.exec(`CREATE INDEX ${a} ON ${live} (json_extract(doc, ${jsonPath(f)}))`);
+      } else {
+        db.exec(
+          `CREATE INDEX ${held.has(a) ? b : a} ON ${table(d.name, prefix)} (json_extract(doc, ${jsonPath(f)}))`,
+        );
+      }
     }
   }
 
@@ -211,25 +234,45 @@ export class SqliteReadModelStore implements ReadModelStore {
           for (const c of o.collections) {
             db.exec(`DROP TABLE IF EXISTS ${table(c.name, SHADOW)}`);
             db.exec(`CREATE TABLE ${table(c.name, SHADOW)} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+            // Indexed from the start: the writer thread keeps them up to date beside the replay,
+            // where building them at the swap held every writer of the hub for as long.
+            this.createIndexes(c, SHADOW);
           }
         })
         .immediate(),
     );
     const shadow = new SqliteTx(() => db, SHADOW);
-    const cp = await o.fill(
-      (fn) =>
-        this.events.writeLock.run(async () => {
-          db.exec('BEGIN IMMEDIATE');
-          try {
-            await fn(shadow);
-            db.exec('COMMIT');
-          } catch (e) {
-            if (db.inTransaction) db.exec('ROLLBACK');
-            throw e;
-          }
-        }),
-      new SqliteReader(() => db, SHADOW),
-    );
+    const shadowReader = new SqliteReader(() => db, SHADOW);
+    // A file can be opened again from a worker thread; an in-memory database cannot.
+    const writer =
+      this.events.path === ':memory:'
+        ? null
+        : new SqliteBulkWriter(this.events.path, (c) => table(c, SHADOW));
+    let cp: Checkpoint | null;
+    try {
+      cp = await o.fill(
+        (fn) =>
+          this.events.writeLock.run(async () => {
+            if (writer) {
+              const tx = new BufferedTx(shadowReader);
+              await fn(tx);
+              await writer.write(tx.detach());
+              return;
+            }
+            db.exec('BEGIN IMMEDIATE');
+            try {
+              await fn(shadow);
+              db.exec('COMMIT');
+            } catch (e) {
+              if (db.inTransaction) db.exec('ROLLBACK');
+              throw e;
+            }
+          }),
+        shadowReader,
+      );
+    } finally {
+      await writer?.close();
+    }
     return this.events.writeLock.run(async () => {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -237,7 +280,6 @@ export class SqliteReadModelStore implements ReadModelStore {
         for (const c of o.collections) {
           db.exec(`DROP TABLE IF EXISTS ${table(c.name)}`);
           db.exec(`ALTER TABLE ${table(c.name, SHADOW)} RENAME TO ${table(c.name)}`);
-          this.createIndexes(c);
         }
         for (const p of o.projections) {
           if (next === null) db.prepare('DELETE FROM es_checkpoints WHERE projection = ?').run(p.name);
