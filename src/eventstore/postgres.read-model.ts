@@ -330,8 +330,8 @@ export class PostgresReadModelStore implements ReadModelStore {
   /**
    * Fills `rmnext_*` tables a transaction per batch, then in one transaction — holding the
    * projection's checkpoint row, so a runner in any hub waits and then sees its compare-and-set fail —
-   * catches up, drops the live tables, renames the fresh ones in, builds the indexes and moves the
-   * checkpoint. Readers keep the old tables until that commit.
+   * catches up, drops the live tables, renames the fresh ones (and their indexes, built just before)
+   * in and moves the checkpoint. Readers keep the old tables until that commit.
    */
   async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
     await this.events.ready();
@@ -342,6 +342,20 @@ export class PostgresReadModelStore implements ReadModelStore {
       )
       .join('; ');
     await this.events.pool.query(`SET client_min_messages = warning; ${ddl}`);
+    try {
+      return await this.fillAndSwap(o);
+    } catch (e) {
+      // Nothing half-written stays behind (a crash leaves them to the next rebuild, which drops them).
+      await this.events.pool
+        .query(
+          `SET client_min_messages = warning; ${o.collections.map((c) => `DROP TABLE IF EXISTS ${table(c.name, SHADOW)}`).join('; ')}`,
+        )
+        .catch(() => {});
+      throw e;
+    }
+  }
+
+  private async fillAndSwap(o: RebuildOptions): Promise<Checkpoint | null> {
     const cp = await o.fill(
       async (fn) => {
         const client = await this.events.pool.connect();

@@ -199,32 +199,29 @@ export class SqliteReadModelStore implements ReadModelStore {
   private createIndexes(d: CollectionDef, prefix = LIVE) {
     const db = this.events.db;
     const live = table(d.name);
-    const held = new Set(
-      db
-        .prepare<[string], { name: string }>(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-        )
-        .all(live)
-        .map((r) => r.name),
-    );
+    const rows = db
+      .prepare<[], { name: string; tbl_name: string }>(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'",
+      )
+      .all();
+    const taken = new Set(rows.map((r) => r.name));
+    const held = new Set(rows.filter((r) => r.tbl_name === live).map((r) => r.name));
     for (const f of d.indexes ?? []) {
       assertFieldPath(f);
       const [a, b] = [LIVE, SHADOW].map((p) => `${table(d.name, p)}__${f.replace(/\./g, '_')}`);
-      if (prefix === LIVE) {
-        if (!held.has(a) && !held.has(b))
-          db.exec(`CREATE INDEX ${a} ON ${live} (json_extract(doc, ${jsonPath(f)}))`);
-      } else {
-        db.exec(
-          `CREATE INDEX ${held.has(a) ? b : a} ON ${table(d.name, prefix)} (json_extract(doc, ${jsonPath(f)}))`,
-        );
-      }
+      if (prefix === LIVE && (held.has(a) || held.has(b))) continue;
+      // A rebuild table left by a crash may still hold a name: take the free one.
+      const name = taken.has(a) ? b : a;
+      db.exec(`CREATE INDEX ${name} ON ${table(d.name, prefix)} (json_extract(doc, ${jsonPath(f)}))`);
+      taken.add(name);
     }
   }
 
   /**
-   * Fills `rmnext_*` tables (no indexes yet, so the fill is fast) a batch per transaction, then in one
-   * write transaction catches up, drops the live tables, renames the fresh ones in, builds the indexes
-   * and moves the checkpoint. Readers on the other connection see the old tables until that commit.
+   * Fills `rmnext_*` tables, indexed from the start, a batch per transaction — from a worker thread
+   * when the database is a file (SqliteBulkWriter) — then in one write transaction catches up, drops
+   * the live tables, renames the fresh ones in and moves the checkpoint. Readers on the other
+   * connection see the old tables until that commit.
    */
   async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
     const db = this.events.db;
@@ -270,9 +267,13 @@ export class SqliteReadModelStore implements ReadModelStore {
           }),
         shadowReader,
       );
-    } finally {
+    } catch (e) {
       await writer?.close();
+      // Nothing half-written stays behind (a crash leaves them to the next rebuild, which drops them).
+      await this.dropShadow(o.collections).catch(() => {});
+      throw e;
     }
+    await writer?.close();
     return this.events.writeLock.run(async () => {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -293,9 +294,26 @@ export class SqliteReadModelStore implements ReadModelStore {
         return next;
       } catch (e) {
         if (db.inTransaction) db.exec('ROLLBACK');
+        try {
+          this.dropShadowHeld(o.collections);
+        } catch {
+          // The next rebuild drops them.
+        }
         throw e;
       }
     });
+  }
+
+  private dropShadow(collections: CollectionDef[]): Promise<void> {
+    return this.events.writeLock.run(() => this.dropShadowHeld(collections));
+  }
+
+  /** dropShadow for a caller already holding the write lock. */
+  private dropShadowHeld(collections: CollectionDef[]): void {
+    const db = this.events.db;
+    db.transaction(() => {
+      for (const c of collections) db.exec(`DROP TABLE IF EXISTS ${table(c.name, SHADOW)}`);
+    }).immediate();
   }
 
   async loadCheckpoint(projection: string): Promise<ProjectionCheckpoint | null> {

@@ -74,3 +74,58 @@ describe('SQLite read models: indexes across rebuilds', () => {
     }
   });
 });
+
+describe('SQLite read models: a rebuild that stopped halfway', () => {
+  test('a failed one drops its tables; a killed one leaves them holding index names, and the hub and the next rebuild cope', async () => {
+    const events = new SqliteEventStore(join(tmp.dir, `rm-crash-${++n}.sqlite`));
+    const store = new SqliteReadModelStore(events);
+    try {
+      await store.ensureCollections([{ name: 'things', indexes: ['name'] }]);
+      const indexesOf = (t: string) =>
+        events.db
+          .prepare<[string], { name: string }>(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+          )
+          .all(t)
+          .map((r) => r.name);
+      // A newer version indexes `state` too. A rebuild that fails drops its fresh tables…
+      const newer = { name: 'things', indexes: ['name', 'state'] };
+      await assert.rejects(
+        store.rebuild({
+          projections: [{ name: 'p', version: 2 }],
+          collections: [newer],
+          fill: async () => {
+            throw new Error('stopped');
+          },
+          finish: async (_tx, from) => from,
+        }),
+        /stopped/,
+      );
+      assert.deepEqual(indexesOf('rmnext_things'), []);
+      // …but one whose process was killed leaves them, holding index names, as it had created them.
+      events.db.exec(`CREATE TABLE rmnext_things (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
+        CREATE INDEX rmnext_things__name ON rmnext_things (json_extract(doc, '$.name'));
+        CREATE INDEX rm_things__state ON rmnext_things (json_extract(doc, '$.state'));`);
+      // The hub starts with the newer version: the live table gets its `state` index under the free name.
+      await store.ensureCollections([newer]);
+      assert.deepEqual(indexesOf('rm_things'), ['rm_things__name', 'rmnext_things__state']);
+      await store.rebuild({
+        projections: [{ name: 'p', version: 2 }],
+        collections: [newer],
+        fill: async (batch) => {
+          await batch((tx) => tx.put('things', '1', { name: 'a', state: 'ready' }));
+          return 'cp-1';
+        },
+        finish: async (_tx, from) => from,
+      });
+      assert.deepEqual(indexesOf('rm_things'), ['rm_things__state', 'rmnext_things__name']);
+      assert.deepEqual(indexesOf('rmnext_things'), []);
+      assert.deepEqual(await store.reader.find('things', { where: { state: 'ready' } }), [
+        { name: 'a', state: 'ready' },
+      ]);
+    } finally {
+      await store.close();
+      await events.close();
+    }
+  });
+});
