@@ -120,11 +120,23 @@ interface EventRow {
   created_at: string;
 }
 
-interface PageRow extends EventRow {
-  head_xid: string | null;
-  head_gp: string | null;
-  pending: boolean;
-}
+/** A row of the page query as an array: the head and its pending flag, then the COLUMNS. */
+type PageRow = [
+  headXid: string | null,
+  headGp: string | null,
+  pending: boolean,
+  globalPosition: string,
+  transactionId: string,
+  streamId: string,
+  streamPosition: string,
+  eventId: string,
+  eventType: string,
+  schemaVersion: number,
+  data: unknown,
+  metadata: RecordedEvent['metadata'],
+  createdAt: string,
+];
+const PAGE_GP = 3;
 
 type Encoded = {
   write: StreamWrite;
@@ -358,11 +370,17 @@ export class PostgresEventStore implements EventStore {
     if (!Number.isSafeInteger(max) || max < 1)
       throw new EventStoreInputError('maxCount must be a positive integer');
     const { sql, name, extra } = pageQuery(options.filter);
-    const r = await this.pool.query<PageRow>({ name, text: sql, values: [afterXid, afterGp, max, ...extra] });
+    // Rows as arrays: building an object of 13 named fields per row was a fifth of a replay's reading.
+    const r = await this.pool.query<PageRow>({
+      name,
+      text: sql,
+      values: [afterXid, afterGp, max, ...extra],
+      rowMode: 'array',
+    });
     const first = r.rows[0];
-    const rows = first.global_position === null ? [] : r.rows;
-    const head = first.head_xid === null ? null : checkpointOf(first.head_xid, first.head_gp!);
-    const events = rows.map(toRecorded);
+    const rows = first[PAGE_GP] === null ? [] : r.rows;
+    const head = first[0] === null ? null : checkpointOf(first[0], first[1]!);
+    const events = rows.map(fromPageRow);
     const full = rows.length >= max;
     let checkpoint: Checkpoint | null;
     if (full) checkpoint = events[events.length - 1].checkpoint;
@@ -370,7 +388,7 @@ export class PostgresEventStore implements EventStore {
     // event not yet visible belongs to a transaction at or above it, so it sorts after the head.
     else checkpoint = head !== null && (after === null || head > after) ? head : after;
     const atEnd = !full || events[events.length - 1].checkpoint === head;
-    return { page: { events, checkpoint, atEnd }, pending: first.pending };
+    return { page: { events, checkpoint, atEnd }, pending: first[2] };
   }
 
   subscribe(options: SubscribeOptions): Promise<void> {
@@ -574,6 +592,21 @@ function toRecorded(r: EventRow): RecordedEvent {
     position: Number(r.global_position),
     checkpoint: checkpointOf(r.transaction_id, r.global_position),
     recordedAt: isoFromUtcText(r.created_at),
+  };
+}
+
+function fromPageRow(r: PageRow): RecordedEvent {
+  return {
+    eventId: r[7],
+    type: r[8],
+    schemaVersion: r[9],
+    data: r[10],
+    metadata: r[11],
+    stream: r[5],
+    streamVersion: Number(r[6]),
+    position: Number(r[3]),
+    checkpoint: checkpointOf(r[4], r[3]),
+    recordedAt: isoFromUtcText(r[12]),
   };
 }
 
