@@ -106,8 +106,7 @@ export class RepoManager implements OnApplicationBootstrap, OnApplicationShutdow
         }
       }
     }
-    for (const tag of await this.tags.rm.find<TagDoc>(TAGS)) {
-      if (!tag.extra['repo.auto']) continue;
+    for (const tag of await this.tags.rm.find<TagDoc>(TAGS, { where: { repo_auto: true } })) {
       const ready = await this.tags.latestReadyRepo(tag.id);
       const changed = await this.tags.lastChangeEvent(tag.id);
       if (!ready || ready.create_event < changed) await this.bus.execute(new NewRepo(ctx(), tag, null));

@@ -64,7 +64,25 @@ describe('tags projection', () => {
       inheritance: [],
       last_event: evs[0].position,
       sidetag_user_id: null,
+      repo_auto: false,
     });
+  });
+
+  test('repo.auto in the own extra marks the tag for the repo manager, set and removed by edits', async () => {
+    const evs = recorded('tag-1', [
+      tagCreated(base, { 'repo.auto': true }),
+      { type: 'TagEdited', data: { ...base, changes: {}, extraSet: {}, extraRemoved: ['repo.auto'] } },
+      { type: 'TagEdited', data: { ...base, changes: {}, extraSet: { 'repo.auto': 1 }, extraRemoved: [] } },
+    ]);
+    const seen: boolean[] = [];
+    for (let n = 1; n <= evs.length; n++)
+      seen.push((await (await project(tagsProjection, evs.slice(0, n))).get<TagDoc>(TAGS, '1'))!.repo_auto);
+    assert.deepEqual(seen, [true, false, true]);
+    const rm = await project(tagsProjection, evs);
+    assert.deepEqual(
+      (await rm.find<TagDoc>(TAGS, { where: { repo_auto: true } })).map((t) => t.id),
+      [1],
+    );
   });
 
   test('edits: name, permission, lock, extra set/blocked/removed; a sidetag owner from the extra', async () => {

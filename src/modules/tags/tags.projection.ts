@@ -29,6 +29,11 @@ export interface TagDoc {
   last_event: number;
   /** Whose sidetag this is (from the own extra), for cheap listSideTags queries. */
   sidetag_user_id: number | null;
+  /**
+   * The own extra has a true `repo.auto`: the repo manager regenerates the tag's repo on change.
+   * Indexed, so its pass need not read every tag (it did, and every createSideTag kicks a pass).
+   */
+  repo_auto: boolean;
 }
 
 export interface TaggedDoc {
@@ -138,12 +143,14 @@ const sidetagUser = (extra: Record<string, unknown>): number | null =>
     ? Number(extra.sidetag_user_id)
     : null;
 
+const repoAuto = (extra: Record<string, unknown>): boolean => Boolean(extra['repo.auto']);
+
 /** Tags, their builds, build targets, builds and repos, as Koji's queries return them. */
 export const tagsProjection: Projection = {
   name: 'tags',
-  version: 2,
+  version: 3,
   collections: [
-    { name: TAGS, indexes: ['name', 'sidetag_user_id'] },
+    { name: TAGS, indexes: ['name', 'sidetag_user_id', 'repo_auto'] },
     { name: TAG_PARENTS, indexes: ['parent_id', 'tag_id'] },
     { name: TAGGED, indexes: ['tag_id', 'build_id'] },
     { name: TARGETS, indexes: ['name', 'build_tag', 'dest_tag'] },
@@ -174,6 +181,7 @@ export const tagsProjection: Projection = {
           inheritance: d.inheritance,
           last_event: ev.position,
           sidetag_user_id: sidetagUser(d.extra),
+          repo_auto: repoAuto(d.extra),
         } satisfies TagDoc);
         return;
       }
@@ -192,6 +200,7 @@ export const tagsProjection: Projection = {
             ...(c.mavenIncludeAll !== undefined ? { maven_include_all: c.mavenIncludeAll } : {}),
             extra,
             sidetag_user_id: sidetagUser(extra),
+            repo_auto: repoAuto(extra),
             last_event: ev.position,
           };
         });
