@@ -450,11 +450,12 @@ export class KurrentDbEventStore implements EventStore {
   subscribe(options: SubscribeOptions): Promise<void> {
     return runSubscription(
       (o) => this.readAll(o),
-      (signal, ms) => {
+      (signal, ms, since) => {
         this.ensureLive();
-        return this.notifier.wait(signal, ms);
+        return this.notifier.wait(signal, ms, since);
       },
       { pollIntervalMs: 500, ...options },
+      () => this.notifier.version,
     );
   }
 

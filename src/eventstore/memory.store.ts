@@ -111,8 +111,9 @@ export class MemoryEventStore implements EventStore {
   subscribe(options: SubscribeOptions): Promise<void> {
     return runSubscription(
       (o) => this.readAll(o),
-      (s, t) => this.notifier.wait(s, t),
+      (s, t, since) => this.notifier.wait(s, t, since),
       options,
+      () => this.notifier.version,
     );
   }
 

@@ -405,11 +405,12 @@ export class PostgresEventStore implements EventStore {
           backoff = pending ? Math.min(backoff ? backoff * 2 : 10, pollMs) : 0;
           return page;
         },
-        async (signal, timeoutMs) => {
+        async (signal, timeoutMs, since) => {
           if (!this.listener) void this.startListener();
-          await this.notifier.wait(signal, backoff || timeoutMs);
+          await this.notifier.wait(signal, backoff || timeoutMs, since);
         },
         { ...options, pollIntervalMs: pollMs },
+        () => this.notifier.version,
       );
     })();
   }

@@ -203,8 +203,9 @@ export class SqliteEventStore implements EventStore {
   subscribe(options: SubscribeOptions): Promise<void> {
     return runSubscription(
       (o) => this.readAll(o),
-      (s, t) => this.notifier.wait(s, t),
+      (s, t, since) => this.notifier.wait(s, t, since),
       { pollIntervalMs: 250, ...options },
+      () => this.notifier.version,
     );
   }
 

@@ -8,13 +8,19 @@ import type { Checkpoint, ReadAllOptions, ReadAllPage, SubscribeOptions } from '
  */
 export async function runSubscription(
   readAll: (o: ReadAllOptions) => Promise<ReadAllPage>,
-  waitForAppend: (signal: AbortSignal, timeoutMs: number) => Promise<void>,
+  waitForAppend: (signal: AbortSignal, timeoutMs: number, since: number) => Promise<void>,
   opts: SubscribeOptions,
+  /**
+   * The wake-up count (AppendNotifier.version), taken before each read: an append that woke
+   * everybody between the read and the wait is not waited for again until the poll interval.
+   */
+  wakeUps: () => number,
 ): Promise<void> {
   let after: Checkpoint | null = opts.after ?? null;
   const batchSize = opts.batchSize ?? 500;
   const pollMs = opts.pollIntervalMs ?? 500;
   while (!opts.signal.aborted) {
+    const seen = wakeUps();
     const page = await readAll({ after, maxCount: batchSize, filter: opts.filter });
     if (opts.signal.aborted) return;
     if (page.events.length > 0 || (page.checkpoint !== null && page.checkpoint !== after)) {
@@ -25,7 +31,7 @@ export async function runSubscription(
     }
     if (page.atEnd) {
       opts.onCaughtUp?.(after);
-      await waitForAppend(opts.signal, pollMs);
+      await waitForAppend(opts.signal, pollMs, seen);
     }
   }
 }
@@ -33,15 +39,23 @@ export async function runSubscription(
 /** A wake-up signal for subscribers in this process; waiting ends on notify, abort or timeout. */
 export class AppendNotifier {
   private waiters = new Set<() => void>();
+  private count = 0;
+
+  /** How many notifications there have been. */
+  get version(): number {
+    return this.count;
+  }
 
   notify(): void {
+    this.count++;
     const ws = [...this.waiters];
     this.waiters.clear();
     for (const w of ws) w();
   }
 
-  wait(signal: AbortSignal, timeoutMs: number): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
+  /** With `since` (a version taken earlier), returns at once when a notification came after it. */
+  wait(signal: AbortSignal, timeoutMs: number, since?: number): Promise<void> {
+    if (signal.aborted || (since !== undefined && since !== this.count)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
