@@ -139,6 +139,40 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.equal(await s.loadCheckpoint('other'), null);
     });
 
+    test('batches of several projections at once stand or fall alone: a stale checkpoint, a failure', async () => {
+      const s = await fresh();
+      await seed(s);
+      assert.equal(await s.applyBatch('q', null, 'cp-1', 1, async () => {}), true);
+      // Four projections' batches arrive together (as they do after one append).
+      const results = await Promise.allSettled([
+        s.applyBatch('p', 'cp-1', 'cp-2', 1, async (tx) => {
+          await tx.put('things', '1', { ...docs[0], name: 'from-p' });
+        }),
+        s.applyBatch('q', 'cp-0', 'cp-2', 1, async (tx) => {
+          await tx.put('things', '2', { ...docs[1], name: 'from-stale-q' });
+        }),
+        s.applyBatch('r', null, 'cp-2', 1, async (tx) => {
+          await tx.put('things', '3', { ...docs[2], name: 'from-failing-r' });
+          throw new Error('projection bug');
+        }),
+        s.applyBatch('t', null, 'cp-2', 1, async (tx) => {
+          await tx.put('others', 'a', { id: 1, name: 'from-t' });
+        }),
+      ]);
+      assert.deepEqual(
+        results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+        [true, false, 'projection bug', true],
+      );
+      assert.equal((await s.reader.get<Doc>('things', '1'))!.name, 'from-p');
+      assert.equal((await s.reader.get<Doc>('things', '2'))!.name, 'f40-side-2');
+      assert.equal((await s.reader.get<Doc>('things', '3'))!.name, 'f41-side-3');
+      assert.deepEqual(await s.reader.get('others', 'a'), { id: 1, name: 'from-t' });
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-2', version: 1 });
+      assert.deepEqual(await s.loadCheckpoint('q'), { checkpoint: 'cp-1', version: 1 });
+      assert.equal(await s.loadCheckpoint('r'), null);
+      assert.deepEqual(await s.loadCheckpoint('t'), { checkpoint: 'cp-2', version: 1 });
+    });
+
     test('readers see committed documents only, never a batch in progress', async () => {
       const s = await fresh();
       await seed(s);
