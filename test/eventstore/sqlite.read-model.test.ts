@@ -10,34 +10,37 @@ let n = 0;
 const tmp = tempDir('koji-es-sqlite-rm-');
 process.on('exit', tmp.cleanup);
 
-readModelContract('sqlite', {
-  async open() {
-    const events = new SqliteEventStore(join(tmp.dir, `rm-${++n}.sqlite`));
-    const store = new SqliteReadModelStore(events);
-    return {
-      store,
-      close: async () => {
-        await store.close();
-        await events.close();
-      },
-    };
-  },
-});
+function openStore() {
+  const events = new SqliteEventStore(join(tmp.dir, `rm-${++n}.sqlite`));
+  const store = new SqliteReadModelStore(events);
+  return {
+    events,
+    store,
+    close: async () => {
+      await store.close();
+      await events.close();
+    },
+  };
+}
+
+/** The names of the indexes SQLite holds for a table (its primary-key index left out). */
+const indexesOf = (events: SqliteEventStore, table: string) =>
+  events.db
+    .prepare<[string], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+    )
+    .all(table)
+    .map((r) => r.name);
+
+readModelContract('sqlite', { open: async () => openStore() });
 
 describe('SQLite read models: indexes across rebuilds', () => {
   test('each field keeps exactly one index through rebuilds, alternating between its two names', async () => {
-    const events = new SqliteEventStore(join(tmp.dir, `rm-idx-${++n}.sqlite`));
-    const store = new SqliteReadModelStore(events);
+    const { events, store, close } = openStore();
     try {
       const def = { name: 'things', indexes: ['name', 'owner.id'] };
       await store.ensureCollections([def]);
-      const indexes = () =>
-        events.db
-          .prepare<[], { name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_things' AND sql IS NOT NULL ORDER BY name",
-          )
-          .all()
-          .map((r) => r.name);
+      const indexes = () => indexesOf(events, 'rm_things');
       const plan = () =>
         events.db
           .prepare("EXPLAIN QUERY PLAN SELECT doc FROM rm_things WHERE json_extract(doc, '$.name') = 'x'")
@@ -69,25 +72,16 @@ describe('SQLite read models: indexes across rebuilds', () => {
         { name: 't2', owner: { id: 2 } },
       ]);
     } finally {
-      await store.close();
-      await events.close();
+      await close();
     }
   });
 });
 
 describe('SQLite read models: a rebuild that stopped halfway', () => {
   test('a failed one drops its tables; a killed one leaves them holding index names, and the hub and the next rebuild cope', async () => {
-    const events = new SqliteEventStore(join(tmp.dir, `rm-crash-${++n}.sqlite`));
-    const store = new SqliteReadModelStore(events);
+    const { events, store, close } = openStore();
     try {
       await store.ensureCollections([{ name: 'things', indexes: ['name'] }]);
-      const indexesOf = (t: string) =>
-        events.db
-          .prepare<[string], { name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
-          )
-          .all(t)
-          .map((r) => r.name);
       // A newer version indexes `state` too. A rebuild that fails drops its fresh tables…
       const newer = { name: 'things', indexes: ['name', 'state'] };
       await assert.rejects(
@@ -101,14 +95,14 @@ describe('SQLite read models: a rebuild that stopped halfway', () => {
         }),
         /stopped/,
       );
-      assert.deepEqual(indexesOf('rmnext_things'), []);
+      assert.deepEqual(indexesOf(events, 'rmnext_things'), []);
       // …but one whose process was killed leaves them, holding index names, as it had created them.
       events.db.exec(`CREATE TABLE rmnext_things (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
         CREATE INDEX rmnext_things__name ON rmnext_things (json_extract(doc, '$.name'));
         CREATE INDEX rm_things__state ON rmnext_things (json_extract(doc, '$.state'));`);
       // The hub starts with the newer version: the live table gets its `state` index under the free name.
       await store.ensureCollections([newer]);
-      assert.deepEqual(indexesOf('rm_things'), ['rm_things__name', 'rmnext_things__state']);
+      assert.deepEqual(indexesOf(events, 'rm_things'), ['rm_things__name', 'rmnext_things__state']);
       await store.rebuild({
         projections: [{ name: 'p', version: 2 }],
         collections: [newer],
@@ -118,14 +112,13 @@ describe('SQLite read models: a rebuild that stopped halfway', () => {
         },
         finish: async (_tx, from) => from,
       });
-      assert.deepEqual(indexesOf('rm_things'), ['rm_things__state', 'rmnext_things__name']);
-      assert.deepEqual(indexesOf('rmnext_things'), []);
+      assert.deepEqual(indexesOf(events, 'rm_things'), ['rm_things__state', 'rmnext_things__name']);
+      assert.deepEqual(indexesOf(events, 'rmnext_things'), []);
       assert.deepEqual(await store.reader.find('things', { where: { state: 'ready' } }), [
         { name: 'a', state: 'ready' },
       ]);
     } finally {
-      await store.close();
-      await events.close();
+      await close();
     }
   });
 });
