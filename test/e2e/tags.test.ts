@@ -376,6 +376,23 @@ describe('tags module over JSON-RPC', () => {
         undefined,
       );
       assert.deepEqual(rev.map((e) => e.name).sort(), ['blocker', 'child']);
+      // A grandchild inherits base through child: its link is child's, at depth 2.
+      await api.ok('createTag', ['grandchild', kw({ parent: 'child' })]);
+      const rev2 = await api.ok<{ name: string; tag_id: number; child_id: number; currdepth: number }[]>(
+        'getFullInheritance',
+        ['base', kw({ reverse: true })],
+        undefined,
+      );
+      const grand = rev2.find((e) => e.name === 'grandchild')!;
+      assert.equal(grand.currdepth, 2);
+      assert.equal(grand.child_id, (await api.ok<TagInfo>('getTag', ['child'], undefined)).id);
+      assert.deepEqual(rev2.map((e) => e.name).sort(), ['blocker', 'child', 'grandchild']);
+      assert.deepEqual(
+        (
+          await api.ok<{ name: string }[]>('getFullInheritance', ['child', kw({ reverse: true })], undefined)
+        ).map((e) => e.name),
+        ['grandchild'],
+      );
       await api.fault('getBuildConfig', ['nope'], undefined, 'GenericError', "No such tagInfo: 'nope'");
     });
 

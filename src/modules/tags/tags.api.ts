@@ -129,7 +129,7 @@ export class TagsApi implements OnModuleInit {
       const t = await this.tags.strictTag(p.tag as TagInfo);
       if (!p.reverse) return this.tags.fullInheritance(t.id);
       const out = [];
-      for (const other of await this.tags.rm.find<TagDoc>(TAGS)) {
+      for (const other of await this.tags.descendants(t.id)) {
         const chain = await this.tags.fullInheritance(other.id);
         const link = chain.find((e) => e.parent_id === t.id);
         if (link) out.push({ ...link, tag_id: other.id, name: other.name });

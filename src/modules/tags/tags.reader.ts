@@ -7,12 +7,14 @@ import { pyRepr } from '../../rpc/method.js';
 import {
   BUILDS,
   REPOS,
+  TAG_PARENTS,
   TAGGED,
   TAGS,
   TARGETS,
   type BuildDoc,
   type RepoDoc,
   type TagDoc,
+  type TagParentDoc,
   type TaggedDoc,
   type TargetDoc,
 } from './tags.projection.js';
@@ -87,6 +89,28 @@ export class TagsReader {
     };
     await walk(tagId, 1, null);
     return out;
+  }
+
+  /**
+   * The tags that inherit from `tagId`, directly or through others, in id order: found by the
+   * parent index, where getFullInheritance(reverse) used to fold the inheritance of every tag.
+   */
+  async descendants(tagId: number): Promise<TagDoc[]> {
+    const found = new Set<number>([tagId]);
+    const out: TagDoc[] = [];
+    for (let frontier = [tagId]; frontier.length;) {
+      const next: number[] = [];
+      for (const id of frontier)
+        for (const l of await this.rm.find<TagParentDoc>(TAG_PARENTS, { where: { parent_id: id } })) {
+          if (found.has(l.tag_id)) continue;
+          found.add(l.tag_id);
+          next.push(l.tag_id);
+          const t = await this.tag(l.tag_id);
+          if (t) out.push(t);
+        }
+      frontier = next;
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   /**
