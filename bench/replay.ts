@@ -26,18 +26,22 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 interface Expected {
   users: number;
   tasks: number;
+  buildroots: number;
   builds: number;
   tagged: number;
   sidetags: number;
   sessions: number;
+  locks: number;
+  trees: number;
 }
 
 let seq = 0;
 const id = () => `bench-${++seq}`;
 
 /**
- * A coherent log: users with sessions, builds tagged into base tags, tasks opened and closed on
- * hosts, repos, and sidetags created, used and removed — every projection has work to do.
+ * A coherent log: users with sessions (some made exclusive), builds tagged into base tags, tasks
+ * run in buildroots on a host (some failing, their buildroot saved as a tree, some trees expiring),
+ * repos, and sidetags created, used and removed — every projection has work to do.
  */
 export function* generate(
   total: number,
@@ -129,6 +133,9 @@ export function* generate(
   let buildId = 0;
   let sessionId = 0;
   let repoId = 0;
+  let buildrootId = 0;
+  /** Per user: whether the last exclusive session still holds the lock. */
+  const locks = new Map<number, boolean>();
   for (let i = 0; n < total; i++) {
     const who = user(i % users);
     // A session: log in, log out.
@@ -158,8 +165,23 @@ export function* generate(
       },
     ]);
     expected.sessions++;
-    // A task on the builder.
+    // Exclusive sessions (Koji's exclusiveSession): most are made shared again; those of one user who
+    // never does it otherwise are left holding the lock.
+    const keep = i % 1000 === 1;
+    if (i % 25 === 0 || keep) {
+      const lockStream = `session-lock-${who.id}`;
+      const lock = { sessionId, userId: who.id, userName: who.name };
+      yield emit([
+        { stream: lockStream, event: ev('SessionMadeExclusive', { ...lock, displaced: null }, i, who) },
+        ...(keep ? [] : [{ stream: lockStream, event: ev('SessionMadeShared', lock, i, who) }]),
+      ]);
+      locks.set(who.id, keep);
+    }
+    // A task on the builder, in a buildroot of its own.
     taskId++;
+    buildrootId++;
+    const failed = i % 50 === 0;
+    const root = `/var/lib/mock/runroot-${taskId}`;
     yield emit([
       {
         stream: `task-${taskId}`,
@@ -185,15 +207,144 @@ export function* generate(
       },
       { stream: `task-${taskId}`, event: ev('TaskOpened', { id: taskId, host, startTime: time(i) }, i) },
       {
-        stream: `task-${taskId}`,
+        stream: `buildroot-${buildrootId}`,
         event: ev(
-          'TaskClosed',
-          { id: taskId, host, result: 'true completed successfully', completionTime: time(i) },
+          'BuildrootCreated',
+          {
+            id: buildrootId,
+            host,
+            taskId,
+            arch: 'x86_64',
+            tag: { id: 1, name: 'f0-build' },
+            repoId: null,
+            path: root,
+            createTime: time(i),
+          },
           i,
         ),
       },
+      {
+        stream: `buildroot-${buildrootId}`,
+        event: ev('BuildrootStateChanged', { id: buildrootId, state: 2, time: time(i) }, i),
+      },
+      failed
+        ? {
+            stream: `task-${taskId}`,
+            event: ev(
+              'TaskFailed',
+              {
+                id: taskId,
+                host,
+                fault: { faultCode: 1, faultString: 'command failed', name: 'GenericError' },
+                completionTime: time(i),
+              },
+              i,
+            ),
+          }
+        : {
+            stream: `task-${taskId}`,
+            event: ev(
+              'TaskClosed',
+              { id: taskId, host, result: 'true completed successfully', completionTime: time(i) },
+              i,
+            ),
+          },
+      {
+        stream: `buildroot-${buildrootId}`,
+        event: ev('BuildrootStateChanged', { id: buildrootId, state: 3, time: time(i) }, i),
+      },
     ]);
     expected.tasks++;
+    expected.buildroots++;
+    if (failed) {
+      // The failed task's buildroot is kept and saved as a tree by a saveFailedTree task; one tree in
+      // five is expired later by the collector.
+      const brId = buildrootId;
+      const failedTask = taskId;
+      taskId++;
+      yield emit([
+        {
+          stream: `buildroot-${brId}`,
+          event: ev('BuildrootRetained', { id: brId, keepUntil: time(i + 14400) }, i),
+        },
+        {
+          stream: `task-${taskId}`,
+          event: ev(
+            'TaskCreated',
+            {
+              id: taskId,
+              method: 'saveFailedTree',
+              arch: 'noarch',
+              channel: { id: 1, name: 'default' },
+              owner: who,
+              priority: 20,
+              weight: 3,
+              parent: null,
+              label: null,
+              request: [brId, false],
+              assignedHost: host,
+              createTime: time(i),
+            },
+            i,
+            who,
+          ),
+        },
+        { stream: `task-${taskId}`, event: ev('TaskOpened', { id: taskId, host, startTime: time(i) }, i) },
+        {
+          stream: `failed-tree-${taskId}`,
+          event: ev(
+            'TreeArchived',
+            {
+              taskId,
+              buildrootId: brId,
+              failedTaskId: failedTask,
+              owner: who,
+              host,
+              file: `broot-${brId}.tar.gz`,
+              volume: 'failed-tree',
+              size: 10_485_760,
+              sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+              full: false,
+              entries: 1200,
+              excludedByConfig: 3,
+              excludedMandatory: 2,
+              skipped: 0,
+              time: time(i),
+            },
+            i,
+          ),
+        },
+        {
+          stream: `task-${taskId}`,
+          event: ev(
+            'TaskClosed',
+            { id: taskId, host, result: `broot-${brId}.tar.gz`, completionTime: time(i) },
+            i,
+          ),
+        },
+        ...(i % 250 === 0
+          ? [
+              {
+                stream: `failed-tree-${taskId}`,
+                event: ev(
+                  'TreeExpired',
+                  {
+                    taskId,
+                    file: `broot-${brId}.tar.gz`,
+                    volume: 'failed-tree',
+                    size: 10_485_760,
+                    reason: 'max_age_days',
+                    time: time(i),
+                  },
+                  i,
+                ),
+              },
+            ]
+          : []),
+      ]);
+      expected.tasks++;
+      expected.trees++;
+    }
     // A build tagged into a base tag.
     buildId++;
     const base = { id: (i % bases) + 1, name: `f${i % bases}-build` };
@@ -360,11 +511,22 @@ export function* generate(
       yield emit(life);
     }
   }
+  expected.locks = [...locks.values()].filter(Boolean).length;
 }
 
 /** Appends the generated log in batches of about 2,000 events, each batch one multi-stream append. */
 export async function fill(b: StoreBackend, total: number): Promise<Expected> {
-  const expected: Expected = { users: 0, tasks: 0, builds: 0, tagged: 0, sidetags: 0, sessions: 0 };
+  const expected: Expected = {
+    users: 0,
+    tasks: 0,
+    buildroots: 0,
+    builds: 0,
+    tagged: 0,
+    sidetags: 0,
+    sessions: 0,
+    locks: 0,
+    trees: 0,
+  };
   let batch = new Map<string, NewEvent[]>();
   let size = 0;
   let done = 0;
@@ -403,17 +565,27 @@ async function counts(b: StoreBackend) {
   return {
     users: await rm.count('users'),
     tasks: await rm.count('tasks'),
+    buildroots: await rm.count('buildroots'),
     builds: await rm.count('builds'),
     tagged: await rm.count('tagged_builds'),
     sidetags: await rm.count('sidetags'),
     sessions: await rm.count('sessions'),
+    locks: await rm.count('session_locks'),
+    trees: await rm.count('failed_trees'),
   };
 }
 
+/** Events each projection applied in the last rebuild, for the report. */
+let lastApplied: Record<string, number> = {};
+
 async function rebuildRun(b: StoreBackend, events: number, expected: Expected): Promise<Run> {
   const t = performance.now();
-  await rebuildProjections(b, ALL_PROJECTIONS);
+  const stats = await rebuildProjections(b, ALL_PROJECTIONS);
   const s = (performance.now() - t) / 1000;
+  lastApplied = stats.applied;
+  const idle = Object.entries(stats.applied).filter(([, n]) => n === 0);
+  if (idle.length)
+    return { rate: null, note: `projections with no event to apply: ${idle.map(([p]) => p).join(', ')}` };
   const c = await counts(b);
   const ok = JSON.stringify(c) === JSON.stringify(expected);
   return ok
@@ -499,7 +671,10 @@ async function main() {
         },
         figures,
       ));
-    if (sq) notes.push(`sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}`);
+    if (sq)
+      notes.push(
+        `sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}, events applied ${JSON.stringify(lastApplied)}`,
+      );
     const url = server ? await server.url() : '';
     const pgr =
       server &&
@@ -526,7 +701,10 @@ async function main() {
         },
         figures,
       ));
-    if (pgr) notes.push(`postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}`);
+    if (pgr)
+      notes.push(
+        `postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}, events applied ${JSON.stringify(lastApplied)}`,
+      );
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
