@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS es_checkpoints (
  * is a slice, where the driver's default makes a Date through a regular expression (replay spent
  * more time there than in JSON.parse).
  */
+// readPage's PageRow reads these by position (after the head's three columns): keep them in step.
 const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
   data, metadata, created_at AT TIME ZONE 'UTC' AS created_at`;
 

@@ -11,7 +11,6 @@ import type {
   EventStore,
   ExpectedVersion,
   NewEvent,
-  LogFilter,
   ReadAllOptions,
   ReadAllPage,
   ReadStreamOptions,
@@ -110,7 +109,7 @@ export class SqliteEventStore implements EventStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM es_events WHERE event_id = ?`).raw(true),
-      head: db.prepare<[], { h: number | null }>(HEAD_SQL),
+      head: db.prepare<[], { h: number | null }>('SELECT max(global_position) AS h FROM es_events'),
       // Prepared once: every command reads several streams, and preparing cost as much as reading.
       forward: db
         .prepare<[string, number, number], Row>(
@@ -190,14 +189,37 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
     const after = options.after ? positionFromPadded(options.after) : 0;
     const max = options.maxCount ?? 1000;
-    const { sql, params } = pageQuery(options.filter);
+    const filter = options.filter;
+    const clauses = ['global_position > ?'];
+    const params: (string | number)[] = [after];
+    if (filter?.types) {
+      if (filter.types.length === 0) clauses.push('0');
+      else {
+        // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
+        // row of each type and sort them for each page, which makes a long replay quadratic.
+        clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
+        params.push(...filter.types);
+      }
+    }
+    if (filter?.streamPrefixes) {
+      const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
+      clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
+      for (const p of filter.streamPrefixes) params.push(p.length, p);
+    }
+    const sql = `SELECT ${COLUMNS} FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`;
     // One read transaction: the head and the page come from the same snapshot.
     const { rows, head } = this.db.transaction(() => ({
-      rows: this.cached(sql).all(after, ...params, max),
+      rows: this.cached(sql).all(...params, max),
       head: this.stmts.head.get()?.h ?? 0,
     }))();
-    const { checkpoint, atEnd } = pageEnd(rows, head, after, max);
-    return { events: rows.map(toRecorded), checkpoint: checkpoint ?? options.after ?? null, atEnd };
+    const events = rows.map(toRecorded);
+    const full = rows.length >= max;
+    const scanned = full ? rows[rows.length - 1][0] : Math.max(head, after);
+    return {
+      events,
+      checkpoint: scanned > 0 ? padPosition(scanned) : (options.after ?? null),
+      atEnd: scanned >= head,
+    };
   }
 
   subscribe(options: SubscribeOptions): Promise<void> {
@@ -258,44 +280,6 @@ export class SqliteEventStore implements EventStore {
     this.notifier.notify();
     if (this.db.open) await this.writeLock.run(() => this.db.close());
   }
-}
-
-/** The page query of readAll for a filter; its parameters are `after`, then `params`, then the limit. */
-function pageQuery(filter: LogFilter | undefined): { sql: string; params: (string | number)[] } {
-  const clauses = ['global_position > ?'];
-  const params: (string | number)[] = [];
-  if (filter?.types) {
-    if (filter.types.length === 0) clauses.push('0');
-    else {
-      // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
-      // row of each type and sort them for each page, which makes a long replay quadratic.
-      clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
-      params.push(...filter.types);
-    }
-  }
-  if (filter?.streamPrefixes) {
-    const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
-    clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
-    for (const p of filter.streamPrefixes) params.push(p.length, p);
-  }
-  return {
-    sql: `SELECT ${COLUMNS} FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`,
-    params,
-  };
-}
-
-const HEAD_SQL = 'SELECT max(global_position) AS h FROM es_events';
-
-/** Where a page of `rows` (read with limit `max` after position `after`) leaves the scan. */
-function pageEnd(
-  rows: Row[],
-  head: number,
-  after: number,
-  max: number,
-): { checkpoint: Checkpoint | null; atEnd: boolean } {
-  const full = rows.length >= max;
-  const scanned = full ? rows[rows.length - 1][0] : Math.max(head, after);
-  return { checkpoint: scanned > 0 ? padPosition(scanned) : null, atEnd: scanned >= head };
 }
 
 function toRecorded(r: Row): RecordedEvent {
