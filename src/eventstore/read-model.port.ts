@@ -33,6 +33,13 @@ export interface FindOptions {
   orderBy?: [field: string, direction: 'asc' | 'desc'][];
   limit?: number;
   offset?: number;
+  /**
+   * The indexed field that narrows this query most (for example `state` for a host's OPEN tasks,
+   * `tag_id` for a tag's repos). SQLite keeps no statistics and may drive the query by another
+   * indexed field of the where, reading every row that field matches (every task the host ever
+   * ran); given this, it uses no other index. PostgreSQL's planner has statistics and ignores it.
+   */
+  index?: string;
 }
 
 export interface ReadModelReader {

@@ -120,12 +120,21 @@ class SqliteReader implements ReadModelReader {
 
   async find<T>(collection: string, options: FindOptions = {}): Promise<T[]> {
     const params: unknown[] = [];
-    let sql = `SELECT doc FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(options.where, dialect, params)}`;
+    // Unary + leaves a value as it is but keeps SQLite from using an index for the term.
+    const hint = options.index;
+    const d: SqlDialect = hint
+      ? {
+          ...dialect,
+          field: (p) => (p === hint ? dialect.field(p) : `+${dialect.field(p)}`),
+          isNull: (p) => (p === hint ? dialect.isNull(p) : `+${dialect.field(p)} IS NULL`),
+        }
+      : dialect;
+    let sql = `SELECT doc FROM ${table(collection, this.prefix)} WHERE ${buildWhereSql(options.where, d, params)}`;
     if (options.orderBy?.length) {
       sql += ` ORDER BY ${options.orderBy
         .map(([f, dir]) => {
           assertFieldPath(f);
-          return `${dialect.field(f)} ${dir === 'desc' ? 'DESC' : 'ASC'}`;
+          return `${d.field(f)} ${dir === 'desc' ? 'DESC' : 'ASC'}`;
         })
         .join(', ')}`;
     }
@@ -262,6 +271,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         (fn) =>
           this.events.writeLock.run(async () => {
             if (writer) {
+              // The batch gets and puts through a buffer; its writes go to the thread in one message.
               const tx = new BufferedTx(shadowReader);
               await fn(tx);
               await writer.write(tx.detach());

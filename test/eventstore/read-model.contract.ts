@@ -139,6 +139,27 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.equal(await s.loadCheckpoint('other'), null);
     });
 
+    test('an index hint never changes what a query returns', async () => {
+      const s = await fresh();
+      await seed(s);
+      const queries: Parameters<typeof s.reader.find>[1][] = [
+        { where: { state: 'ready', 'owner.id': 1 } },
+        { where: { 'owner.id': null, state: 'init' } },
+        {
+          where: { state: { $in: ['ready', 'expired'] }, name: { $like: 'f4%' } },
+          orderBy: [['id', 'desc']],
+        },
+        { where: { state: 'ready' }, orderBy: [['name', 'asc']], limit: 2 },
+      ];
+      for (const q of queries)
+        for (const index of ['state', 'owner.id', 'name'])
+          assert.deepEqual(
+            await s.reader.find('things', { ...q, index }),
+            await s.reader.find('things', q),
+            `${JSON.stringify(q)} with index ${index}`,
+          );
+    });
+
     test('batches of several projections at once stand or fall alone: a stale checkpoint, a failure', async () => {
       const s = await fresh();
       await seed(s);

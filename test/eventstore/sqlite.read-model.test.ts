@@ -122,3 +122,36 @@ describe('SQLite read models: a rebuild that stopped halfway', () => {
     }
   });
 });
+
+describe('SQLite read models: the index hint', () => {
+  test('the query is driven by the hinted index alone', async () => {
+    const { events, store, close } = openStore();
+    try {
+      await store.ensureCollections([{ name: 'tasks', indexes: ['state', 'host_id'] }]);
+      const prepared: string[] = [];
+      const prepare = events.db.prepare.bind(events.db);
+      events.db.prepare = ((sql: string) => {
+        prepared.push(sql);
+        return prepare(sql);
+      }) as typeof events.db.prepare;
+      let found: unknown[] = [];
+      await store.applyBatch('p', null, 'cp-1', 1, async (tx) => {
+        for (let i = 1; i <= 20; i++)
+          await tx.put('tasks', String(i), { id: i, host_id: 1, state: i === 7 ? 1 : 2 });
+        found = await tx.find('tasks', { where: { host_id: 1, state: 1 }, index: 'state' });
+      });
+      events.db.prepare = prepare;
+      assert.deepEqual(found, [{ id: 7, host_id: 1, state: 1 }]);
+      const sql = prepared.find((q) => q.startsWith('SELECT doc FROM rm_tasks'))!;
+      const plan = events.db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(1, 1)
+        .map((r) => (r as { detail: string }).detail)
+        .join(' ');
+      assert.match(plan, /USING INDEX rm_tasks__state /);
+      assert.doesNotMatch(plan, /host_id/);
+    } finally {
+      await close();
+    }
+  });
+});

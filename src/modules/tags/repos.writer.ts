@@ -3,7 +3,7 @@ import { genericError } from '../../kernel/errors.js';
 import type { UnitOfWork } from '../../kernel/unit-of-work.js';
 import { applyTask, loadTask, TaskFactory } from '../tasks/tasks.commands.js';
 import { REPO_STATES, type Ref } from './tags.events.js';
-import type { TagDoc } from './tags.projection.js';
+import { REPOS, type RepoDoc, type TagDoc } from './tags.projection.js';
 import { TagsReader } from './tags.reader.js';
 
 /** Koji's repo options from a tag: `repo.opts` extra, and the legacy `with_debuginfo` as `debuginfo`. */
@@ -70,8 +70,10 @@ export class ReposWriter {
       },
       { type: 'RepoStateChanged', data: { id: repoId, tagId: tag.id, state: REPO_STATES.READY, time: now } },
     ]);
-    for (const old of await this.tags.reposOf(tag.id)) {
-      if (old.state !== REPO_STATES.READY) continue;
+    for (const old of await this.tags.rm.find<RepoDoc>(REPOS, {
+      where: { tag_id: tag.id, state: REPO_STATES.READY },
+      index: 'tag_id',
+    })) {
       const events = await uow.read(`repo-${old.id}`);
       const last = events[events.length - 1]?.data as { state?: number } | undefined;
       if (last?.state === REPO_STATES.READY)

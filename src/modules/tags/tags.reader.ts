@@ -216,19 +216,15 @@ export class TagsReader {
 
   /** The newest READY repo of a tag, optionally created at or after an event. */
   async latestReadyRepo(tagId: number, minEvent: number | null = null): Promise<RepoDoc | null> {
-    let r: RepoDoc | null = null;
-    for (const x of await this.reposOf(tagId))
-      if (x.state === REPO_STATES.READY && (!r || x.create_event > r.create_event)) r = x;
+    const repos = await this.rm.find<RepoDoc>(REPOS, {
+      where: { tag_id: tagId, state: REPO_STATES.READY },
+      orderBy: [['create_event', 'desc']],
+      limit: 1,
+      // Every sidetag gets a repo: by the state index this read every READY repo of every tag.
+      index: 'tag_id',
+    });
+    const r = repos[0] ?? null;
     return r && (minEvent === null || r.create_event >= minEvent) ? r : null;
-  }
-
-  /**
-   * A tag's repos, by the tag index alone. Asked for the tag and a state, SQLite (without table
-   * statistics) chose the state index and read every READY repo of every tag: each createSideTag
-   * grew by that, since every sidetag gets a repo.
-   */
-  reposOf(tagId: number): Promise<RepoDoc[]> {
-    return this.rm.find<RepoDoc>(REPOS, { where: { tag_id: tagId } });
   }
 }
 

@@ -199,6 +199,7 @@ export class HostSideApi implements OnModuleInit {
     }
     const assigned = await this.tasks.rm.find<TaskDoc>(TASKS, {
       where: { state: TASK_STATES.ASSIGNED, host_id: h.id },
+      index: 'state',
     });
     const free = channels.length
       ? await this.tasks.rm.find<TaskDoc>(TASKS, {

@@ -85,7 +85,11 @@ export class TasksReader {
 
   /** Sum of the weights of a host's open tasks (Koji's task_load). */
   async load(hostId: number): Promise<number> {
-    const open = await this.rm.find<TaskDoc>(TASKS, { where: { host_id: hostId, state: TASK_STATES.OPEN } });
+    const open = await this.rm.find<TaskDoc>(TASKS, {
+      where: { host_id: hostId, state: TASK_STATES.OPEN },
+      // Few tasks are OPEN; by the host index this read every task the host ever ran, at each poll.
+      index: 'state',
+    });
     return open.reduce((n, t) => n + t.weight, 0);
   }
 }
