@@ -67,8 +67,10 @@ export function registerSidetag(program: Command, rt: Runtime): void {
             throw e;
           }
           if (!quiet) rt.print(result.name);
-          // As Koji: wait-repo --target <name> (plus --quiet), without --request.
-          if (o.wait) return waitRepo(rt, [result.name], { target: true, quiet });
+          // wait-repo --target <name> (plus --quiet), as Koji, but with --request (spec §7 T13): Koji's
+          // omits it, so it warns that --request is recommended and that the new tag is not configured
+          // for automatic regeneration, and waits for the next repo instead of asking for one.
+          if (o.wait) return waitRepo(rt, [result.name], { target: true, quiet, request: true });
         },
       ),
     );
