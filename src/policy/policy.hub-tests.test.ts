@@ -206,6 +206,17 @@ describe('§2.7 is_sidetag', () => {
 
   test('arguments are ignored', () => {
     assert.equal(holds('is_sidetag whatever', { tag: 100 }), true);
+    assert.equal(holds('is_sidetag tag', { tag: 100, fromtag: 1 }), true);
+  });
+
+  // koji-es extension: the field to look at, as is_sidetag_owner takes it (an untag has only fromtag)
+  test('is_sidetag fromtag and is_sidetag both', () => {
+    assert.equal(holds('is_sidetag fromtag', { tag: null, fromtag: 100 }), true);
+    assert.equal(holds('is_sidetag fromtag', { tag: 100, fromtag: 1 }), false);
+    assert.equal(holds('is_sidetag fromtag', { tag: 100 }), false);
+    assert.equal(holds('is_sidetag both', { tag: 100, fromtag: 101 }), true);
+    assert.equal(holds('is_sidetag both', { tag: 100, fromtag: 1 }), false);
+    assert.equal(holds('is_sidetag', { tag: null, fromtag: 100 }), false);
   });
 });
 

@@ -156,14 +156,22 @@ export const HUB_POLICY_TESTS: readonly PolicyTestDefinition[] = [
   policyTest,
 ];
 
-/** sidetag_hub's `is_sidetag`: the tag in `data.tag` is a sidetag. Arguments are ignored, as in Koji. */
+/**
+ * sidetag_hub's `is_sidetag`: the tag in `data.tag` is a sidetag. Koji ignores any argument. koji-es
+ * extension: `is_sidetag fromtag` asks it of `data.fromtag` and `is_sidetag both` of both fields, as
+ * `is_sidetag_owner` does, so a `tag` policy can tell an untag from a sidetag (Koji has no test for
+ * that: its `is_sidetag` raises on untag data). Any other argument is still ignored.
+ */
 const isSidetagTest: PolicyTestDefinition = {
   name: 'is_sidetag',
-  compile() {
-    return (data, ctx) => {
-      const tag = getTagLenient(data, 'tag', ctx.facts);
-      return tag !== null && pyTruthy(tag.extra['sidetag']);
-    };
+  compile(args) {
+    const key = args[0];
+    const fields = key === 'fromtag' || key === 'both' ? OWNER_FIELDS[key] : OWNER_FIELDS.tag;
+    return (data, ctx) =>
+      fields.every((field) => {
+        const tag = getTagLenient(data, field, ctx.facts);
+        return tag !== null && pyTruthy(tag.extra['sidetag']);
+      });
   },
 };
 

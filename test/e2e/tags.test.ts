@@ -1051,10 +1051,9 @@ describe('the tag policy', () => {
     const dir = join(tmp.dir, 'config');
     cpSync(join(REPO_ROOT, 'config'), dir, { recursive: true });
     const conf = join(dir, 'hub', 'hub.conf');
-    writeFileSync(
-      conf,
-      `${readFileSync(conf, 'utf8')}tag =\n    operation untag :: deny no untagging here\n    all :: allow\n`,
-    );
+    // This test's tag policy in place of the shipped one.
+    const shipped = readFileSync(conf, 'utf8').replace(/^tag =\n(?:[ \t]+.*\n)+/m, '');
+    writeFileSync(conf, `${shipped}tag =\n    operation untag :: deny no untagging here\n    all :: allow\n`);
     h = await startTestHub({ configDir: dir, tweak: (c) => (c.hub.repoManager = false) });
     api = new Api(h);
     carol = await user(h, 'carol');
@@ -1090,5 +1089,66 @@ describe('the tag policy', () => {
     await api.ok('untagBuild', ['pt', 'pol-1-1', true, true], h.admin);
     const ev = (await allEvents(h)).filter((e) => e.type === 'PackageUntagged').pop()!;
     assert.equal((ev.metadata.policy as { forced: boolean }).forced, true);
+  });
+});
+
+describe("the shipped tag policy: a sidetag is its owner's (spec §7 T5)", () => {
+  let h: TestHub;
+  let api: Api;
+  let alice: Creds;
+  let bob: Creds;
+  let mine: string;
+  let bobs: string;
+  const fault = (who: Creds, params: unknown[], method: string, reason: string) =>
+    api.fault(method, params, who, 'ActionNotAllowed', `policy violation (tag): ${reason}`);
+  const INTO = 'only the owner of a sidetag may tag builds into it';
+  const FROM = 'only the owner of a sidetag may untag builds from it';
+
+  before(async () => {
+    h = await startTestHub({ tweak: (c) => (c.hub.repoManager = false) });
+    api = new Api(h);
+    alice = await user(h, 'alice');
+    bob = await user(h, 'bob');
+    await api.ok('createTag', ['f40-build', null, 'x86_64']);
+    await api.ok('createTag', ['plain']);
+    mine = (await api.ok<{ name: string }>('createSideTag', ['f40-build'], alice)).name;
+    bobs = (await api.ok<{ name: string }>('createSideTag', ['f40-build'], bob)).name;
+    for (const n of [1, 2, 3, 4]) await api.ok('createEmptyBuild', ['own', String(n), '1', null]);
+    for (const n of [1, 2, 3]) await api.ok('tagBuildBypass', [mine, `own-${n}-1`]);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('another user may not tag into, untag from or move out of a sidetag; nothing is appended', async () => {
+    const before = await head(h);
+    await fault(bob, [mine, 'own-4-1'], 'tagBuild', INTO);
+    await fault(bob, [mine, 'own-1-1'], 'untagBuild', FROM);
+    await fault(bob, [bobs, 'own-1-1', false, mine], 'tagBuild', FROM);
+    // an owner moving into someone else's sidetag is tagging into it
+    await fault(alice, [bobs, 'own-1-1', false, mine], 'tagBuild', INTO);
+    assert.equal(await head(h), before);
+    assert.equal((await api.ok<Tagged[]>('listTagged', [mine], undefined)).length, 3);
+  });
+
+  test('the owner tags, untags and moves; admins may too; other tags are not affected', async () => {
+    assert.equal(typeof (await api.ok<number>('tagBuild', [mine, 'own-4-1'], alice)), 'number');
+    assert.equal(await api.ok('untagBuild', [mine, 'own-1-1'], alice), null);
+    assert.equal(
+      typeof (await api.ok<number>('tagBuild', ['plain', 'own-2-1', false, mine], alice)),
+      'number',
+    );
+    assert.equal(await api.ok('untagBuild', [mine, 'own-3-1'], h.admin), null);
+    assert.equal(typeof (await api.ok<number>('tagBuild', ['plain', 'own-4-1'], bob)), 'number');
+    const verdict = await api.ok<{ allowed: boolean; trail: { rule: string }[] }>(
+      'checkPolicy',
+      ['tag', { tag: null, fromtag: mine, build: 'own-1-1', operation: 'untag', user_id: 'bob' }],
+      h.admin,
+    );
+    assert.equal(verdict.allowed, false);
+    assert.deepEqual(
+      verdict.trail.map((s) => s.rule),
+      ['is_sidetag fromtag :: {', `is_sidetag_owner fromtag !! deny ${FROM}`],
+    );
   });
 });
