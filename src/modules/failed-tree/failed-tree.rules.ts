@@ -1,7 +1,10 @@
 // Rebuilds Koji's save_failed_tree hub checks (plugins/hub/save_failed_tree.py:14) as pure functions,
-// in Koji's order and words. Deliberate differences: a buildroot whose directory the builder already
-// removed is refused with when it went (Koji creates a task that fails on the builder); allowed
-// methods are stripped; retention and the garbage collector are ours (Koji lists them as a TODO).
+// in Koji's words. Deliberate differences: the owner check comes before the task's state and method,
+// which Koji tells anybody who asks (spec §7 S8); a buildroot no task made (external, content
+// generator) is refused in words, not with Koji's ParameterError (S5); a buildroot whose directory the
+// builder already removed is refused with when it went (Koji creates a task that fails on the
+// builder); allowed methods are stripped; retention and the garbage collector are ours (Koji lists
+// them as a TODO).
 import { actionNotAllowed, genericError, KojiError, parameterError } from '../../kernel/errors.js';
 
 const pyClass = (v: unknown) =>
@@ -24,12 +27,17 @@ export interface SaveFacts {
 
 const FAILED = 5;
 
-/** Steps 3–8 of Koji's saveFailedTree, then ours: the directory must still be there. */
+/** Steps 3–8 of Koji's saveFailedTree (the owner first), then ours: the directory must still be there. */
 export function checkSave(buildrootId: number, f: SaveFacts): void {
   if (!f.buildroot) throw genericError(`No such buildroot: ${buildrootId}`);
   if (f.buildroot.task_id === null || !f.task)
-    throw parameterError("Invalid type, expected type <class 'int'>");
+    throw genericError(
+      `Buildroot ${buildrootId} was not made by a task (an external or content generator buildroot): there is no failed task to save it for`,
+    );
   const t = f.task;
+  const admin = !!f.caller?.perms.includes('admin');
+  if (!f.caller || (f.caller.id !== t.owner && !admin))
+    throw actionNotAllowed("Only owner of failed task or 'admin' can run this task.");
   if (t.state !== FAILED)
     throw new KojiError(
       'PreBuildError',
@@ -40,9 +48,6 @@ export function checkSave(buildrootId: number, f: SaveFacts): void {
       'PreBuildError',
       `Only ${f.allowedMethods.join(', ')} tasks can upload their buildroots (Task ${t.id} is ${t.method}).`,
     );
-  const admin = !!f.caller?.perms.includes('admin');
-  if (!f.caller || (f.caller.id !== t.owner && !admin))
-    throw actionNotAllowed("Only owner of failed task or 'admin' can run this task.");
   if (!f.hostEnabled) throw new KojiError('PreBuildError', 'Host is disabled.');
   if (f.buildroot.removed_at)
     throw genericError(
