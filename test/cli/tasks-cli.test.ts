@@ -1061,4 +1061,69 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
       assert.ok(b2.id > 0);
     });
   });
+
+  describe('save-failed-tree: finding the buildroot (spec §7 S11, S5)', () => {
+    const newBuildroot = (t: number, arch: string) =>
+      h.call<number>('host.newBuildRoot', [null, arch, t, null, `/var/lib/mock/br-${t}-${arch}`], b1.creds);
+
+    test("a parent task: Koji's line, then the subtasks that have buildroots, failed first; exit 1", async () => {
+      const parent = await makeTask({});
+      const ok1 = await makeTask({ parent, arch: 'x86_64' });
+      const bad = await makeTask({ parent, arch: 'aarch64' });
+      const grandchild = await makeTask({ parent: ok1, arch: 'x86_64' });
+      for (const t of [ok1, bad, grandchild]) await open(h, b1, t);
+      await newBuildroot(ok1, 'x86_64');
+      await newBuildroot(bad, 'aarch64');
+      await newBuildroot(grandchild, 'x86_64');
+      await h.call('host.closeTask', [ok1, null], b1.creds);
+      await h.call('host.closeTask', [grandchild, null], b1.creds);
+      await h.call(
+        'host.failTask',
+        [bad, { faultCode: 1005, faultString: 'x', name: 'BuildError' }],
+        b1.creds,
+      );
+      const r = await cli.run(['save-failed-tree', String(parent)], { env: ADMIN });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(
+        r.stdout,
+        [
+          `No buildroots for task ${parent}`,
+          `Subtasks with buildroots: ${bad} sleep (aarch64, FAILED), ${ok1} sleep (x86_64, CLOSED), ${grandchild} sleep (x86_64, CLOSED)`,
+          `Save one with: koji-es save-failed-tree ${bad}`,
+          '',
+        ].join('\n'),
+      );
+      // a task with no subtasks: Koji's line alone
+      const lone = await makeTask({});
+      const none = await cli.run(['save-failed-tree', String(lone)], { env: ADMIN });
+      assert.equal(none.code, 1, none.stderr);
+      assert.equal(none.stdout, `No buildroots for task ${lone}\n`);
+    });
+
+    test('several buildroots: the last one, and the others named; a buildroot no task made is refused in words', async () => {
+      const t = await makeTask({ arch: 'x86_64' });
+      await open(h, b1, t);
+      const first = await newBuildroot(t, 'x86_64');
+      const second = await newBuildroot(t, 'i686');
+      const last = await newBuildroot(t, 'noarch');
+      await h.call('host.failTask', [t, { faultCode: 1005, faultString: 'x', name: 'BuildError' }], b1.creds);
+      // sleep is not in the shipped allowed_methods: the hub refuses after the CLI chose
+      fault(
+        await cli.run(['save-failed-tree', '--nowait', String(t)], { env: ADMIN }),
+        'PreBuildError',
+        `Only buildArch, runroot tasks can upload their buildroots (Task ${t} is sleep).`,
+        [
+          `Multiple buildroots for task. Choosing last one (${last})`,
+          `Other buildroots of the task: ${first}, ${second} (--buildroot ID)`,
+          '',
+        ].join('\n'),
+      );
+      const external = await h.call<number>('host.newBuildRoot', { repo: null, arch: 'noarch' }, b1.creds);
+      fault(
+        await cli.run(['save-failed-tree', '--buildroot', String(external)], { env: ADMIN }),
+        'GenericError',
+        `Buildroot ${external} was not made by a task (an external or content generator buildroot): there is no failed task to save it for`,
+      );
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { action, subcommand, table, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { watchTasks } from '../tasks/tasks.cli.js';
+import type { HubClient } from '../../cli/client.js';
+import { watchTasks, type TaskInfo } from '../tasks/tasks.cli.js';
+import { TASK_STATE_NAMES, TASK_STATES } from '../tasks/tasks.events.js';
 
 interface GcRow {
   task_id: number;
@@ -46,10 +48,26 @@ export function registerFailedTree(program: Command, rt: Runtime): void {
             ]);
             if (!brs.length) {
               rt.print(`No buildroots for task ${id}`);
+              // Koji stops there (spec §7 S11); a parent task (build) has none, its subtasks have.
+              const subtasks = await subtasksWithBuildroots(client, id);
+              if (subtasks.length) {
+                const named = subtasks.map(
+                  (t) => `${t.id} ${t.method} (${t.arch}, ${TASK_STATE_NAMES[t.state] ?? t.state})`,
+                );
+                rt.print(`Subtasks with buildroots: ${named.join(', ')}`);
+                rt.print(`Save one with: koji-es save-failed-tree ${subtasks[0].id}`);
+              }
               return 1;
             }
             br = Math.max(...brs.map((b) => b.id));
-            if (brs.length > 1) rt.print(`Multiple buildroots for task. Choosing last one (${br})`);
+            if (brs.length > 1) {
+              rt.print(`Multiple buildroots for task. Choosing last one (${br})`);
+              // Koji says no more (spec §7 S11): name the others and how to choose one.
+              const others = brs.map((b) => b.id).filter((b) => b !== br);
+              rt.print(
+                `Other buildroots of the task: ${others.sort((x, y) => x - y).join(', ')} (--buildroot ID)`,
+              );
+            }
           }
           let taskId: number;
           try {
@@ -99,4 +117,23 @@ export function registerFailedTree(program: Command, rt: Runtime): void {
         );
       }),
     );
+}
+
+/** The task's descendants that have buildroots, failed ones first, then by id. */
+async function subtasksWithBuildroots(client: HubClient, id: number): Promise<TaskInfo[]> {
+  const found: TaskInfo[] = [];
+  let level = await client.call<TaskInfo[]>('getTaskChildren', [id]);
+  // A build's tree is two or three levels deep; the bound keeps a cycle-free walk short anyway.
+  for (let depth = 0; level.length && depth < 5; depth++) {
+    const next: TaskInfo[] = [];
+    for (const t of level) {
+      const brs = await client.call<unknown[]>('listBuildroots', [{ taskID: t.id, __starstar: true }]);
+      if (brs.length) found.push(t);
+      next.push(...(await client.call<TaskInfo[]>('getTaskChildren', [t.id])));
+    }
+    level = next;
+  }
+  return found.sort(
+    (a, b) => Number(b.state === TASK_STATES.FAILED) - Number(a.state === TASK_STATES.FAILED) || a.id - b.id,
+  );
 }
