@@ -24,11 +24,12 @@ import { FILES_ACCESS, type FilesAccessRules } from '../tasks/files-access.js';
 import { TaskFiles } from '../tasks/task-files.js';
 import { MakeTask } from '../tasks/tasks.commands.js';
 import { TASK_STATES } from '../tasks/tasks.events.js';
+import { TASKS, type TaskDoc } from '../tasks/tasks.projection.js';
 import { TasksReader } from '../tasks/tasks.reader.js';
 import * as api from './failed-tree.contract.js';
 import type { TreeExpired } from './failed-tree.events.js';
 import { TREES, type TreeDoc } from './failed-tree.projection.js';
-import { castBuildrootId, checkSave, selectExpired, type Expiry } from './failed-tree.rules.js';
+import { castBuildrootId, checkSave, sameTree, selectExpired, type Expiry } from './failed-tree.rules.js';
 
 export class RecordTree extends Command<void> {
   constructor(
@@ -89,6 +90,19 @@ export class FailedTreeApi implements OnModuleInit, OnApplicationBootstrap, OnAp
       : `only ${tree.owner_name}, who owns failed task ${tree.failed_task_id}, or an admin may download its tree; log in first (/koji/login, session headers or a Bearer token)`;
   }
 
+  /** saveFailedTree tasks of this buildroot not yet done, with their `full`. */
+  private async unfinishedSaves(buildrootId: number): Promise<{ id: number; full: boolean }[]> {
+    const open = [TASK_STATES.FREE, TASK_STATES.ASSIGNED, TASK_STATES.OPEN];
+    const tasks = await this.tasks.rm.find<TaskDoc>(TASKS, {
+      where: { state: { $in: open }, method: 'saveFailedTree' },
+      // Few tasks are unfinished; every saveFailedTree task there ever was is many.
+      index: 'state',
+    });
+    return tasks
+      .filter((t) => Number(t.request[0]) === buildrootId)
+      .map((t) => ({ id: t.id, full: !!t.request[1] }));
+  }
+
   onModuleInit(): void {
     this.access.add(async (rel, ctx) => {
       const m = TREE_PATH.exec(rel);
@@ -115,6 +129,15 @@ export class FailedTreeApi implements OnModuleInit, OnApplicationBootstrap, OnAp
         caller: ctx.user,
         allowedMethods: this.config.failedTree.allowedMethods,
       });
+      const again = sameTree(
+        id,
+        full,
+        await this.unfinishedSaves(id),
+        (await this.tasks.rm.find<TreeDoc>(TREES, { where: { owner_id: task!.owner } })).filter(
+          (t) => t.buildroot_id === id,
+        ),
+      );
+      if (again !== null) return again;
       const brHost = (await this.tasks.host(br!.host_id))!;
       return this.bus.execute(
         new MakeTask(ctx, {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KojiError } from '../../kernel/errors.js';
-import { castBuildrootId, checkSave, type SaveFacts } from './failed-tree.rules.js';
+import { castBuildrootId, checkSave, sameTree, type SaveFacts } from './failed-tree.rules.js';
 
 const ALICE = { id: 7, perms: [] };
 const BOB = { id: 8, perms: [] };
@@ -92,5 +92,48 @@ describe('checkSave', () => {
       /Invalid type for value 'x': <class 'str'>, expected type <class 'int'>/,
     );
     assert.throws(() => castBuildrootId(1.5), /<class 'float'>/);
+  });
+});
+
+describe('sameTree: the same buildroot asked again (S6)', () => {
+  const saved = (task_id: number, full: boolean, expired: unknown = null) => ({
+    task_id,
+    full,
+    file: 'broot-3.tar.gz',
+    expired,
+  });
+
+  test('nothing at work and nothing saved: a new task', () => {
+    assert.equal(sameTree(3, false, [], []), null);
+  });
+
+  test('a task at work on the same mode is reused; one on the other mode is not', () => {
+    assert.equal(sameTree(3, false, [{ id: 50, full: false }], []), 50);
+    assert.equal(sameTree(3, true, [{ id: 50, full: false }], []), null);
+    assert.equal(
+      sameTree(
+        3,
+        true,
+        [
+          { id: 50, full: false },
+          { id: 51, full: true },
+        ],
+        [],
+      ),
+      51,
+    );
+  });
+
+  test('a saved tree of the same mode is refused with its task; an expired one or the other mode is not', () => {
+    assert.throws(
+      () => sameTree(3, true, [], [saved(44, true)]),
+      (e: unknown) =>
+        e instanceof KojiError &&
+        e.faultName === 'GenericError' &&
+        e.message ===
+          'The whole tree of buildroot 3 is already saved by task 44 (broot-3.tar.gz): koji-es download-task 44',
+    );
+    assert.equal(sameTree(3, true, [], [saved(44, true, { reason: 'max_age_days', time: 'x' })]), null);
+    assert.equal(sameTree(3, false, [], [saved(44, true)]), null);
   });
 });

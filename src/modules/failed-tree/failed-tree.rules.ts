@@ -55,6 +55,26 @@ export function checkSave(buildrootId: number, f: SaveFacts): void {
     );
 }
 
+/**
+ * Ours (Koji has no such check, spec §7 S6): a second request for the same buildroot and the same
+ * `full` gets the task already at work on it — a retried call makes no second multi-GB tarball — and
+ * one whose tree is saved and not yet collected is refused with where to get it. Returns the task to
+ * reuse, or null for a new one.
+ */
+export function sameTree(
+  buildrootId: number,
+  full: boolean,
+  unfinished: { id: number; full: boolean }[],
+  saved: { task_id: number; full: boolean; file: string; expired: unknown }[],
+): number | null {
+  const done = saved.find((t) => t.full === full && !t.expired);
+  if (done)
+    throw genericError(
+      `The ${full ? 'whole tree' : 'builddir'} of buildroot ${buildrootId} is already saved by task ${done.task_id} (${done.file}): koji-es download-task ${done.task_id}`,
+    );
+  return unfinished.find((t) => t.full === full)?.id ?? null;
+}
+
 export interface TreeFacts {
   taskId: number;
   ownerId: number;
