@@ -123,13 +123,24 @@ describe('the rest of spec §4.1', () => {
     assert.ok((await runroot(['some_tag', 'x86_64', 'ls'], bob)).body.result! > 0);
   });
 
-  test('arches: a comma list is refused, a space-separated string is kept', async () => {
+  test("arches: Koji's syntax, and one arch (Koji keeps '' and 'x86_64 i686': tasks no host takes, spec §7 R6)", async () => {
     assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64,i686', 'ls'])), {
       name: 'GenericError',
       message: 'Architecture can be only [a-zA-Z0-9_-]',
     });
-    const id = (await runroot(['some_tag', 'x86_64 i686', 'ls'])).body.result!;
-    assert.equal((await h.call<Task>('getTaskInfo', [id])).arch, 'x86_64 i686');
+    const before = await h.call<Task[]>('listTasks', []);
+    assert.deepEqual(faultOf(await runroot(['some_tag', 'x86_64 i686', 'ls'])), {
+      name: 'GenericError',
+      message: "runroot runs on one arch, not 'x86_64 i686': give one of them (or noarch)",
+    });
+    for (const empty of ['', '  '])
+      assert.deepEqual(faultOf(await runroot(['some_tag', empty, 'ls'])), {
+        name: 'GenericError',
+        message: "runroot needs an arch: one of the tag's arches, or noarch",
+      });
+    assert.equal((await h.call<Task[]>('listTasks', [])).length, before.length, 'no task was made');
+    const id = (await runroot(['some_tag', ' x86_64 ', 'ls'])).body.result!;
+    assert.equal((await h.call<Task>('getTaskInfo', [id])).arch, 'x86_64');
   });
 
   test("channels: a missing or disabled one, with Koji's messages; a chosen channel is used", async () => {

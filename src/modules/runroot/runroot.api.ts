@@ -6,12 +6,12 @@ import { pyRepr } from '../../rpc/method.js';
 import { MethodRegistry } from '../../rpc/registry.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
-import { canonArch, parseArches } from '../tasks/arches.js';
+import { canonArch } from '../tasks/arches.js';
 import { MakeTask } from '../tasks/tasks.commands.js';
 import { HOSTS, type HostDoc } from '../tasks/tasks.projection.js';
 import { TasksReader } from '../tasks/tasks.reader.js';
 import { runroot, type RunrootParams } from './runroot.contract.js';
-import { checkCommand, checkOpts, taskArch } from './runroot.request.js';
+import { checkArch, checkCommand, checkOpts, taskArch } from './runroot.request.js';
 
 /** The hub side of runroot: checks, the noarch choice, and a `runroot` task in its channel. */
 @Injectable()
@@ -26,7 +26,7 @@ export class RunrootApi implements OnModuleInit {
 
   onModuleInit(): void {
     this.registry.implement<RunrootParams>(runroot, async (p, ctx) => {
-      const arch = parseArches(p.arch);
+      const arch = checkArch(p.arch);
       const command = checkCommand(p.command);
       const opts = checkOpts(p.opts);
       const channel = p.channel || 'runroot';

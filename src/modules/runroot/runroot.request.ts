@@ -1,10 +1,20 @@
 // Rebuilds the hub side of Koji's runroot plugin (plugins/hub/runroot_hub.py:27) as pure checks.
 // Deliberate differences: the options are checked here, at the hub (Koji passes them through and the
 // builder fails later with a TypeError); noarch uses the tag's inherited arches and compares
-// canonical arches on both sides (Koji mixes own and canonical arches, spec §7 R7).
+// canonical arches on both sides (Koji mixes own and canonical arches, spec §7 R7); the arch must be
+// one arch (Koji takes '' or 'x86_64 i686' and makes a task no host ever takes, §7 R6).
 import { genericError, parameterError } from '../../kernel/errors.js';
 import { pyRepr } from '../../rpc/method.js';
-import { canonArch } from '../tasks/arches.js';
+import { canonArch, parseArches } from '../tasks/arches.js';
+
+/** The arch a runroot runs on: Koji's arch syntax, and exactly one of them. */
+export function checkArch(arch: unknown): string {
+  const parsed = parseArches(arch);
+  if (parsed === '') throw genericError("runroot needs an arch: one of the tag's arches, or noarch");
+  if (parsed.includes(' '))
+    throw genericError(`runroot runs on one arch, not ${pyRepr(arch)}: give one of them (or noarch)`);
+  return parsed;
+}
 
 export interface RunrootOpts {
   packages: string[];
