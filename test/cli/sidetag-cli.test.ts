@@ -102,6 +102,7 @@ describe('sidetag CLI against an in-process hub', () => {
         '-w, --wait Wait until repo is ready.',
         '--debuginfo Buildroot repo will contain debuginfos',
         '--suffix <suffix> Suffix from hub-supported ones',
+        '--label <label> Get or create your sidetag with this label',
         '-h, --help display help for command',
       ]);
     });
@@ -151,6 +152,23 @@ describe('sidetag CLI against an in-process hub', () => {
         await run(['add-sidetag', 'no-such-base'], TESTUSER),
         'GenericError',
         "No such tagInfo: 'no-such-base'",
+      );
+    });
+
+    test('--label: the first call creates the sidetag, the next prints the same name; list-sidetags --label finds it', async () => {
+      const first = await run(['add-sidetag', '--label', 'cli-pr-1', 'base'], TESTUSER);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^base-side-\d+\n$/);
+      const again = await run(['add-sidetag', '--label', 'cli-pr-1', 'base'], TESTUSER);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, first.stdout);
+      const listed = await run(['list-sidetags', '--mine', '--label', 'cli-pr-1'], TESTUSER);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(listed.stdout, first.stdout);
+      fault(
+        await run(['add-sidetag', '--label', 'no spaces', 'base'], TESTUSER),
+        'GenericError',
+        /^Invalid sidetag label "no spaces": 1 to 64 letters/,
       );
     });
 

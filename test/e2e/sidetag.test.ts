@@ -1396,5 +1396,145 @@ describe('the race-free per-user limit (DESIGN §5): 50 parallel createSideTag o
       }
       assert.equal(await h2.ok('listSideTags', { user: 'racer', queryOpts: { countOnly: true } }), 10);
     });
+
+    test('20 get-or-create calls with one label over both hubs make one sidetag, which every call returns', async () => {
+      const [h1, h2] = procs.map((p) => p.client);
+      const admin = await h1.login('admin', 'two-hubs-admin-password');
+      const packit = await h1.user(admin, 'packit');
+      const packit2 = await h2.login('packit', 'packit-password-123');
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? h2 : h1).ok<CreateResult & { created: boolean }>(
+            'createSideTag',
+            { basetag: 'race-base', label: 'pr-2554' },
+            i % 2 ? packit2 : packit.creds,
+          ),
+        ),
+      );
+      assert.equal(new Set(replies.map((r) => r.id)).size, 1, JSON.stringify(replies));
+      assert.equal(replies.filter((r) => r.created).length, 1);
+      for (const c of [h1, h2])
+        assert.deepEqual(
+          (await c.ok<SidetagRow[]>('listSideTags', { user: 'packit' })).map((r) => r.id),
+          [replies[0].id],
+        );
+    });
+  });
+});
+
+describe("labelled sidetags (koji-es, spec §8.2): get-or-create by the owner's key", () => {
+  let cfg: { dir: string; cleanup: () => void };
+  let hub: TestHub;
+  let api: RpcClient;
+  let packit: User;
+  let bob: User;
+  let f40: number;
+  let f41: number;
+  type Labelled = CreateResult & { created?: boolean; label?: string };
+  const create = (who: User, params: Record<string, unknown>) =>
+    api.ok<Labelled>('createSideTag', params, who.creds);
+
+  before(async () => {
+    cfg = sidetagConfigDir({ sidetag: { remove_empty: 'true' } });
+    hub = await startTestHub({ configDir: cfg.dir });
+    api = new RpcClient(hub.url);
+    f40 = await api.ok<number>('createTag', ['f40-build', null, 'x86_64'], hub.admin);
+    f41 = await api.ok<number>('createTag', ['f41-build', null, 'x86_64'], hub.admin);
+    packit = await api.user(hub.admin, 'packit');
+    bob = await api.user(hub.admin, 'bob');
+  });
+  after(async () => {
+    await hub?.close();
+    cfg?.cleanup();
+  });
+
+  test('the first call creates it, the next ones return it and append nothing; other bases, owners and calls without a label are others', async () => {
+    const first = await create(packit, { basetag: 'f40-build', label: 'pr-7' });
+    assert.equal(first.created, true);
+    assert.equal(first.label, 'pr-7');
+    assert.equal(first.name, `f40-build-side-${first.id}`);
+    const head = (await readEvents(hub.hub.backend)).length;
+    const again = await create(packit, { basetag: 'f40-build', label: 'pr-7', debuginfo: true });
+    assert.deepEqual(again, {
+      name: first.name,
+      id: first.id,
+      task_id: null,
+      request: null,
+      created: false,
+      label: 'pr-7',
+    });
+    assert.equal((await readEvents(hub.hub.backend)).length, head, 'a get appends nothing');
+    const otherBase = await create(packit, { basetag: 'f41-build', label: 'pr-7' });
+    const otherOwner = await create(bob, { basetag: 'f40-build', label: 'pr-7' });
+    const plain = await create(packit, { basetag: 'f40-build' });
+    assert.equal(new Set([first.id, otherBase.id, otherOwner.id, plain.id]).size, 4);
+    assert.equal('created' in plain, false, "without a label the reply is Koji's");
+    // listSideTags by label (with the owner); the verbose rows carry it
+    const rows = await api.ok<(SidetagRow & { label: string | null })[]>('listSideTags', {
+      user: 'packit',
+      label: 'pr-7',
+      queryOpts: { extra: true },
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.label]),
+      [
+        [first.id, 'pr-7'],
+        [otherBase.id, 'pr-7'],
+      ],
+    );
+    const claimed = (await readEvents(hub.hub.backend, ['SideTagLabelClaimed'])).map((e) => e.stream);
+    assert.deepEqual(claimed, [
+      `sidetag-label-${packit.id}-${f40}-pr-7`,
+      `sidetag-label-${packit.id}-${f41}-pr-7`,
+      `sidetag-label-${bob.id}-${f40}-pr-7`,
+    ]);
+  });
+
+  test('removing the sidetag (by request or when emptied) frees its label for a new one', async () => {
+    const a = await create(packit, { basetag: 'f40-build', label: 'gate' });
+    await api.ok('removeSideTag', [a.name], packit.creds);
+    const b = await create(packit, { basetag: 'f40-build', label: 'gate' });
+    assert.equal(b.created, true);
+    assert.notEqual(b.id, a.id);
+    // remove_empty: the last untag removes it, and the label goes with it
+    await api.ok('createEmptyBuild', ['lbl', '1', '1', null], hub.admin);
+    await api.ok('tagBuildBypass', [b.name, 'lbl-1-1'], hub.admin);
+    await api.ok('untagBuild', [b.name, 'lbl-1-1'], packit.creds);
+    assert.equal(await api.ok('getTag', [b.name]), null);
+    const c = await create(packit, { basetag: 'f40-build', label: 'gate' });
+    assert.equal(c.created, true);
+    assert.ok(c.id > b.id);
+    const released = await readEvents(hub.hub.backend, ['SideTagLabelReleased']);
+    assert.deepEqual(
+      released
+        .map((e) => (e.data as { sidetag: { id: number } }).sidetag.id)
+        .filter((id) => id === a.id || id === b.id),
+      [a.id, b.id],
+    );
+  });
+
+  test('a bad label is a GenericError that says what a label is; nothing is made', async () => {
+    const before = (await api.ok<SidetagRow[]>('listSideTags', { user: 'bob' })).length;
+    for (const bad of ['', 'two words', '-dash', 7]) {
+      const e = await api.fault(
+        'createSideTag',
+        { basetag: 'f40-build', label: bad },
+        bob.creds,
+        'GenericError',
+      );
+      assert.ok(
+        e.message.startsWith(`Invalid sidetag label ${JSON.stringify(bad)}: 1 to 64 letters`),
+        e.message,
+      );
+    }
+    assert.equal((await api.ok<SidetagRow[]>('listSideTags', { user: 'bob' })).length, before);
+  });
+
+  test('in one hub, 10 parallel calls with one label make one sidetag', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => create(bob, { basetag: 'f41-build', label: 'burst' })),
+    );
+    assert.equal(new Set(replies.map((r) => r.id)).size, 1);
+    assert.equal(replies.filter((r) => r.created).length, 1);
   });
 });

@@ -31,7 +31,14 @@ import {
   SidetagRemover,
 } from './sidetag.commands.js';
 import * as api from './sidetag.contract.js';
-import { assertMayHold, assertOwnSidetag, checkSuffix, decideEdit, isSidetag } from './sidetag.decider.js';
+import {
+  assertMayHold,
+  assertOwnSidetag,
+  checkLabel,
+  checkSuffix,
+  decideEdit,
+  isSidetag,
+} from './sidetag.decider.js';
 import { SIDETAGS, type SidetagDoc } from './sidetag.projection.js';
 
 /** Fields listSideTags can order by in the read-model query: the same values as in the reply. */
@@ -84,6 +91,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       checkSuffix(p.suffix, this.config.sidetag.allowedSuffixes);
       if (!ctx.user) throw actionNotAllowed('you must be logged in for this operation');
       await this.users.strict(ctx.user.id);
+      const label = checkLabel(p.label);
       const base = await this.tags.strictTag(p.basetag as TagInfo);
       const result = await this.bus.execute(
         new CreateSideTag(
@@ -91,6 +99,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
           { id: base.id, name: base.name, arches: base.arches },
           truthy(p.debuginfo),
           p.suffix ?? null,
+          label,
         ),
       );
       if (result.request !== null) this.repos.kick();
@@ -104,9 +113,10 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       return null;
     });
     r.implement<api.ListSideTagsParams>(api.listSideTags, async (p) => {
-      const where: Record<string, number> = {};
+      const where: Record<string, number | string> = {};
       if (p.basetag !== null && p.basetag !== undefined)
         where.basetag_id = (await this.tags.strictTag(p.basetag as TagInfo)).id;
+      if (p.label !== null && p.label !== undefined) where.label = p.label;
       if (p.user !== null && p.user !== undefined) where.user_id = (await this.users.strict(p.user)).id;
       const q = p.queryOpts as (QueryOpts & { extra?: boolean }) | null | undefined;
       const verbose = !!q?.extra;
@@ -135,6 +145,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
         user_name: d.user_name,
         ...(verbose
           ? {
+              label: d.label ?? null,
               basetag_id: d.basetag_id,
               basetag_name: d.basetag_name,
               hold: d.hold,

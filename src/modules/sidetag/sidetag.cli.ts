@@ -43,19 +43,21 @@ export function registerSidetag(program: Command, rt: Runtime): void {
     .option('-w, --wait', 'Wait until repo is ready.')
     .option('--debuginfo', 'Buildroot repo will contain debuginfos')
     .option('--suffix <suffix>', 'Suffix from hub-supported ones')
+    .option('--label <label>', 'Get or create your sidetag with this label')
     .action(
       action(
         rt,
         'add-sidetag',
         async (
           args: string[],
-          o: { quiet?: boolean; wait?: boolean; debuginfo?: boolean; suffix?: string },
+          o: { quiet?: boolean; wait?: boolean; debuginfo?: boolean; suffix?: string; label?: string },
         ) => {
           if (args.length !== 1) throw new UsageError('Only argument is basetag');
           const quiet = o.quiet ?? rt.quiet;
           const client = await rt.client(true);
           const kwargs: Record<string, unknown> = { debuginfo: !!o.debuginfo, __starstar: true };
           if (o.suffix !== undefined) kwargs.suffix = o.suffix;
+          if (o.label !== undefined) kwargs.label = o.label;
           let result: { name: string };
           try {
             result = await client.call<{ name: string }>('createSideTag', [args[0], kwargs]);
@@ -102,6 +104,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
     .option('--basetag <basetag>', 'Filter on basetag')
     .option('--user <user>', 'Filter on user')
     .option('--mine', 'Filter on user')
+    .option('--label <label>', 'Filter on label')
     .option('--verbose', 'Show owner, base tag, builds, age and holds')
     .option('--json', 'Print the list as JSON')
     .action(
@@ -110,7 +113,14 @@ export function registerSidetag(program: Command, rt: Runtime): void {
         'list-sidetags',
         async (
           args: string[],
-          o: { basetag?: string; user?: string; mine?: boolean; verbose?: boolean; json?: boolean },
+          o: {
+            basetag?: string;
+            user?: string;
+            mine?: boolean;
+            label?: string;
+            verbose?: boolean;
+            json?: boolean;
+          },
         ) => {
           if (args.length) throw new UsageError('This command takes no arguments');
           if (o.mine && o.user) throw new UsageError('Specify only one from --user --mine');
@@ -122,6 +132,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
             {
               basetag: o.basetag ?? null,
               user,
+              ...(o.label !== undefined ? { label: o.label } : {}),
               ...(extra ? { queryOpts: { extra: true } } : {}),
               __starstar: true,
             },

@@ -16,18 +16,22 @@ import { TagsReader } from '../tags/tags.reader.js';
 import { loadTag, loadTarget, TagsWriter } from '../tags/tags.writer.js';
 import {
   checkTarget,
+  evolveLabel,
   evolveQuota,
   evolveSideTag,
+  initialLabel,
   initialQuota,
   initialSideTag,
   isSidetag,
+  labelStream,
   numberOfTags,
   sidetagExtra,
   sidetagName,
+  type LabelState,
   type QuotaState,
   type SideTagState,
 } from './sidetag.decider.js';
-import type { QuotaEvent, RemovalReason, SideTagEvent } from './sidetag.events.js';
+import type { LabelEvent, QuotaEvent, RemovalReason, SideTagEvent } from './sidetag.events.js';
 
 export const loadQuota = (uow: UnitOfWork, userId: number) =>
   uow.load<QuotaState, QuotaEvent>(`sidetag-user-${userId}`, evolveQuota, initialQuota);
@@ -49,6 +53,8 @@ export async function quotaCount(uow: UnitOfWork, userId: number): Promise<numbe
   const count = (last.data as { count?: unknown }).count;
   return typeof count === 'number' ? count : numberOfTags(await loadQuota(uow, userId));
 }
+export const loadLabel = (uow: UnitOfWork, stream: string) =>
+  uow.load<LabelState, LabelEvent>(stream, evolveLabel, initialLabel);
 export const loadSideTag = (uow: UnitOfWork, id: number) =>
   uow.load<SideTagState, SideTagEvent>(`sidetag-${id}`, evolveSideTag, initialSideTag);
 
@@ -121,6 +127,26 @@ export class SidetagRemover {
         { causationId },
       );
     }
+    // The label is free again for a new sidetag of the same owner and base tag.
+    if (st.label && st.creator) {
+      const stream = labelStream(st.creator.id, st.label.basetag.id, st.label.label);
+      if ((await loadLabel(uow, stream)).sidetag?.id === tag.id)
+        uow.emit(
+          stream,
+          [
+            {
+              type: 'SideTagLabelReleased',
+              data: {
+                label: st.label.label,
+                userId: st.creator.id,
+                basetag: st.label.basetag,
+                sidetag: { id: tag.id, name: tag.name },
+              },
+            },
+          ],
+          { causationId },
+        );
+    }
   }
 }
 
@@ -129,6 +155,9 @@ export interface CreateResult {
   id: number;
   task_id: null;
   request: number | null;
+  /** With a label only: false when the owner's sidetag with that label was returned. */
+  created?: boolean;
+  label?: string;
 }
 
 export class CreateSideTag extends Command<CreateResult> {
@@ -137,6 +166,7 @@ export class CreateSideTag extends Command<CreateResult> {
     readonly basetag: { id: number; name: string; arches: string | null },
     readonly debuginfo: boolean,
     readonly suffix: string | null,
+    readonly label: string | null = null,
   ) {
     super();
   }
@@ -159,6 +189,21 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
     const cfg = this.config.sidetag;
     return this.perUser.run(`sidetag-user-${user.id}`, async () => {
       const { result } = await this.commands.run(c.ctx, async (uow) => {
+        // Get-or-create: the label's stream, read at the version this append expects, names the live
+        // sidetag holding it; two creations with one label conflict and the retry finds the first.
+        const labelled = c.label ? labelStream(user.id, c.basetag.id, c.label) : null;
+        if (labelled) {
+          const held = (await loadLabel(uow, labelled)).sidetag;
+          if (held)
+            return {
+              name: held.name,
+              id: held.id,
+              task_id: null,
+              request: null,
+              created: false,
+              label: c.label!,
+            } satisfies CreateResult;
+        }
         // The count the policy sees is the quota stream folded at the version this append expects:
         // a concurrent creation by the same user makes the append conflict, and the retry recounts.
         const count = await quotaCount(uow, user.id);
@@ -229,11 +274,19 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
                 debuginfo: c.debuginfo,
                 suffix: c.suffix,
                 time: uow.meta.now.toISOString(),
+                ...(c.label ? { label: c.label } : {}),
               },
             },
           ],
           { metadata: meta },
         );
+        if (labelled)
+          uow.emit(labelled, [
+            {
+              type: 'SideTagLabelClaimed',
+              data: { label: c.label!, userId: user.id, basetag: base, sidetag: { id, name } },
+            },
+          ]);
         uow.emit(
           `sidetag-user-${user.id}`,
           [{ type: 'SideTagQuotaTaken', data: { userId: user.id, sidetag: { id, name }, count: count + 1 } }],
@@ -241,7 +294,13 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
             metadata: meta,
           },
         );
-        return { name, id, task_id: null, request } satisfies CreateResult;
+        return {
+          name,
+          id,
+          task_id: null,
+          request,
+          ...(c.label ? { created: true, label: c.label } : {}),
+        } satisfies CreateResult;
       });
       return result;
     });

@@ -17,14 +17,15 @@ export class CreateSideTagParams {
   basetag!: Info;
   @IsOptional() debuginfo?: unknown;
   @IsOptional() @IsString() suffix?: string | null;
+  @IsOptional() label?: unknown;
 }
 export const createSideTag = method({
   name: 'createSideTag',
   summary:
-    'Create a sidetag of a base tag for the logged-in user, under the sidetag policy; returns {name, id, task_id, request}',
+    "Create a sidetag of a base tag for the logged-in user, under the sidetag policy; returns {name, id, task_id, request}. With a label (koji-es), get-or-create: the caller's live sidetag of that base tag with that label is returned instead ({..., created: false})",
   // Koji checks the suffix before the login, so the login check is the handler's (same message).
   access: anonymous,
-  args: ['basetag', ['debuginfo', false], ['suffix', null]],
+  args: ['basetag', ['debuginfo', false], ['suffix', null], ['label', null]],
   params: CreateSideTagParams,
   result: { type: 'object' },
 });
@@ -45,16 +46,18 @@ export class ListSideTagsParams {
   basetag?: Info;
   user?: Info;
   @IsOptional() @ValidateNested() @QueryOptsType() queryOpts?: QueryOpts | null;
+  @IsOptional() @IsString() label?: string | null;
 }
 export const listSideTags = method({
   name: 'listSideTags',
   summary:
-    'Sidetags, by base tag and owner: {id, name, user_id, user_name}; queryOpts {"extra": true} adds hold, basetag, created and activity',
+    'Sidetags, by base tag, owner and label: {id, name, user_id, user_name}; queryOpts {"extra": true} adds label, hold, basetag, created and activity',
   access: anonymous,
   args: [
     ['basetag', null],
     ['user', null],
     ['queryOpts', null],
+    ['label', null],
   ],
   params: ListSideTagsParams,
   result: { oneOf: [{ type: 'array', items: { type: 'object' } }, { type: 'integer' }] },

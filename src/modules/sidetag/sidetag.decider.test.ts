@@ -9,25 +9,30 @@ import { given } from '../../kernel/given-when-then.js';
 import {
   assertMayHold,
   assertOwnSidetag,
+  checkLabel,
   checkSuffix,
   checkTarget,
   decideEdit,
+  evolveLabel,
   evolveQuota,
   evolveSideTag,
+  initialLabel,
   initialQuota,
   initialSideTag,
   isOwner,
   isSidetag,
+  labelStream,
   numberOfTags,
   sidetagExtra,
   sidetagName,
   validMacroName,
   type EditInput,
+  type LabelState,
   type QuotaState,
   type SideTagState,
   type TagFacts,
 } from './sidetag.decider.js';
-import type { QuotaEvent, SideTagEvent } from './sidetag.events.js';
+import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 
 type User = { id: number; perms: string[] };
 const owner: User = { id: 23, perms: [] };
@@ -489,6 +494,7 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       removed: false,
       hold: null,
       creator: by,
+      label: null,
     });
     assert.deepEqual(given(sidetagStream, [created, held]).state().hold, {
       reason: 'bodhi update',
@@ -511,6 +517,7 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       removed: true,
       hold: null,
       creator: by,
+      label: null,
     });
     // No SideTagCreated (a tag an admin marked): nobody's quota was taken.
     assert.deepEqual(given(sidetagStream, [held]).state().creator, null);
@@ -549,5 +556,73 @@ describe("the user's quota stream: number_of_tags folded at the append's version
       () => checkSuffix('x', []),
       (e: unknown) => e instanceof KojiError && e.faultCode === 1000,
     );
+  });
+});
+
+describe("labels (koji-es, spec §8.2): get-or-create by the owner's key", () => {
+  const labels: Decider<null, LabelState, LabelEvent> = {
+    initialState: initialLabel,
+    decide: () => [],
+    evolve: evolveLabel,
+  };
+  const base = { id: 32, name: 'f40-build' };
+  const claim = (id: number): LabelEvent => ({
+    type: 'SideTagLabelClaimed',
+    data: { label: 'pr-12', userId: 23, basetag: base, sidetag: { id, name: `f40-build-side-${id}` } },
+  });
+  const release = (id: number): LabelEvent => ({
+    type: 'SideTagLabelReleased',
+    data: { label: 'pr-12', userId: 23, basetag: base, sidetag: { id, name: `f40-build-side-${id}` } },
+  });
+
+  test('a label is free, held by the sidetag that claimed it, free again once it is removed, then held anew', () => {
+    assert.deepEqual(given(labels, []).state(), { sidetag: null });
+    assert.deepEqual(given(labels, [claim(40)]).state(), { sidetag: { id: 40, name: 'f40-build-side-40' } });
+    assert.deepEqual(given(labels, [claim(40), release(40)]).state(), { sidetag: null });
+    assert.deepEqual(given(labels, [claim(40), release(40), claim(41)]).state().sidetag?.id, 41);
+  });
+
+  test('one stream per owner, base tag and label', () => {
+    assert.equal(labelStream(23, 32, 'pr-12'), 'sidetag-label-23-32-pr-12');
+    assert.notEqual(labelStream(23, 32, 'pr-12'), labelStream(24, 32, 'pr-12'));
+    assert.notEqual(labelStream(23, 32, 'pr-12'), labelStream(23, 33, 'pr-12'));
+  });
+
+  test('the sidetag remembers its label and base tag, to release the claim when it goes', () => {
+    const sidetagStream: Decider<null, SideTagState, SideTagEvent> = {
+      initialState: initialSideTag,
+      decide: () => [],
+      evolve: evolveSideTag,
+    };
+    const created: SideTagEvent = {
+      type: 'SideTagCreated',
+      data: {
+        id: 40,
+        name: 'f40-build-side-40',
+        user: { id: 23, name: 'packit' },
+        basetag: base,
+        debuginfo: false,
+        suffix: null,
+        time: '2026-01-01T00:00:00.000Z',
+        label: 'pr-12',
+      },
+    };
+    assert.deepEqual(given(sidetagStream, [created]).state().label, { label: 'pr-12', basetag: base });
+  });
+
+  test('a label: 1 to 64 of letters, digits, . _ + -, the first a letter or digit; none is null', () => {
+    for (const ok of ['pr-12', 'a', 'fedora-rawhide_gcc+15.1', 'X'.repeat(64)])
+      assert.equal(checkLabel(ok), ok);
+    assert.equal(checkLabel(null), null);
+    assert.equal(checkLabel(undefined), null);
+    for (const bad of ['', '-x', '.x', 'a b', 'a/b', 'X'.repeat(65), 12, ['a']])
+      assert.throws(
+        () => checkLabel(bad),
+        (e: unknown) =>
+          e instanceof KojiError &&
+          e.faultName === 'GenericError' &&
+          e.message.startsWith(`Invalid sidetag label ${JSON.stringify(bad)}: 1 to 64 letters`),
+        JSON.stringify(bad),
+      );
   });
 });

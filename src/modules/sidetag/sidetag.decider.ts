@@ -3,10 +3,11 @@
 // functions. Deliberate differences: the name uses the id really assigned (Koji predicts it from the
 // sequence); the per-user count is folded from the user's quota stream at the append's expected
 // version (Koji counts, then creates, and races); a sidetag without a parent is a GenericError (Koji
-// crashes with IndexError); allowed suffixes are stripped; holds are ours.
+// crashes with IndexError); allowed suffixes are stripped; holds and labels are ours.
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
-import type { QuotaEvent, SideTagEvent } from './sidetag.events.js';
+import type { Ref } from '../tags/tags.events.js';
+import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 
 export interface QuotaState {
   /** sidetag id → name */
@@ -31,14 +32,28 @@ export interface SideTagState {
   hold: { reason: string; by: string; time: string } | null;
   /** Whose quota the creation took: released to the same user, whatever the extra says by then. */
   creator: { id: number; name: string } | null;
+  /** The label it was created with (its claim is released with it), and on which base tag. */
+  label: { label: string; basetag: Ref } | null;
 }
 
-export const initialSideTag: SideTagState = { exists: false, removed: false, hold: null, creator: null };
+export const initialSideTag: SideTagState = {
+  exists: false,
+  removed: false,
+  hold: null,
+  creator: null,
+  label: null,
+};
 
 export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
   switch (e.type) {
     case 'SideTagCreated':
-      return { exists: true, removed: false, hold: null, creator: e.data.user };
+      return {
+        exists: true,
+        removed: false,
+        hold: null,
+        creator: e.data.user,
+        label: e.data.label ? { label: e.data.label, basetag: e.data.basetag } : null,
+      };
     case 'SideTagEdited':
       return s;
     case 'SideTagHeld':
@@ -51,6 +66,36 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
 }
 
 /** Step 1 of createSideTag, before the login check, as Koji. */
+/**
+ * Labels (koji-es; spec §8.2: Packit keeps its own table of sidetags by key and raced into
+ * duplicates): a key the owner chooses, unique per owner and base tag while the sidetag lives, so
+ * createSideTag with a label is get-or-create.
+ */
+export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+export function checkLabel(label: unknown): string | null {
+  if (label === null || label === undefined) return null;
+  if (typeof label !== 'string' || !LABEL.test(label))
+    throw genericError(
+      `Invalid sidetag label ${JSON.stringify(label)}: 1 to 64 letters, digits, '.', '_', '+' or '-', the first a letter or digit`,
+    );
+  return label;
+}
+
+/** Stream of a label's claims: the live sidetag holding it, if any. */
+export const labelStream = (userId: number, basetagId: number, label: string) =>
+  `sidetag-label-${userId}-${basetagId}-${label}`;
+
+export interface LabelState {
+  sidetag: Ref | null;
+}
+
+export const initialLabel: LabelState = { sidetag: null };
+
+export function evolveLabel(_s: LabelState, e: LabelEvent): LabelState {
+  return { sidetag: e.type === 'SideTagLabelClaimed' ? e.data.sidetag : null };
+}
+
 export function checkSuffix(suffix: string | null | undefined, allowed: string[]): void {
   if (suffix && !allowed.includes(suffix)) throw genericError(`${suffix} suffix is not allowed for sidetag`);
 }

@@ -14,6 +14,8 @@ export type SideTagCreated = DomainEvent<
     debuginfo: boolean;
     suffix: string | null;
     time: string;
+    /** koji-es: the owner's key for it (unique per owner and base tag while it lives). */
+    label?: string | null;
   }
 >;
 export type SideTagEdited = DomainEvent<
@@ -52,6 +54,21 @@ export type SideTagQuotaReleased = DomainEvent<
   { userId: number; sidetag: Ref; reason: RemovalReason; count?: number }
 >;
 export type QuotaEvent = SideTagQuotaTaken | SideTagQuotaReleased;
+
+/**
+ * Stream `sidetag-label-<userId>-<basetagId>-<label>`: which live sidetag holds the label. Claimed in
+ * the creating append, released in the removing one, so two creations with one label cannot both
+ * succeed: the second conflicts, retries and finds the first.
+ */
+export type SideTagLabelClaimed = DomainEvent<
+  'SideTagLabelClaimed',
+  { label: string; userId: number; basetag: Ref; sidetag: Ref }
+>;
+export type SideTagLabelReleased = DomainEvent<
+  'SideTagLabelReleased',
+  { label: string; userId: number; basetag: Ref; sidetag: Ref }
+>;
+export type LabelEvent = SideTagLabelClaimed | SideTagLabelReleased;
 
 export const SIDETAG_EVENT_TYPES = [
   'SideTagCreated',

@@ -90,6 +90,7 @@ describe('sidetags projection', () => {
         user_name: 'alice',
         basetag_id: 32,
         basetag_name: 'f40-build',
+        label: null,
         hold: null,
         create_ts: ts(T1),
         last_change_ts: null,

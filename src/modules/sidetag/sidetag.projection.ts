@@ -12,6 +12,8 @@ export interface SidetagDoc {
   user_name: string | null;
   basetag_id: number | null;
   basetag_name: string | null;
+  /** koji-es: the label createSideTag was given (absent in documents of version 1). */
+  label?: string | null;
   hold: { reason: string; by: string; time: string } | null;
   create_ts: number;
   last_change_ts: number | null;
@@ -33,6 +35,7 @@ interface TagMirror {
   last_change_ts: number | null;
   builds: number;
   hold: SidetagDoc['hold'];
+  label?: string | null;
 }
 
 const MIRROR = 'sidetag_tag_mirror';
@@ -46,6 +49,7 @@ function toDoc(m: TagMirror): SidetagDoc {
     user_name: typeof m.extra.sidetag_user === 'string' ? m.extra.sidetag_user : null,
     basetag_id: m.parent?.id ?? null,
     basetag_name: m.parent?.name ?? null,
+    label: m.label ?? null,
     hold: m.hold,
     create_ts: m.create_ts,
     last_change_ts: m.last_change_ts,
@@ -60,8 +64,9 @@ function toDoc(m: TagMirror): SidetagDoc {
  */
 export const sidetagProjection: Projection = {
   name: 'sidetags',
-  version: 1,
-  collections: [{ name: SIDETAGS, indexes: ['name', 'user_id', 'basetag_id'] }, { name: MIRROR }],
+  // 2: the label
+  version: 2,
+  collections: [{ name: SIDETAGS, indexes: ['name', 'user_id', 'basetag_id', 'label'] }, { name: MIRROR }],
   filter: {
     types: [
       'TagCreated',
@@ -70,6 +75,7 @@ export const sidetagProjection: Projection = {
       'TagDeleted',
       'PackageTagged',
       'PackageUntagged',
+      'SideTagCreated',
       'SideTagHeld',
       'SideTagReleased',
     ],
@@ -123,6 +129,11 @@ export const sidetagProjection: Projection = {
           builds: Math.max(0, m.builds + (e.type === 'PackageTagged' ? 1 : -1)),
           last_change_ts: ts(),
         });
+      }
+      case 'SideTagCreated': {
+        const m = await mirror(e.data.id);
+        if (m && e.data.label) return save({ ...m, label: e.data.label });
+        return;
       }
       case 'SideTagHeld': {
         const m = await mirror(e.data.id);
