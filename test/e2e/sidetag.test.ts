@@ -1422,6 +1422,62 @@ describe('the race-free per-user limit (DESIGN §5): 50 parallel createSideTag o
   });
 });
 
+describe('a quota per base tag: number_of_tags_on_basetag (koji-es, spec §7 T3, §8.2)', () => {
+  test('at most 2 per base tag, 3 in all: each base counts its own, removals give back to their base', async () => {
+    const cfg = sidetagConfigDir({
+      policies: {
+        sidetag: [
+          'compare number_of_tags >= 3 :: deny you have 3 sidetags',
+          'compare number_of_tags_on_basetag >= 2 :: deny you have 2 sidetags of this base tag',
+          'all :: allow',
+        ],
+      },
+    });
+    const hub = await startTestHub({ configDir: cfg.dir });
+    try {
+      const api = new RpcClient(hub.url);
+      const f40 = await api.ok<number>('createTag', ['f40-build'], hub.admin);
+      const f41 = await api.ok<number>('createTag', ['f41-build'], hub.admin);
+      const u = await api.user(hub.admin, 'quota-user');
+      const make = (base: string) => api.ok<CreateResult>('createSideTag', [base], u.creds);
+      const a1 = await make('f40-build');
+      await make('f40-build');
+      await api.fault(
+        'createSideTag',
+        ['f40-build'],
+        u.creds,
+        'ActionNotAllowed',
+        'policy violation (sidetag): you have 2 sidetags of this base tag',
+      );
+      await make('f41-build');
+      await api.fault(
+        'createSideTag',
+        ['f41-build'],
+        u.creds,
+        'ActionNotAllowed',
+        'policy violation (sidetag): you have 3 sidetags',
+      );
+      await api.ok('removeSideTag', [a1.name], u.creds);
+      await make('f40-build');
+      // both counts ride on the quota stream's last event
+      const quota = (await readEvents(hub.hub.backend)).filter((e) => e.stream === `sidetag-user-${u.id}`);
+      assert.deepEqual(
+        quota.map((e) => [e.type, (e.data as { perBasetag: unknown }).perBasetag]),
+        [
+          ['SideTagQuotaTaken', { [f40]: 1 }],
+          ['SideTagQuotaTaken', { [f40]: 2 }],
+          ['SideTagQuotaTaken', { [f40]: 2, [f41]: 1 }],
+          ['SideTagQuotaReleased', { [f40]: 1, [f41]: 1 }],
+          ['SideTagQuotaTaken', { [f40]: 2, [f41]: 1 }],
+        ],
+      );
+    } finally {
+      await hub.close();
+      cfg.cleanup();
+    }
+  });
+});
+
 describe("labelled sidetags (koji-es, spec §8.2): get-or-create by the owner's key", () => {
   let cfg: { dir: string; cleanup: () => void };
   let hub: TestHub;

@@ -24,7 +24,9 @@ import {
   initialSideTag,
   isSidetag,
   labelStream,
+  movePerBasetag,
   numberOfTags,
+  perBasetag,
   sidetagExtra,
   sidetagName,
   type LabelState,
@@ -36,22 +38,40 @@ import type { LabelEvent, QuotaEvent, RemovalReason, SideTagEvent } from './side
 export const loadQuota = (uow: UnitOfWork, userId: number) =>
   uow.load<QuotaState, QuotaEvent>(`sidetag-user-${userId}`, evolveQuota, initialQuota);
 
+/** The user's live sidetags, in all and per base tag id. */
+export interface QuotaCount {
+  count: number;
+  perBasetag: Record<string, number>;
+}
+
 /**
- * The user's number of live sidetags at the version the append will expect: the stream's version,
- * then its last event, which carries the count — so a user with thousands of sidetags behind them
- * costs one row, not the whole stream. If the stream grew between the two reads, that is a conflict
- * (retried). Streams written before the count was recorded are folded whole. One quota event per
- * user per unit of work.
+ * The user's number of live sidetags, in all and per base tag, at the version the append will expect:
+ * the stream's version, then its last event, which carries both — so a user with thousands of
+ * sidetags behind them costs one row, not the whole stream. If the stream grew between the two reads,
+ * that is a conflict (retried). Streams written before the counts were recorded are folded whole, and
+ * a sidetag whose quota event did not name its base tag is looked up in its own stream. One quota
+ * event per user per unit of work.
  */
-export async function quotaCount(uow: UnitOfWork, userId: number): Promise<number> {
+export async function quotaCount(uow: UnitOfWork, userId: number): Promise<QuotaCount> {
   const stream = `sidetag-user-${userId}`;
   const version = await uow.version(stream);
-  if (version === 0) return 0;
+  if (version === 0) return { count: 0, perBasetag: {} };
   const [last] = await uow.store.readStream(stream, { direction: 'backward', maxCount: 1 });
   if (!last || last.streamVersion !== version)
     throw new WrongExpectedVersionError(stream, version, last?.streamVersion ?? 0);
-  const count = (last.data as { count?: unknown }).count;
-  return typeof count === 'number' ? count : numberOfTags(await loadQuota(uow, userId));
+  const recorded = last.data as { count?: unknown; perBasetag?: unknown };
+  if (typeof recorded.count === 'number' && recorded.perBasetag && typeof recorded.perBasetag === 'object')
+    return { count: recorded.count, perBasetag: recorded.perBasetag as Record<string, number> };
+  const state = await loadQuota(uow, userId);
+  const bases = { ...state.bases };
+  for (const id of Object.keys(state.active)) {
+    if (bases[id] !== undefined) continue;
+    // Not a read of the unit of work: the sidetag's creation is a fact that does not change.
+    const [created] = await uow.store.readStream(`sidetag-${id}`, { maxCount: 1 });
+    const base = (created?.data as { basetag?: { id?: unknown } } | undefined)?.basetag?.id;
+    if (typeof base === 'number') bases[id] = base;
+  }
+  return { count: numberOfTags(state), perBasetag: perBasetag(bases) };
 }
 export const loadLabel = (uow: UnitOfWork, stream: string) =>
   uow.load<LabelState, LabelEvent>(stream, evolveLabel, initialLabel);
@@ -115,13 +135,21 @@ export class SidetagRemover {
     // The quota goes back to whoever createSideTag took it from (an admin-marked tag took none).
     if (st.exists && st.creator) {
       const userId = st.creator.id;
-      const count = await quotaCount(uow, userId);
+      const q = await quotaCount(uow, userId);
       uow.emit(
         `sidetag-user-${userId}`,
         [
           {
             type: 'SideTagQuotaReleased',
-            data: { userId, sidetag: { id: tag.id, name: tag.name }, reason, count: Math.max(0, count - 1) },
+            data: {
+              userId,
+              sidetag: { id: tag.id, name: tag.name },
+              reason,
+              count: Math.max(0, q.count - 1),
+              ...(st.basetag
+                ? { basetag: st.basetag, perBasetag: movePerBasetag(q.perBasetag, st.basetag.id, -1) }
+                : {}),
+            },
           },
         ],
         { causationId },
@@ -206,10 +234,15 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
         }
         // The count the policy sees is the quota stream folded at the version this append expects:
         // a concurrent creation by the same user makes the append conflict, and the retry recounts.
-        const count = await quotaCount(uow, user.id);
+        const { count, perBasetag: per } = await quotaCount(uow, user.id);
         const check = await this.policy.assert(
           'sidetag',
-          { tag: c.basetag.id, number_of_tags: count },
+          {
+            tag: c.basetag.id,
+            number_of_tags: count,
+            // koji-es: the count on this base tag alone, for a quota per base tag (spec §7 T3)
+            number_of_tags_on_basetag: per[c.basetag.id] ?? 0,
+          },
           c.ctx,
         );
         const meta = { policy: policyMeta(check) };
@@ -289,7 +322,18 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
           ]);
         uow.emit(
           `sidetag-user-${user.id}`,
-          [{ type: 'SideTagQuotaTaken', data: { userId: user.id, sidetag: { id, name }, count: count + 1 } }],
+          [
+            {
+              type: 'SideTagQuotaTaken',
+              data: {
+                userId: user.id,
+                sidetag: { id, name },
+                count: count + 1,
+                basetag: base,
+                perBasetag: movePerBasetag(per, base.id, 1),
+              },
+            },
+          ],
           {
             metadata: meta,
           },

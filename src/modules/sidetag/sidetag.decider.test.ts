@@ -22,7 +22,9 @@ import {
   isOwner,
   isSidetag,
   labelStream,
+  movePerBasetag,
   numberOfTags,
+  perBasetag,
   sidetagExtra,
   sidetagName,
   validMacroName,
@@ -495,6 +497,7 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       hold: null,
       creator: by,
       label: null,
+      basetag: { id: 32, name: 'base_tag' },
     });
     assert.deepEqual(given(sidetagStream, [created, held]).state().hold, {
       reason: 'bodhi update',
@@ -518,6 +521,7 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       hold: null,
       creator: by,
       label: null,
+      basetag: { id: 32, name: 'base_tag' },
     });
     // No SideTagCreated (a tag an admin marked): nobody's quota was taken.
     assert.deepEqual(given(sidetagStream, [held]).state().creator, null);
@@ -549,6 +553,20 @@ describe("the user's quota stream: number_of_tags folded at the append's version
 
   test('releasing a sidetag that was never counted changes nothing', () => {
     assert.equal(numberOfTags(given(quota, [taken(1), released(9)]).state()), 1);
+  });
+
+  test('per base tag (koji-es, §7 T3): events that name the base are counted on it; old ones are not', () => {
+    const on = (id: number, base: number): QuotaEvent => ({
+      type: 'SideTagQuotaTaken',
+      data: { userId: 23, sidetag: { id, name: `b-side-${id}` }, basetag: { id: base, name: `b${base}` } },
+    });
+    const s = given(quota, [on(1, 32), on(2, 32), on(3, 33), taken(4), released(2)]).state();
+    assert.equal(numberOfTags(s), 3);
+    assert.deepEqual(s.bases, { '1': 32, '3': 33 });
+    assert.deepEqual(perBasetag(s.bases), { '32': 1, '33': 1 });
+    assert.deepEqual(movePerBasetag({ '32': 1 }, 32, 1), { '32': 2 });
+    assert.deepEqual(movePerBasetag({ '32': 1, '33': 4 }, 32, -1), { '33': 4 });
+    assert.deepEqual(movePerBasetag({}, 40, -1), {});
   });
 
   test('the rules return KojiErrors, never plain Errors', () => {

@@ -12,18 +12,45 @@ import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 export interface QuotaState {
   /** sidetag id → name */
   active: Record<string, string>;
+  /** sidetag id → its base tag's id, when the event named it (events before koji-es 0.1 did not). */
+  bases: Record<string, number>;
 }
 
-export const initialQuota: QuotaState = { active: {} };
+export const initialQuota: QuotaState = { active: {}, bases: {} };
 
 export function evolveQuota(s: QuotaState, e: QuotaEvent): QuotaState {
+  const key = String(e.data.sidetag.id);
   if (e.type === 'SideTagQuotaTaken')
-    return { active: { ...s.active, [String(e.data.sidetag.id)]: e.data.sidetag.name } };
-  const { [String(e.data.sidetag.id)]: _, ...active } = s.active;
-  return { active };
+    return {
+      active: { ...s.active, [key]: e.data.sidetag.name },
+      bases: e.data.basetag ? { ...s.bases, [key]: e.data.basetag.id } : s.bases,
+    };
+  const { [key]: _, ...active } = s.active;
+  const { [key]: __, ...bases } = s.bases;
+  return { active, bases };
 }
 
 export const numberOfTags = (s: QuotaState) => Object.keys(s.active).length;
+
+/**
+ * The user's live sidetags per base tag id (koji-es: the policy's `number_of_tags_on_basetag`, so a
+ * quota per base tag can be written; Koji's `number_of_tags` counts every base, spec §7 T3).
+ */
+export function perBasetag(bases: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const b of Object.values(bases)) out[b] = (out[b] ?? 0) + 1;
+  return out;
+}
+
+/** `per` with one more (or one fewer) sidetag on `base`; bases at zero are left out. */
+export function movePerBasetag(
+  per: Record<string, number>,
+  base: number,
+  by: 1 | -1,
+): Record<string, number> {
+  const { [base]: n = 0, ...rest } = per;
+  return n + by > 0 ? { ...rest, [base]: n + by } : rest;
+}
 
 export interface SideTagState {
   /** Created by createSideTag (a tag an admin marks as a sidetag has no such stream). */
@@ -34,6 +61,8 @@ export interface SideTagState {
   creator: { id: number; name: string } | null;
   /** The label it was created with (its claim is released with it), and on which base tag. */
   label: { label: string; basetag: Ref } | null;
+  /** The base tag it was created on (its per-base quota goes back there). */
+  basetag: Ref | null;
 }
 
 export const initialSideTag: SideTagState = {
@@ -42,6 +71,7 @@ export const initialSideTag: SideTagState = {
   hold: null,
   creator: null,
   label: null,
+  basetag: null,
 };
 
 export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
@@ -53,6 +83,7 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
         hold: null,
         creator: e.data.user,
         label: e.data.label ? { label: e.data.label, basetag: e.data.basetag } : null,
+        basetag: e.data.basetag,
       };
     case 'SideTagEdited':
       return s;

@@ -47,11 +47,21 @@ export type SideTagQuotaTaken = DomainEvent<
     sidetag: Ref;
     /** The user's live sidetags after this event, so the count is read from the last event alone. */
     count?: number;
+    /** The sidetag's base tag, and the user's live sidetags per base tag id after this event. */
+    basetag?: Ref;
+    perBasetag?: Record<string, number>;
   }
 >;
 export type SideTagQuotaReleased = DomainEvent<
   'SideTagQuotaReleased',
-  { userId: number; sidetag: Ref; reason: RemovalReason; count?: number }
+  {
+    userId: number;
+    sidetag: Ref;
+    reason: RemovalReason;
+    count?: number;
+    basetag?: Ref;
+    perBasetag?: Record<string, number>;
+  }
 >;
 export type QuotaEvent = SideTagQuotaTaken | SideTagQuotaReleased;
 
