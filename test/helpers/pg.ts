@@ -27,8 +27,16 @@ export interface StartOptions {
 export async function startTestPostgres(opts: StartOptions = {}): Promise<TestPostgres> {
   const external = process.env[opts.env ?? 'KOJI_ES_TEST_PG_URL'];
   if (external) return databasesOn(external, true, async () => {});
-  const server = await startEmbedded(opts.durable ?? false);
-  return databasesOn(server.url, false, server.stop);
+  // Keeps the process up while the server starts: a full run once saw a test file's event loop run
+  // dry 1.5 s into its first test, about when the embedded server comes up, failing every test with
+  // "Promise resolution is still pending" (cause not found; it did not come back in many runs).
+  const awake = setInterval(() => {}, 60_000);
+  try {
+    const server = await startEmbedded(opts.durable ?? false);
+    return await databasesOn(server.url, false, server.stop);
+  } finally {
+    clearInterval(awake);
+  }
 }
 
 /** Hands out fresh databases on one server and drops them again on stop. */
