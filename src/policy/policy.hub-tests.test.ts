@@ -37,6 +37,12 @@ const base = staticFacts({
     },
     // owner recorded but not (or no longer) a sidetag
     { id: 102, name: 'f40-build-side-102', extra: { sidetag: false, sidetag_user_id: ALICE } },
+    // alice's, with carol as a co-owner (koji-es)
+    {
+      id: 103,
+      name: 'f40-build-side-103',
+      extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: ALICE, sidetag_co_owners: [CAROL] },
+    },
   ],
   users: [
     { id: ROOT, name: 'root' },
@@ -248,6 +254,12 @@ table('§2.7 is_sidetag_owner [tag|fromtag|both]', [
   ['is_sidetag_owner', {}, ALICE, false],
   ['is_sidetag_owner', { tag: 999 }, ALICE, false],
   ['is_sidetag_owner', { tag: 100 }, null, false],
+  // koji-es: a co-owner counts as an owner, for tag, fromtag and both
+  ['is_sidetag_owner', { tag: 103 }, CAROL, true],
+  ['is_sidetag_owner fromtag', { tag: null, fromtag: 103 }, CAROL, true],
+  ['is_sidetag_owner both', { tag: 103, fromtag: 100 }, CAROL, false],
+  ['is_sidetag_owner', { tag: 103 }, BOB, false],
+  ['is_sidetag_owner', { tag: 103 }, ALICE, true],
   ['is_sidetag_owner', { tag: 100, user_id: 999 }, null, false],
   ['is_sidetag_owner both', { tag: 100, fromtag: null }, ALICE, false],
 ]);

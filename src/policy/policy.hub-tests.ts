@@ -183,7 +183,8 @@ const OWNER_FIELDS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * sidetag_hub's `is_sidetag_owner [tag|fromtag|both]`: every named field holds a sidetag owned by the
- * policy user. As in Koji, admin rights come from the *session* user, not from the policy user.
+ * policy user (or, koji-es, co-owned). As in Koji, admin rights come from the *session* user, not from
+ * the policy user.
  */
 const isSidetagOwnerTest: PolicyTestDefinition = {
   name: 'is_sidetag_owner',
@@ -208,6 +209,9 @@ const isSidetagOwnerTest: PolicyTestDefinition = {
 function isSidetagOwner(tag: PolicyTag, user: PolicyUser, ctx: PolicyEvalContext): boolean {
   if (!pyTruthy(tag.extra['sidetag'])) return false;
   if (tag.extra['sidetag_user_id'] === user.id) return true;
+  // koji-es: the sidetag's co-owners (addSideTagOwner) count as its owners here.
+  const co = tag.extra['sidetag_co_owners'];
+  if (Array.isArray(co) && co.includes(user.id)) return true;
   const sessionUserId = ctx.sessionUserId ?? null;
   return sessionUserId !== null && ctx.facts.userPerms(sessionUserId).includes('admin');
 }

@@ -309,6 +309,28 @@ describe('sidetag CLI against an in-process hub', () => {
     });
   });
 
+  describe('add-sidetag-owner and remove-sidetag-owner (koji-es)', () => {
+    test('the owner adds co-owners and takes them off; anybody else is refused; usage', async () => {
+      const st = await addSidetag(TESTUSER, 'base');
+      ok(await run(['add-sidetag-owner', st, 'bob', 'admin'], TESTUSER), '');
+      const bob = await h.call<{ id: number }>('getUser', ['bob']);
+      const admin = await h.call<{ id: number }>('getUser', ['admin']);
+      assert.deepEqual((await tag(st))!.extra.sidetag_co_owners, [bob.id, admin.id]);
+      fault(
+        await run(['remove-sidetag-owner', st, 'admin'], BOB),
+        'ActionNotAllowed',
+        'This is not your sidetag',
+      );
+      ok(await run(['remove-sidetag-owner', st, 'admin'], TESTUSER), '');
+      assert.deepEqual((await tag(st))!.extra.sidetag_co_owners, [bob.id]);
+      usage(
+        await dead.run(['add-sidetag-owner', st]),
+        'add-sidetag-owner',
+        'Give a sidetag and at least one user',
+      );
+    });
+  });
+
   describe('list-sidetags', () => {
     let names: string[];
     before(async () => {

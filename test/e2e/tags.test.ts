@@ -1131,6 +1131,38 @@ describe("the shipped tag policy: a sidetag is its owner's (spec §7 T5)", () =>
     assert.equal((await api.ok<Tagged[]>('listTagged', [mine], undefined)).length, 3);
   });
 
+  test('a co-owner the owner adds may tag into and untag from the sidetag, and nothing more; removed, not even that', async () => {
+    const carol = await user(h, 'carol');
+    await api.ok('createEmptyBuild', ['co', '1', '1', null]);
+    await fault(carol, [mine, 'co-1-1'], 'tagBuild', INTO);
+    await api.fault('addSideTagOwner', [mine, 'carol'], bob, 'ActionNotAllowed', 'This is not your sidetag');
+    assert.equal(await api.ok('addSideTagOwner', [mine, 'carol'], alice), null);
+    assert.equal(await api.ok('addSideTagOwner', [mine, 'carol'], alice), null, 'twice changes nothing');
+    const extra = (await api.ok<{ extra: Record<string, unknown> }>('getTag', [mine])).extra;
+    const carolId = (await api.ok<{ id: number }>('getUser', ['carol'])).id;
+    assert.deepEqual(extra.sidetag_co_owners, [carolId]);
+    assert.equal(typeof (await api.ok<number>('tagBuild', [mine, 'co-1-1'], carol)), 'number');
+    assert.equal(await api.ok('untagBuild', [mine, 'co-1-1'], carol), null);
+    // a co-owner does not manage the sidetag
+    await api.fault('addSideTagOwner', [mine, 'bob'], carol, 'ActionNotAllowed', 'This is not your sidetag');
+    await api.fault('removeSideTag', [mine], carol, 'ActionNotAllowed', 'This is not your sidetag');
+    await api.fault(
+      'addSideTagOwner',
+      [mine, 'alice'],
+      alice,
+      'GenericError',
+      `alice owns ${mine}: a co-owner is somebody else`,
+    );
+    assert.equal(await api.ok('removeSideTagOwner', [mine, 'carol'], alice), null);
+    assert.equal(
+      (await api.ok<{ extra: Record<string, unknown> }>('getTag', [mine])).extra.sidetag_co_owners,
+      undefined,
+    );
+    await fault(carol, [mine, 'co-1-1'], 'tagBuild', INTO);
+    const events = (await allEvents(h)).filter((e) => e.type.startsWith('SideTagCoOwner')).map((e) => e.type);
+    assert.deepEqual(events, ['SideTagCoOwnerAdded', 'SideTagCoOwnerRemoved']);
+  });
+
   test('the owner tags, untags and moves; admins may too; other tags are not affected', async () => {
     assert.equal(typeof (await api.ok<number>('tagBuild', [mine, 'own-4-1'], alice)), 'number');
     assert.equal(await api.ok('untagBuild', [mine, 'own-1-1'], alice), null);

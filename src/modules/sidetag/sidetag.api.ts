@@ -15,7 +15,7 @@ import { CLOCK, type Clock } from '../../kernel/clock.js';
 import { actionNotAllowed, isKojiError } from '../../kernel/errors.js';
 import { internalContext, type CallContext } from '../../rpc/context.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
-import type { QueryOpts } from '../../rpc/validators.js';
+import type { IdOrName, QueryOpts } from '../../rpc/validators.js';
 import { MethodRegistry } from '../../rpc/registry.js';
 import { PostUntagHooks, TagDeleteHooks } from '../tags/post-untag.js';
 import { RepoManager } from '../tags/repo-manager.js';
@@ -23,6 +23,7 @@ import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
 import { UsersReader } from '../users/users.reader.js';
 import { selectForCleanup, type Selected, type Stage } from './sidetag.cleanup.js';
 import {
+  ChangeCoOwner,
   CreateSideTag,
   EditSideTag,
   HoldSideTag,
@@ -192,6 +193,15 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       await this.bus.execute(new HoldSideTag(ctx, tag.id, null));
       return null;
     });
+    const coOwner = (add: boolean) => async (p: api.SidetagUserParams, ctx: CallContext) => {
+      await this.users.strict(ctx.user!.id);
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      const user = await this.users.strict(p.user as IdOrName);
+      await this.bus.execute(new ChangeCoOwner(ctx, tag.id, { id: user.id, name: user.name }, add));
+      return null;
+    };
+    r.implement<api.SidetagUserParams>(api.addSideTagOwner, coOwner(true));
+    r.implement<api.SidetagUserParams>(api.removeSideTagOwner, coOwner(false));
     r.implement<api.CleanupSideTagsParams>(api.cleanupSideTags, async (p, ctx) => {
       const stages: Partial<Record<Stage, number>> = {};
       if (p.empty) stages.empty = p.empty_delay;

@@ -161,6 +161,25 @@ export function registerSidetag(program: Command, rt: Runtime): void {
       ),
     );
 
+  for (const [name, method, help] of [
+    [
+      'add-sidetag-owner',
+      'addSideTagOwner',
+      'Let users tag builds into and out of your sidetag as its co-owners',
+    ],
+    ['remove-sidetag-owner', 'removeSideTagOwner', 'Take co-owners off your sidetag'],
+  ] as const)
+    subcommand(program, rt, name, help)
+      .usage('<sidetag> <user> [<user> ...]')
+      .argument('[args...]')
+      .action(
+        action(rt, name, async (args: string[]) => {
+          if (args.length < 2) throw new UsageError('Give a sidetag and at least one user');
+          const client = await rt.client(true);
+          for (const user of args.slice(1)) await client.call(method, [args[0], user]);
+        }),
+      );
+
   subcommand(program, rt, 'edit-sidetag', 'Edit sidetag')
     .usage('[options] <sidetag>')
     .argument('[sidetag...]')

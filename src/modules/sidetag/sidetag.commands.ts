@@ -16,6 +16,8 @@ import { TagsReader } from '../tags/tags.reader.js';
 import { loadTag, loadTarget, TagsWriter } from '../tags/tags.writer.js';
 import {
   checkTarget,
+  CO_OWNERS,
+  decideCoOwner,
   evolveLabel,
   evolveQuota,
   evolveSideTag,
@@ -424,6 +426,50 @@ export class EditSideTagHandler implements ICommandHandler<EditSideTag, void> {
             extraSet: edited.data.extraSet,
             extraRemoved: edited.data.extraRemoved,
           },
+        },
+      ]);
+    });
+  }
+}
+
+export class ChangeCoOwner extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    readonly user: Ref,
+    readonly add: boolean,
+  ) {
+    super();
+  }
+}
+
+/** addSideTagOwner / removeSideTagOwner: decided on the tag as it is at the append's version. */
+@CommandHandler(ChangeCoOwner)
+export class ChangeCoOwnerHandler implements ICommandHandler<ChangeCoOwner, void> {
+  constructor(
+    private readonly commands: CommandService,
+    private readonly writer: TagsWriter,
+  ) {}
+
+  async execute(c: ChangeCoOwner): Promise<void> {
+    const caller = c.ctx.user!;
+    const by = { id: caller.id, name: caller.name };
+    await this.commands.run(c.ctx, async (uow) => {
+      const s = await loadTag(uow, c.tagId);
+      if (!s.exists) throw genericError(`No such tagInfo: ${c.tagId}`);
+      const list = decideCoOwner(s, caller, c.add ? { add: c.user } : { remove: c.user });
+      if (list === null) return;
+      this.writer.applyTag(uow, s, {
+        kind: 'edit',
+        changes: {},
+        extra: list.length ? { [CO_OWNERS]: list } : {},
+        removeExtra: list.length ? [] : [CO_OWNERS],
+      });
+      await loadSideTag(uow, s.id);
+      uow.emit(`sidetag-${s.id}`, [
+        {
+          type: c.add ? 'SideTagCoOwnerAdded' : 'SideTagCoOwnerRemoved',
+          data: { id: s.id, name: s.name, user: c.user, by },
         },
       ]);
     });

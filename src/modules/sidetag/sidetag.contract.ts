@@ -110,6 +110,28 @@ export const releaseSideTag = method({
   result: { type: 'null' },
 });
 
+export class SidetagUserParams {
+  sidetag!: Info;
+  user!: Info;
+}
+export const addSideTagOwner = method({
+  name: 'addSideTagOwner',
+  summary:
+    "koji-es: make a user a co-owner of a sidetag, who may then tag builds into it and untag them (the sidetag's owner or an admin)",
+  access: loggedIn,
+  args: ['sidetag', 'user'],
+  params: SidetagUserParams,
+  result: { type: 'null' },
+});
+export const removeSideTagOwner = method({
+  name: 'removeSideTagOwner',
+  summary: "koji-es: take a co-owner off a sidetag (the sidetag's owner or an admin)",
+  access: loggedIn,
+  args: ['sidetag', 'user'],
+  params: SidetagUserParams,
+  result: { type: 'null' },
+});
+
 export class CleanupSideTagsParams {
   @IsBoolean() test!: boolean;
   @IsBoolean() empty!: boolean;
@@ -145,6 +167,8 @@ export const sidetagContract = [
   listSideTags,
   editSideTag,
   holdSideTag,
+  addSideTagOwner,
+  removeSideTagOwner,
   releaseSideTag,
   cleanupSideTags,
 ];

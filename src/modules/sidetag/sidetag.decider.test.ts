@@ -12,6 +12,8 @@ import {
   checkLabel,
   checkSuffix,
   checkTarget,
+  coOwners,
+  decideCoOwner,
   decideEdit,
   evolveLabel,
   evolveQuota,
@@ -642,5 +644,54 @@ describe("labels (koji-es, spec §8.2): get-or-create by the owner's key", () =>
           e.message.startsWith(`Invalid sidetag label ${JSON.stringify(bad)}: 1 to 64 letters`),
         JSON.stringify(bad),
       );
+  });
+});
+
+describe('co-owners (koji-es, spec §8.2): who else may tag builds into and out of a sidetag', () => {
+  const st = (extra: Record<string, unknown> = {}): TagFacts => ({
+    id: 96,
+    name: 'f40-build-side-96',
+    extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: 23, ...extra },
+  });
+  const alice = { id: 23, perms: [] };
+  const bob = { id: 24, name: 'bob' };
+  const carol = { id: 25, name: 'carol' };
+
+  test('the owner or an admin adds and removes them; adding twice or removing one not there changes nothing', () => {
+    assert.deepEqual(decideCoOwner(st(), alice, { add: bob }), [24]);
+    assert.deepEqual(decideCoOwner(st({ sidetag_co_owners: [24] }), alice, { add: carol }), [24, 25]);
+    assert.equal(decideCoOwner(st({ sidetag_co_owners: [24] }), alice, { add: bob }), null);
+    assert.deepEqual(decideCoOwner(st({ sidetag_co_owners: [24, 25] }), alice, { remove: bob }), [25]);
+    assert.equal(decideCoOwner(st({ sidetag_co_owners: [25] }), alice, { remove: bob }), null);
+    assert.deepEqual(decideCoOwner(st(), { id: 1, perms: ['admin'] }, { add: bob }), [24]);
+  });
+
+  test('nobody else, not even a co-owner, changes the list', () => {
+    for (const who of [
+      { id: 24, perms: [] },
+      { id: 26, perms: ['sidetag_admin'] },
+    ])
+      assert.throws(
+        () => decideCoOwner(st({ sidetag_co_owners: [24] }), who, { add: carol }),
+        (e: unknown) => e instanceof KojiError && e.faultName === 'ActionNotAllowed',
+      );
+  });
+
+  test('the owner is not a co-owner; a plain tag has none; fifty at most', () => {
+    assert.throws(
+      () => decideCoOwner(st(), alice, { add: { id: 23, name: 'alice' } }),
+      (e: unknown) =>
+        e instanceof KojiError && e.message === 'alice owns f40-build-side-96: a co-owner is somebody else',
+    );
+    assert.throws(
+      () => decideCoOwner({ id: 1, name: 'f40-build', extra: {} }, alice, { add: bob }),
+      (e: unknown) => e instanceof KojiError && e.message === 'Not a sidetag: f40-build',
+    );
+    const many = Array.from({ length: 50 }, (_, i) => 100 + i);
+    assert.throws(
+      () => decideCoOwner(st({ sidetag_co_owners: many }), alice, { add: bob }),
+      /has 50 co-owners already/,
+    );
+    assert.deepEqual(coOwners(st({ sidetag_co_owners: [24, 'x', null] })), [24]);
   });
 });

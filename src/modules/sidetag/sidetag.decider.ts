@@ -86,6 +86,8 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
         basetag: e.data.basetag,
       };
     case 'SideTagEdited':
+    case 'SideTagCoOwnerAdded':
+    case 'SideTagCoOwnerRemoved':
       return s;
     case 'SideTagHeld':
       return { ...s, hold: { reason: e.data.reason, by: e.data.by.name, time: e.data.time } };
@@ -96,7 +98,6 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
   }
 }
 
-/** Step 1 of createSideTag, before the login check, as Koji. */
 /**
  * Labels (koji-es; spec §8.2: Packit keeps its own table of sidetags by key and raced into
  * duplicates): a key the owner chooses, unique per owner and base tag while the sidetag lives, so
@@ -127,6 +128,7 @@ export function evolveLabel(_s: LabelState, e: LabelEvent): LabelState {
   return { sidetag: e.type === 'SideTagLabelClaimed' ? e.data.sidetag : null };
 }
 
+/** Step 1 of createSideTag, before the login check, as Koji. */
 export function checkSuffix(suffix: string | null | undefined, allowed: string[]): void {
   if (suffix && !allowed.includes(suffix)) throw genericError(`${suffix} suffix is not allowed for sidetag`);
 }
@@ -295,6 +297,39 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
 }
 
 /** Who may hold or release: the owner, sidetag_admin or admin (holds are koji-es's). */
+/** Co-owners (koji-es, spec §8.2): ids kept in the tag's extra, where every policy check sees them. */
+export const CO_OWNERS = 'sidetag_co_owners';
+const MAX_CO_OWNERS = 50;
+
+export function coOwners(t: TagFacts): number[] {
+  const v = t.extra[CO_OWNERS];
+  return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+}
+
+/**
+ * Adding or removing a co-owner: the owner or an admin may; a co-owner may tag builds into and out
+ * of the sidetag (`is_sidetag_owner`), nothing more. Returns the new list, or null when nothing
+ * changes (adding twice, removing one who is not there).
+ */
+export function decideCoOwner(
+  t: TagFacts,
+  caller: { id: number; perms: string[] },
+  change: { add?: { id: number; name: string }; remove?: { id: number; name: string } },
+): number[] | null {
+  assertOwnSidetag(t, caller);
+  const now = coOwners(t);
+  if (change.add) {
+    if (String(t.extra.sidetag_user_id) === String(change.add.id))
+      throw genericError(`${change.add.name} owns ${t.name}: a co-owner is somebody else`);
+    if (now.includes(change.add.id)) return null;
+    if (now.length >= MAX_CO_OWNERS)
+      throw genericError(`${t.name} has ${MAX_CO_OWNERS} co-owners already, the most it may have`);
+    return [...now, change.add.id];
+  }
+  if (change.remove && now.includes(change.remove.id)) return now.filter((id) => id !== change.remove!.id);
+  return null;
+}
+
 export function assertMayHold(t: TagFacts, user: { id: number; perms: string[] }): void {
   if (!isSidetag(t)) throw genericError(`Not a sidetag: ${t.name}`);
   if (!(isOwner(t, user) || user.perms.includes('sidetag_admin')))

@@ -34,7 +34,23 @@ export type SideTagRemoved = DomainEvent<
   'SideTagRemoved',
   { id: number; name: string; owner: Ref | null; reason: RemovalReason; by: Ref | null; time: string }
 >;
-export type SideTagEvent = SideTagCreated | SideTagEdited | SideTagHeld | SideTagReleased | SideTagRemoved;
+/** koji-es: co-owners, who may tag builds into and out of the sidetag (the list is in its extra). */
+export type SideTagCoOwnerAdded = DomainEvent<
+  'SideTagCoOwnerAdded',
+  { id: number; name: string; user: Ref; by: Ref }
+>;
+export type SideTagCoOwnerRemoved = DomainEvent<
+  'SideTagCoOwnerRemoved',
+  { id: number; name: string; user: Ref; by: Ref }
+>;
+export type SideTagEvent =
+  | SideTagCreated
+  | SideTagEdited
+  | SideTagHeld
+  | SideTagReleased
+  | SideTagRemoved
+  | SideTagCoOwnerAdded
+  | SideTagCoOwnerRemoved;
 
 /**
  * Stream `sidetag-user-<userId>`: the user's live sidetags, folded at the exact version the

@@ -4,6 +4,7 @@ import { UsersModule } from '../users/users.module.js';
 import { SidetagApi } from './sidetag.api.js';
 import {
   CreateSideTagHandler,
+  ChangeCoOwnerHandler,
   EditSideTagHandler,
   HoldSideTagHandler,
   RemoveSideTagHandler,
@@ -16,6 +17,7 @@ import {
     SidetagRemover,
     SidetagApi,
     CreateSideTagHandler,
+    ChangeCoOwnerHandler,
     EditSideTagHandler,
     HoldSideTagHandler,
     RemoveSideTagHandler,
