@@ -71,6 +71,16 @@ export function summarize(e: RecordedEvent): string {
       return `removed sidetag ${String(d.name)} (${String(d.reason)})`;
     case 'SideTagCreated':
       return `created sidetag ${String(d.name)} of ${name(d.basetag)} for ${name(d.user)}`;
+    case 'SideTagTransferred':
+      return `gave sidetag ${String(d.name)} from ${name(d.from)} to ${name(d.to)}`;
+    case 'SideTagCoOwnerAdded':
+      return `made ${name(d.user)} a co-owner of sidetag ${String(d.name)}`;
+    case 'SideTagCoOwnerRemoved':
+      return `took ${name(d.user)} off the co-owners of sidetag ${String(d.name)}`;
+    case 'SideTagLabelClaimed':
+      return `label ${String(d.label)} names sidetag ${name(d.sidetag)}`;
+    case 'SideTagLabelReleased':
+      return `label ${String(d.label)} no longer names sidetag ${name(d.sidetag)}`;
     case 'TaskCreated':
       return `task ${String(d.id)} ${String(d.method)} (${String(d.arch)})`;
     default: {

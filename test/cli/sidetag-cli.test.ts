@@ -329,6 +329,23 @@ describe('sidetag CLI against an in-process hub', () => {
         'Give a sidetag and at least one user',
       );
     });
+
+    test('transfer-sidetag gives it to another user, who then lists it as theirs', async () => {
+      const st = await addSidetag(TESTUSER, 'base');
+      fault(
+        await run(['transfer-sidetag', st, 'testuser'], BOB),
+        'ActionNotAllowed',
+        'This is not your sidetag',
+      );
+      ok(await run(['transfer-sidetag', st, 'admin'], TESTUSER), '');
+      assert.equal((await tag(st))!.extra.sidetag_user, 'admin');
+      assert.ok((await mine('admin')).includes(st));
+      usage(
+        await dead.run(['transfer-sidetag', st]),
+        'transfer-sidetag',
+        'Give a sidetag and the user to give it to',
+      );
+    });
   });
 
   describe('list-sidetags', () => {

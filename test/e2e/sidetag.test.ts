@@ -1478,6 +1478,117 @@ describe('a quota per base tag: number_of_tags_on_basetag (koji-es, spec §7 T3,
   });
 });
 
+describe('transferSideTag (koji-es, spec §8.2): a sidetag given to another user', () => {
+  let cfg: { dir: string; cleanup: () => void };
+  let hub: TestHub;
+  let api: RpcClient;
+  let alice: User;
+  let bob: User;
+  let carol: User;
+  let dave: User;
+  type Labelled = CreateResult & { created?: boolean };
+  const make = (who: User, label?: string) =>
+    api.ok<Labelled>('createSideTag', { basetag: 'f40-build', ...(label ? { label } : {}) }, who.creds);
+  const owner = async (name: string) =>
+    (await api.ok<{ extra: Record<string, unknown> }>('getTag', [name])).extra;
+  const count = async (u: User) => {
+    const q = (await readEvents(hub.hub.backend)).filter((e) => e.stream === `sidetag-user-${u.id}`);
+    return q.length ? (q[q.length - 1].data as { count: number }).count : 0;
+  };
+
+  before(async () => {
+    cfg = sidetagConfigDir({
+      policies: { sidetag: ['compare number_of_tags >= 2 :: deny you have 2 sidetags', 'all :: allow'] },
+    });
+    hub = await startTestHub({ configDir: cfg.dir });
+    api = new RpcClient(hub.url);
+    await api.ok('createTag', ['f40-build'], hub.admin);
+    alice = await api.user(hub.admin, 'alice');
+    bob = await api.user(hub.admin, 'bob');
+    carol = await api.user(hub.admin, 'carol');
+    dave = await api.user(hub.admin, 'dave');
+  });
+  after(async () => {
+    await hub?.close();
+    cfg?.cleanup();
+  });
+
+  test('the quota and the label move with it; the new owner is judged by the sidetag policy; the old one loses it', async () => {
+    const s1 = await make(alice, 'gate');
+    await make(bob);
+    await make(bob);
+    // bob has 2: he could not have created it, so he cannot be given it
+    await api.fault(
+      'transferSideTag',
+      [s1.name, 'bob'],
+      alice.creds,
+      'ActionNotAllowed',
+      'policy violation (sidetag): you have 2 sidetags',
+    );
+    assert.equal((await owner(s1.name)).sidetag_user, 'alice', 'a refused transfer changes nothing');
+    assert.equal(await api.ok('transferSideTag', [s1.name, 'carol'], alice.creds), null);
+    const extra = await owner(s1.name);
+    assert.equal(extra.sidetag_user, 'carol');
+    assert.equal(extra.sidetag_user_id, carol.id);
+    assert.deepEqual(
+      (await api.ok<SidetagRow[]>('listSideTags', { user: 'carol' })).map((r) => r.id),
+      [s1.id],
+    );
+    assert.deepEqual([await count(alice), await count(carol)], [0, 1]);
+    // the label is carol's now: her get finds it, alice's makes a new one
+    const got = await make(carol, 'gate');
+    assert.deepEqual([got.id, got.created], [s1.id, false]);
+    const fresh = await make(alice, 'gate');
+    assert.equal(fresh.created, true);
+    // alice no longer owns it; carol does
+    await api.fault('removeSideTag', [s1.name], alice.creds, 'ActionNotAllowed', 'This is not your sidetag');
+    await api.fault(
+      'transferSideTag',
+      [s1.name, 'alice'],
+      bob.creds,
+      'ActionNotAllowed',
+      'This is not your sidetag',
+    );
+    // carol holds "gate" already: alice's new "gate" cannot go to her
+    await api.fault(
+      'transferSideTag',
+      [fresh.name, 'carol'],
+      alice.creds,
+      'GenericError',
+      `carol has a sidetag labelled gate on f40-build already (${s1.name}): remove or transfer one of them first`,
+    );
+    assert.equal((await owner(fresh.name)).sidetag_user, 'alice');
+    await api.fault(
+      'transferSideTag',
+      [s1.name, 'carol'],
+      carol.creds,
+      'GenericError',
+      `carol owns ${s1.name} already`,
+    );
+  });
+
+  test('a co-owner who receives it is its owner and no longer a co-owner; removing it gives the quota back to the new owner', async () => {
+    const s = await make(dave);
+    await api.ok('addSideTagOwner', [s.name, 'alice'], dave.creds);
+    await api.ok('transferSideTag', [s.name, 'alice'], hub.admin);
+    const extra = await owner(s.name);
+    assert.equal(extra.sidetag_user, 'alice');
+    assert.equal(extra.sidetag_co_owners, undefined);
+    const before = await count(alice);
+    await api.ok('removeSideTag', [s.name], alice.creds);
+    assert.equal(await count(alice), before - 1);
+    assert.equal(await count(dave), 0);
+    const log = (await readEvents(hub.hub.backend, ['SideTagTransferred'])).map((e) => e.data);
+    assert.deepEqual(log[log.length - 1], {
+      id: s.id,
+      name: s.name,
+      from: { id: dave.id, name: 'dave' },
+      to: { id: alice.id, name: 'alice' },
+      by: { id: (await api.ok<{ id: number }>('getUser', ['admin'])).id, name: 'admin' },
+    });
+  });
+});
+
 describe("labelled sidetags (koji-es, spec §8.2): get-or-create by the owner's key", () => {
   let cfg: { dir: string; cleanup: () => void };
   let hub: TestHub;

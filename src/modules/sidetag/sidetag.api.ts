@@ -29,6 +29,7 @@ import {
   HoldSideTag,
   RemoveSideTag,
   removeEmptyHook,
+  TransferSideTag,
   SidetagRemover,
 } from './sidetag.commands.js';
 import * as api from './sidetag.contract.js';
@@ -202,6 +203,13 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
     };
     r.implement<api.SidetagUserParams>(api.addSideTagOwner, coOwner(true));
     r.implement<api.SidetagUserParams>(api.removeSideTagOwner, coOwner(false));
+    r.implement<api.SidetagUserParams>(api.transferSideTag, async (p, ctx) => {
+      await this.users.strict(ctx.user!.id);
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      const to = await this.users.strict(p.user as IdOrName);
+      await this.bus.execute(new TransferSideTag(ctx, tag.id, { id: to.id, name: to.name }));
+      return null;
+    });
     r.implement<api.CleanupSideTagsParams>(api.cleanupSideTags, async (p, ctx) => {
       const stages: Partial<Record<Stage, number>> = {};
       if (p.empty) stages.empty = p.empty_delay;

@@ -180,6 +180,17 @@ export function registerSidetag(program: Command, rt: Runtime): void {
         }),
       );
 
+  subcommand(program, rt, 'transfer-sidetag', 'Give your sidetag to another user, with its quota and label')
+    .usage('<sidetag> <user>')
+    .argument('[args...]')
+    .action(
+      action(rt, 'transfer-sidetag', async (args: string[]) => {
+        if (args.length !== 2) throw new UsageError('Give a sidetag and the user to give it to');
+        const client = await rt.client(true);
+        await client.call('transferSideTag', [args[0], args[1]]);
+      }),
+    );
+
   subcommand(program, rt, 'edit-sidetag', 'Edit sidetag')
     .usage('[options] <sidetag>')
     .argument('[sidetag...]')

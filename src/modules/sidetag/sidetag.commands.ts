@@ -18,6 +18,7 @@ import {
   checkTarget,
   CO_OWNERS,
   decideCoOwner,
+  decideTransfer,
   evolveLabel,
   evolveQuota,
   evolveSideTag,
@@ -472,6 +473,119 @@ export class ChangeCoOwnerHandler implements ICommandHandler<ChangeCoOwner, void
           data: { id: s.id, name: s.name, user: c.user, by },
         },
       ]);
+    });
+  }
+}
+
+export class TransferSideTag extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    readonly to: Ref,
+  ) {
+    super();
+  }
+}
+
+/**
+ * transferSideTag, in one append: the owner keys of the tag's extra, the quota from the old owner's
+ * stream to the new one's (the `sidetag` policy judges the new owner as if they created it, so a
+ * transfer is no way around a quota), and the label, which the new owner must not hold already.
+ */
+@CommandHandler(TransferSideTag)
+export class TransferSideTagHandler implements ICommandHandler<TransferSideTag, void> {
+  constructor(
+    private readonly commands: CommandService,
+    private readonly writer: TagsWriter,
+    private readonly policy: PolicyService,
+  ) {}
+
+  async execute(c: TransferSideTag): Promise<void> {
+    const caller = c.ctx.user!;
+    const by = { id: caller.id, name: caller.name };
+    await this.commands.run(c.ctx, async (uow) => {
+      const s = await loadTag(uow, c.tagId);
+      if (!s.exists) throw genericError(`No such tagInfo: ${c.tagId}`);
+      const edit = decideTransfer(s, caller, c.to);
+      const st = await loadSideTag(uow, s.id);
+      const from = ownerOf(s) ?? st.creator;
+      const base = st.basetag;
+      const q = await quotaCount(uow, c.to.id);
+      const check = await this.policy.assert(
+        'sidetag',
+        {
+          tag: base?.id ?? null,
+          number_of_tags: q.count,
+          number_of_tags_on_basetag: base ? (q.perBasetag[base.id] ?? 0) : 0,
+          user_id: c.to.id,
+        },
+        c.ctx,
+      );
+      const meta = { policy: policyMeta(check) };
+      this.writer.applyTag(uow, s, {
+        kind: 'edit',
+        changes: {},
+        extra: edit.extra,
+        removeExtra: edit.removeExtra,
+      });
+      const sidetag = { id: s.id, name: s.name };
+      if (st.exists && st.creator) {
+        const old = await quotaCount(uow, st.creator.id);
+        uow.emit(`sidetag-user-${st.creator.id}`, [
+          {
+            type: 'SideTagQuotaReleased',
+            data: {
+              userId: st.creator.id,
+              sidetag,
+              reason: 'transferred',
+              count: Math.max(0, old.count - 1),
+              ...(base ? { basetag: base, perBasetag: movePerBasetag(old.perBasetag, base.id, -1) } : {}),
+            },
+          },
+        ]);
+        uow.emit(
+          `sidetag-user-${c.to.id}`,
+          [
+            {
+              type: 'SideTagQuotaTaken',
+              data: {
+                userId: c.to.id,
+                sidetag,
+                count: q.count + 1,
+                ...(base ? { basetag: base, perBasetag: movePerBasetag(q.perBasetag, base.id, 1) } : {}),
+              },
+            },
+          ],
+          { metadata: meta },
+        );
+      }
+      if (st.label && st.creator) {
+        const { label, basetag } = st.label;
+        const oldStream = labelStream(st.creator.id, basetag.id, label);
+        const newStream = labelStream(c.to.id, basetag.id, label);
+        const held = (await loadLabel(uow, newStream)).sidetag;
+        if (held)
+          throw genericError(
+            `${c.to.name} has a sidetag labelled ${label} on ${basetag.name} already (${held.name}): remove or transfer one of them first`,
+          );
+        if ((await loadLabel(uow, oldStream)).sidetag?.id === s.id)
+          uow.emit(oldStream, [
+            { type: 'SideTagLabelReleased', data: { label, userId: st.creator.id, basetag, sidetag } },
+          ]);
+        uow.emit(newStream, [
+          { type: 'SideTagLabelClaimed', data: { label, userId: c.to.id, basetag, sidetag } },
+        ]);
+      }
+      uow.emit(
+        `sidetag-${s.id}`,
+        [
+          {
+            type: 'SideTagTransferred',
+            data: { id: s.id, name: s.name, from, to: c.to, by },
+          },
+        ],
+        { metadata: meta },
+      );
     });
   }
 }

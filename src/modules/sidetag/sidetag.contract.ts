@@ -132,6 +132,16 @@ export const removeSideTagOwner = method({
   result: { type: 'null' },
 });
 
+export const transferSideTag = method({
+  name: 'transferSideTag',
+  summary:
+    "koji-es: give a sidetag to another user, with its quota and label; the sidetag policy judges the new owner (the sidetag's owner or an admin)",
+  access: loggedIn,
+  args: ['sidetag', 'user'],
+  params: SidetagUserParams,
+  result: { type: 'null' },
+});
+
 export class CleanupSideTagsParams {
   @IsBoolean() test!: boolean;
   @IsBoolean() empty!: boolean;
@@ -169,6 +179,7 @@ export const sidetagContract = [
   holdSideTag,
   addSideTagOwner,
   removeSideTagOwner,
+  transferSideTag,
   releaseSideTag,
   cleanupSideTags,
 ];

@@ -15,6 +15,7 @@ import {
   coOwners,
   decideCoOwner,
   decideEdit,
+  decideTransfer,
   evolveLabel,
   evolveQuota,
   evolveSideTag,
@@ -693,5 +694,66 @@ describe('co-owners (koji-es, spec §8.2): who else may tag builds into and out 
       /has 50 co-owners already/,
     );
     assert.deepEqual(coOwners(st({ sidetag_co_owners: [24, 'x', null] })), [24]);
+  });
+});
+
+describe('transferSideTag (koji-es, spec §8.2): the owner keys of the extra', () => {
+  const st = (extra: Record<string, unknown> = {}): TagFacts => ({
+    id: 96,
+    name: 'f40-build-side-96',
+    extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: 23, ...extra },
+  });
+  const alice = { id: 23, perms: [] };
+  const bob = { id: 24, name: 'bob' };
+
+  test('the owner or an admin gives it; a co-owner who receives it stops being one', () => {
+    assert.deepEqual(decideTransfer(st(), alice, bob), {
+      extra: { sidetag_user: 'bob', sidetag_user_id: 24 },
+      removeExtra: [],
+    });
+    assert.deepEqual(decideTransfer(st({ sidetag_co_owners: [24, 25] }), { id: 1, perms: ['admin'] }, bob), {
+      extra: { sidetag_user: 'bob', sidetag_user_id: 24, sidetag_co_owners: [25] },
+      removeExtra: [],
+    });
+    assert.deepEqual(decideTransfer(st({ sidetag_co_owners: [24] }), alice, bob), {
+      extra: { sidetag_user: 'bob', sidetag_user_id: 24 },
+      removeExtra: ['sidetag_co_owners'],
+    });
+  });
+
+  test('nobody else may; giving it to its owner is an error', () => {
+    assert.throws(
+      () => decideTransfer(st({ sidetag_co_owners: [24] }), { id: 24, perms: [] }, { id: 25, name: 'carol' }),
+      (e: unknown) => e instanceof KojiError && e.faultName === 'ActionNotAllowed',
+    );
+    assert.throws(
+      () => decideTransfer(st(), alice, { id: 23, name: 'alice' }),
+      (e: unknown) => e instanceof KojiError && e.message === 'alice owns f40-build-side-96 already',
+    );
+  });
+
+  test('the sidetag stream: the quota and label now belong to the new owner', () => {
+    const s = [
+      {
+        type: 'SideTagCreated',
+        data: {
+          id: 96,
+          name: 'f40-build-side-96',
+          user: { id: 23, name: 'alice' },
+          basetag: { id: 32, name: 'f40-build' },
+          debuginfo: false,
+          suffix: null,
+          time: 'T',
+          label: 'x',
+        },
+      },
+      {
+        type: 'SideTagTransferred',
+        data: { id: 96, name: 'f40-build-side-96', from: { id: 23, name: 'alice' }, to: bob, by: bob },
+      },
+    ] as SideTagEvent[];
+    const state = s.reduce(evolveSideTag, initialSideTag);
+    assert.deepEqual(state.creator, bob);
+    assert.deepEqual(state.label, { label: 'x', basetag: { id: 32, name: 'f40-build' } });
   });
 });

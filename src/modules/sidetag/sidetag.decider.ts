@@ -3,7 +3,8 @@
 // functions. Deliberate differences: the name uses the id really assigned (Koji predicts it from the
 // sequence); the per-user count is folded from the user's quota stream at the append's expected
 // version (Koji counts, then creates, and races); a sidetag without a parent is a GenericError (Koji
-// crashes with IndexError); allowed suffixes are stripped; holds and labels are ours.
+// crashes with IndexError); allowed suffixes are stripped; holds, labels, co-owners and transfers
+// are ours.
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
 import type { Ref } from '../tags/tags.events.js';
@@ -85,6 +86,9 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
         label: e.data.label ? { label: e.data.label, basetag: e.data.basetag } : null,
         basetag: e.data.basetag,
       };
+    case 'SideTagTransferred':
+      // The quota and the label move with it: the new owner's are given back when it goes.
+      return s.exists ? { ...s, creator: e.data.to } : s;
     case 'SideTagEdited':
     case 'SideTagCoOwnerAdded':
     case 'SideTagCoOwnerRemoved':
@@ -328,6 +332,31 @@ export function decideCoOwner(
   }
   if (change.remove && now.includes(change.remove.id)) return now.filter((id) => id !== change.remove!.id);
   return null;
+}
+
+/**
+ * transferSideTag (koji-es, spec §8.2: Bodhi and Packit hand sidetags between a bot and maintainers):
+ * the owner or an admin gives it to another user. Returns the owner keys of the extra as they become;
+ * the new owner stops being a co-owner.
+ */
+export function decideTransfer(
+  t: TagFacts,
+  caller: { id: number; perms: string[] },
+  to: { id: number; name: string },
+): { extra: Record<string, unknown>; removeExtra: string[] } {
+  assertOwnSidetag(t, caller);
+  if (String(t.extra.sidetag_user_id) === String(to.id))
+    throw genericError(`${to.name} owns ${t.name} already`);
+  const co = coOwners(t).filter((id) => id !== to.id);
+  const changed = co.length !== coOwners(t).length;
+  return {
+    extra: {
+      sidetag_user: to.name,
+      sidetag_user_id: to.id,
+      ...(changed && co.length ? { [CO_OWNERS]: co } : {}),
+    },
+    removeExtra: changed && !co.length ? [CO_OWNERS] : [],
+  };
 }
 
 export function assertMayHold(t: TagFacts, user: { id: number; perms: string[] }): void {

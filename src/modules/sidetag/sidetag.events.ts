@@ -2,6 +2,8 @@ import type { DomainEvent } from '../../kernel/decider.js';
 import type { Ref } from '../tags/tags.events.js';
 
 export type RemovalReason = 'requested' | 'empty' | 'cleanup-empty' | 'cleanup-old' | 'cleanup-inactive';
+/** Why a quota was given back: the sidetag went, or (koji-es) it was given to somebody else. */
+export type ReleaseReason = RemovalReason | 'transferred';
 
 /** Stream `sidetag-<tagId>`: the sidetag's life beside its tag and target streams. */
 export type SideTagCreated = DomainEvent<
@@ -43,7 +45,13 @@ export type SideTagCoOwnerRemoved = DomainEvent<
   'SideTagCoOwnerRemoved',
   { id: number; name: string; user: Ref; by: Ref }
 >;
+/** koji-es: the sidetag given to another owner, with its quota (and label, if any). */
+export type SideTagTransferred = DomainEvent<
+  'SideTagTransferred',
+  { id: number; name: string; from: Ref | null; to: Ref; by: Ref }
+>;
 export type SideTagEvent =
+  | SideTagTransferred
   | SideTagCreated
   | SideTagEdited
   | SideTagHeld
@@ -73,7 +81,7 @@ export type SideTagQuotaReleased = DomainEvent<
   {
     userId: number;
     sidetag: Ref;
-    reason: RemovalReason;
+    reason: ReleaseReason;
     count?: number;
     basetag?: Ref;
     perBasetag?: Record<string, number>;

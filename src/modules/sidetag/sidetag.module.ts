@@ -7,6 +7,7 @@ import {
   ChangeCoOwnerHandler,
   EditSideTagHandler,
   HoldSideTagHandler,
+  TransferSideTagHandler,
   RemoveSideTagHandler,
   SidetagRemover,
 } from './sidetag.commands.js';
@@ -20,6 +21,7 @@ import {
     ChangeCoOwnerHandler,
     EditSideTagHandler,
     HoldSideTagHandler,
+    TransferSideTagHandler,
     RemoveSideTagHandler,
   ],
   exports: [SidetagApi],
