@@ -103,6 +103,7 @@ describe('sidetag CLI against an in-process hub', () => {
         '--debuginfo Buildroot repo will contain debuginfos',
         '--suffix <suffix> Suffix from hub-supported ones',
         '--label <label> Get or create your sidetag with this label',
+        '--target <target> Base it on the build tag of this target',
         '-h, --help display help for command',
       ]);
     });
@@ -169,6 +170,18 @@ describe('sidetag CLI against an in-process hub', () => {
         await run(['add-sidetag', '--label', 'no spaces', 'base'], TESTUSER),
         'GenericError',
         /^Invalid sidetag label "no spaces": 1 to 64 letters/,
+      );
+    });
+
+    test('--target: the base is the build tag of the target; with a basetag too, a usage error', async () => {
+      await h.call('createBuildTarget', ['cli-rawhide', 'base', 'base'], h.admin);
+      const r = await run(['add-sidetag', '--target', 'cli-rawhide'], TESTUSER);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^base-side-\d+\n$/);
+      usage(
+        await dead.run(['add-sidetag', '--target', 'cli-rawhide', 'base'], { env: TESTUSER }),
+        'add-sidetag',
+        'Give a basetag or --target, not both',
       );
     });
 

@@ -1697,6 +1697,31 @@ describe("labelled sidetags (koji-es, spec §8.2): get-or-create by the owner's 
     assert.equal((await api.ok<SidetagRow[]>('listSideTags', { user: 'bob' })).length, before);
   });
 
+  test("basetag None and a target: the base is the target's build tag, and follows the target when it moves", async () => {
+    await api.ok('createTag', ['f42-build', null, 'x86_64'], hub.admin);
+    await api.ok('createBuildTarget', ['rawhide', 'f41-build', 'f41-build'], hub.admin);
+    const a = await create(packit, { basetag: null, target: 'rawhide' });
+    assert.equal(a.name, `f41-build-side-${a.id}`);
+    // branching: rawhide now builds in f42-build
+    await api.ok('editBuildTarget', ['rawhide', 'rawhide', 'f42-build', 'f42-build'], hub.admin);
+    const b = await create(packit, { basetag: null, target: 'rawhide' });
+    assert.equal(b.name, `f42-build-side-${b.id}`);
+    await api.fault(
+      'createSideTag',
+      { basetag: 'f40-build', target: 'rawhide' },
+      packit.creds,
+      'GenericError',
+      'give a base tag or a target to take the build tag of, not both',
+    );
+    await api.fault(
+      'createSideTag',
+      { basetag: null, target: 'nope' },
+      packit.creds,
+      'GenericError',
+      'No such build target: nope',
+    );
+  });
+
   test('in one hub, 10 parallel calls with one label make one sidetag', async () => {
     const replies = await Promise.all(
       Array.from({ length: 10 }, () => create(bob, { basetag: 'f41-build', label: 'burst' })),

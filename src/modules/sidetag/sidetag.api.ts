@@ -12,7 +12,7 @@ import { HUB_CONFIG, STORE_BACKEND } from '../../app.tokens.js';
 import type { HubConfig } from '../../config/hub-config.js';
 import type { StoreBackend } from '../../eventstore/open.js';
 import { CLOCK, type Clock } from '../../kernel/clock.js';
-import { actionNotAllowed, isKojiError } from '../../kernel/errors.js';
+import { actionNotAllowed, genericError, isKojiError } from '../../kernel/errors.js';
 import { internalContext, type CallContext } from '../../rpc/context.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import type { IdOrName, QueryOpts } from '../../rpc/validators.js';
@@ -94,7 +94,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       if (!ctx.user) throw actionNotAllowed('you must be logged in for this operation');
       await this.users.strict(ctx.user.id);
       const label = checkLabel(p.label);
-      const base = await this.tags.strictTag(p.basetag as TagInfo);
+      const base = await this.baseOf(p);
       const result = await this.bus.execute(
         new CreateSideTag(
           ctx,
@@ -217,6 +217,21 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       if (p.inactive) stages.inactive = p.inactive_delay;
       return this.cleanup(ctx, { test: p.test, stages, ignore: p.ignore_tags ?? [] });
     });
+  }
+
+  /**
+   * The base tag: `basetag` as Koji, or (koji-es, spec §8.2) the build tag of `target` when basetag
+   * is None — a target such as rawhide follows branching, where a fixed base tag name goes stale.
+   */
+  private async baseOf(p: api.CreateSideTagParams) {
+    const given = (v: unknown) => v !== null && v !== undefined;
+    if (given(p.target)) {
+      if (given(p.basetag))
+        throw genericError('give a base tag or a target to take the build tag of, not both');
+      const t = await this.tags.strictTarget(p.target!);
+      return this.tags.strictTag(t.build_tag);
+    }
+    return this.tags.strictTag(p.basetag as TagInfo);
   }
 
   private async owned(info: unknown, ctx: CallContext) {

@@ -44,23 +44,34 @@ export function registerSidetag(program: Command, rt: Runtime): void {
     .option('--debuginfo', 'Buildroot repo will contain debuginfos')
     .option('--suffix <suffix>', 'Suffix from hub-supported ones')
     .option('--label <label>', 'Get or create your sidetag with this label')
+    .option('--target <target>', 'Base it on the build tag of this target')
     .action(
       action(
         rt,
         'add-sidetag',
         async (
           args: string[],
-          o: { quiet?: boolean; wait?: boolean; debuginfo?: boolean; suffix?: string; label?: string },
+          o: {
+            quiet?: boolean;
+            wait?: boolean;
+            debuginfo?: boolean;
+            suffix?: string;
+            label?: string;
+            target?: string;
+          },
         ) => {
-          if (args.length !== 1) throw new UsageError('Only argument is basetag');
+          if (o.target !== undefined) {
+            if (args.length) throw new UsageError('Give a basetag or --target, not both');
+          } else if (args.length !== 1) throw new UsageError('Only argument is basetag');
           const quiet = o.quiet ?? rt.quiet;
           const client = await rt.client(true);
           const kwargs: Record<string, unknown> = { debuginfo: !!o.debuginfo, __starstar: true };
           if (o.suffix !== undefined) kwargs.suffix = o.suffix;
           if (o.label !== undefined) kwargs.label = o.label;
+          if (o.target !== undefined) kwargs.target = o.target;
           let result: { name: string };
           try {
-            result = await client.call<{ name: string }>('createSideTag', [args[0], kwargs]);
+            result = await client.call<{ name: string }>('createSideTag', [args[0] ?? null, kwargs]);
           } catch (e) {
             if (e instanceof KojiError && e.faultName === 'ActionNotAllowed')
               throw new UsageError(`Policy violation: ${e.message}`);

@@ -18,14 +18,15 @@ export class CreateSideTagParams {
   @IsOptional() debuginfo?: unknown;
   @IsOptional() @IsString() suffix?: string | null;
   @IsOptional() label?: unknown;
+  @IsOptional() @IsString() target?: string | null;
 }
 export const createSideTag = method({
   name: 'createSideTag',
   summary:
-    "Create a sidetag of a base tag for the logged-in user, under the sidetag policy; returns {name, id, task_id, request}. With a label (koji-es), get-or-create: the caller's live sidetag of that base tag with that label is returned instead ({..., created: false})",
+    "Create a sidetag of a base tag for the logged-in user, under the sidetag policy; returns {name, id, task_id, request}. koji-es: with a label, get-or-create (the caller's live sidetag of that base tag with that label is returned instead, {..., created: false}); with basetag None and a target, the target's build tag is the base",
   // Koji checks the suffix before the login, so the login check is the handler's (same message).
   access: anonymous,
-  args: ['basetag', ['debuginfo', false], ['suffix', null], ['label', null]],
+  args: ['basetag', ['debuginfo', false], ['suffix', null], ['label', null], ['target', null]],
   params: CreateSideTagParams,
   result: { type: 'object' },
 });
