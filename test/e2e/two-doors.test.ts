@@ -152,6 +152,8 @@ const FIXTURES: Record<string, Call[]> = {
     c(['base-tag'], { debuginfo: true, suffix: 'private' }, ['user']),
     c(['base-tag'], { suffix: 'nope' }, ['user']),
     c(['side-tag'], undefined, ['user']),
+    c(['base-tag'], { label: 'pr-1' }, ['user', 'user']),
+    c([null], { target: 'base-target' }, ['user']),
   ],
   editSideTag: [
     c([SIDETAG], { debuginfo: true, rpm_macros: { dist: '.fc40' } }),
@@ -159,6 +161,13 @@ const FIXTURES: Record<string, Call[]> = {
     c([SIDETAG], { remove_rpm_macros: ['dist'] }, ['user']),
   ],
   holdSideTag: [c([SIDETAG, 'keeping it for a test'])],
+  addSideTagOwner: [c([SIDETAG, 'admin'])],
+  // The user's sidetag createSideTag made with the suffix (tag id 6): SIDETAG is removed by then.
+  removeSideTagOwner: [c([SIDETAG, 'admin'], undefined, ['user']), c(['base-tag-side-6-private', 'admin'])],
+  transferSideTag: [
+    c(['base-tag', 'alice'], undefined, ['admin']),
+    c(['base-tag-side-6-private', 'admin'], undefined, ['admin', 'user']),
+  ],
   listSideTags: [
     c(),
     c([], { user: 'alice' }),
