@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeFilter } from './filters.js';
 
-test('the mandatory rules catch ccaches at any depth (hidden directories too) and keytabs under etc/', () => {
+test('the mandatory rules catch ccaches, keytabs and the usual credential files at any depth (hidden directories too)', () => {
   const f = makeFilter([]);
   for (const secret of [
     'tmp/krb5cc',
@@ -15,6 +15,21 @@ test('the mandatory rules catch ccaches at any depth (hidden directories too) an
     'etc/keytabs.d/x.keytab',
     'etc/.hidden/deep/y.keytab',
     'etc/.keytab',
+    'builddir/etc/krb5.keytab',
+    'root/.netrc',
+    'builddir/.netrc',
+    '.netrc',
+    'builddir/.git-credentials',
+    'root/.ssh/id_ed25519',
+    'builddir/.ssh/id_rsa',
+    'root/.pgpass',
+    'builddir/.pypirc',
+    'root/.aws/credentials',
+    'root/.docker/config.json',
+    'builddir/.config/gh/hosts.yml',
+    'root/.gnupg/private-keys-v1.d/ABCD.key',
+    'root/.gnupg/secring.gpg',
+    'builddir/.cargo/credentials.toml',
   ])
     assert.equal(f(secret), 'mandatory', secret);
   for (const kept of [
@@ -22,7 +37,12 @@ test('the mandatory rules catch ccaches at any depth (hidden directories too) an
     'tmp/krb5c',
     'etc/keytab.txt',
     'etc/krb5.keytab.bak',
-    'builddir/etc/krb5.keytab',
+    'builddir/netrc.txt',
+    'builddir/.ssh/known_hosts',
+    'builddir/.ssh/config',
+    'root/.gnupg/pubring.kbx',
+    'builddir/.docker/daemon.json',
+    'builddir/.cargo/config.toml',
     'tmp',
     'etc',
     'builddir/.cache/tmp',

@@ -6,16 +6,37 @@
 //   tried against the member name and against `/` + the name — `/tmp/krb5cc*` (the docs' example,
 //   which never matched in Koji) and `*/tmp/krb5cc` (the shipped one) both reach `tmp/krb5cc`;
 // - the mandatory rules, applied whatever the config says (a missing or emptied config file filtered
-//   nothing in Koji, spec §7 S2): Kerberos credential caches `tmp/krb5cc*` at any depth, and keytabs
-//   anywhere under the top-level `etc/`. Each is written twice, as micromatch globs with `dot: true`
-//   (without it `**` skips hidden directories such as `builddir/.cache`, platform-notes §6.2) and as
-//   fnmatch patterns (which never treat a leading dot specially): the two engines disagree at the
-//   edges (§6.3), and a secret only has to be caught by one of them.
+//   nothing in Koji, spec §7 S2): Kerberos credential caches `tmp/krb5cc*` and keytabs, and the
+//   credential files of the usual tools (netrc, git, ssh keys, PostgreSQL, PyPI, AWS, Docker, gh,
+//   GnuPG private keys, cargo), all at any depth — a build's home directory is `builddir/`, root's is
+//   `root/`, and Koji's own list missed all but the first two (S2). Each is written twice, as
+//   micromatch globs with `dot: true` (without it `**` skips hidden directories such as
+//   `builddir/.cache`, platform-notes §6.2) and as fnmatch patterns (which never treat a leading dot
+//   specially): the two engines disagree at the edges (§6.3), and a secret only has to be caught by
+//   one of them.
 import micromatch from 'micromatch';
 import { fnmatchAny } from '../../kernel/fnmatch.js';
 
-export const MANDATORY_GLOBS: readonly string[] = ['**/tmp/krb5cc*', 'etc/**/*.keytab'];
-export const MANDATORY_FNMATCH: readonly string[] = ['tmp/krb5cc*', '*/tmp/krb5cc*', 'etc/*.keytab'];
+/** Credential files, relative to any directory of the tree. */
+const ANYWHERE: readonly string[] = [
+  'tmp/krb5cc*',
+  '*.keytab',
+  '.netrc',
+  '.git-credentials',
+  '.ssh/id_*',
+  '.pgpass',
+  '.pypirc',
+  '.aws/credentials',
+  '.docker/config.json',
+  '.config/gh/hosts.yml',
+  '.gnupg/private-keys-v1.d/*',
+  '.gnupg/secring.gpg',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+];
+
+export const MANDATORY_GLOBS: readonly string[] = ANYWHERE.map((p) => `**/${p}`);
+export const MANDATORY_FNMATCH: readonly string[] = ANYWHERE.flatMap((p) => [p, `*/${p}`]);
 
 export type Exclusion = 'config' | 'mandatory' | null;
 
