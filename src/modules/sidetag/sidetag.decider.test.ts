@@ -318,6 +318,22 @@ describe("editSideTag's rules, in Koji's order and words (§2.6, §6.1 items 14�
     whenEdit({ extra: { foo: 'bar' }, parent: null }).thenFails('GenericError', message);
   });
 
+  test('no extra key that makes the sidetag or its owners: each has its method (koji-es, §7 T8)', () => {
+    whenEdit({ user: admin, extra: { sidetag_user_id: 99 } }).thenFails(
+      'GenericError',
+      'sidetag_user_id is not edited through extra: transferSideTag gives a sidetag to another owner',
+    );
+    whenEdit({ user: admin, extra: { sidetag_user: 'x' } }).thenFails('GenericError', /^sidetag_user is not/);
+    whenEdit({ user: admin, removeExtra: ['sidetag'] }).thenFails(
+      'GenericError',
+      'sidetag is not edited through extra: removeSideTag ends a sidetag',
+    );
+    whenEdit({ user: admin, extra: { sidetag_co_owners: [1] } }).thenFails(
+      'GenericError',
+      'sidetag_co_owners is not edited through extra: use addSideTagOwner and removeSideTagOwner',
+    );
+  });
+
   test('sidetag_admin on its own sidetag, and admin on any, may set and remove extra', () => {
     const mine = { ...sidetag, extra: { ...sidetag.extra, sidetag_user_id: sidetagAdmin.id } };
     whenEdit({ sidetag: mine, user: sidetagAdmin, extra: { foo: 'bar' }, removeExtra: ['baz'] }).then(

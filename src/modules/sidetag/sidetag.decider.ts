@@ -237,6 +237,14 @@ export const validMacroName = (name: string) => name.length > 1 && /^[A-Za-z_]/.
 /**
  * editSideTag's steps 4–13 (spec §2.6) in Koji's order and words; returns what `_edit_tag` gets.
  */
+/** The extra keys that make a sidetag and its owners, and the method that changes each. */
+const OWN_KEYS: Readonly<Record<string, string>> = {
+  sidetag: 'removeSideTag ends a sidetag',
+  sidetag_user: 'transferSideTag gives a sidetag to another owner',
+  sidetag_user_id: 'transferSideTag gives a sidetag to another owner',
+  sidetag_co_owners: 'use addSideTagOwner and removeSideTagOwner',
+};
+
 export function decideEdit(i: EditInput): { extra: Record<string, unknown>; removeExtra: string[] } {
   assertOwnSidetag(i.sidetag, i.user);
   const privileged = i.user.perms.includes('sidetag_admin') || i.user.perms.includes('admin');
@@ -253,6 +261,11 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
     throw parameterError(
       `Invalid type for value '${pyStr(removeExtra)}': <class '${pyTypeName(removeExtra)}'>, expected type <class 'list'>`,
     );
+  // koji-es (spec §7 T8): Koji lets extra/remove_extra rewrite the owner or unmark the sidetag, which
+  // leaves its quota, label and target behind. Each has its own method here.
+  for (const key of [...Object.keys(extra), ...removeExtra.map(String)])
+    if (Object.prototype.hasOwnProperty.call(OWN_KEYS, key))
+      throw genericError(`${key} is not edited through extra: ${OWN_KEYS[key]}`);
   if (!i.parent) throw genericError(`Sidetag ${i.sidetag.name} has no parent tag`);
   const parent = i.parent;
   if (i.debuginfo !== null && i.debuginfo !== undefined && !truthy(parent.extra.sidetag_debuginfo_allowed))
@@ -300,7 +313,6 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   return { extra, removeExtra: (removeExtra as unknown[]).map(String) };
 }
 
-/** Who may hold or release: the owner, sidetag_admin or admin (holds are koji-es's). */
 /** Co-owners (koji-es, spec §8.2): ids kept in the tag's extra, where every policy check sees them. */
 export const CO_OWNERS = 'sidetag_co_owners';
 const MAX_CO_OWNERS = 50;
@@ -359,6 +371,7 @@ export function decideTransfer(
   };
 }
 
+/** Who may hold or release: the owner, sidetag_admin or admin (holds are koji-es's). */
 export function assertMayHold(t: TagFacts, user: { id: number; perms: string[] }): void {
   if (!isSidetag(t)) throw genericError(`Not a sidetag: ${t.name}`);
   if (!(isOwner(t, user) || user.perms.includes('sidetag_admin')))
