@@ -92,7 +92,7 @@ export interface SidetagConfig {
   nameTemplate: string;
   triggerNewRepo: boolean;
   cleanupIntervalMs: number;
-  cleanupStages: ('empty' | 'old' | 'inactive')[];
+  cleanupStages: ('expired' | 'empty' | 'old' | 'inactive')[];
   emptyDelayDays: number;
   oldDelayDays: number;
   inactiveDelayDays: number;
@@ -118,8 +118,8 @@ function loadSidetagConfig(configDir: string, flags: Flags, env: NodeJS.ProcessE
     throw new ConfigError(`${file} [sidetag] name_template = ${nameTemplate} must contain {basetag} and {tag_id}`);
   const stages = (g('cleanup_stages') as string[]) ?? [];
   for (const s of stages)
-    if (!['empty', 'old', 'inactive'].includes(s))
-      throw new ConfigError(`${file} [sidetag] cleanup_stages: unknown stage ${s} (use empty, old, inactive)`);
+    if (!['expired', 'empty', 'old', 'inactive'].includes(s))
+      throw new ConfigError(`${file} [sidetag] cleanup_stages: unknown stage ${s} (use expired, empty, old, inactive)`);
   const suffixes = (g('allowed_suffixes') as string).split(',').map((x) => x.trim()).filter(Boolean);
   return {
     config: {

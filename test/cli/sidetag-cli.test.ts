@@ -343,6 +343,31 @@ describe('sidetag CLI against an in-process hub', () => {
       );
     });
 
+    test('expire-sidetag sets and clears the expiry list-sidetags --verbose shows; days are checked first', async () => {
+      const st = await addSidetag(TESTUSER, 'base');
+      ok(await run(['expire-sidetag', st, '3'], TESTUSER), '');
+      const row = (
+        await h.call<(SidetagRow & { expires_ts: number })[]>('listSideTags', {
+          user: 'testuser',
+          queryOpts: { extra: true },
+        })
+      ).find((r) => r.name === st)!;
+      assert.equal(typeof row.expires_ts, 'number');
+      const v = await run(['list-sidetags', '--mine', '--verbose'], TESTUSER);
+      const expires = new Date(row.expires_ts * 1000).toISOString().slice(0, 19).replace('T', ' ');
+      assert.ok(
+        v.stdout.split('\n').some((l) => l.startsWith(st) && l.includes(expires)),
+        v.stdout,
+      );
+      ok(await run(['expire-sidetag', st, 'never'], TESTUSER), '');
+      usage(
+        await dead.run(['expire-sidetag', st, 'soon']),
+        'expire-sidetag',
+        'days must be a number above 0 or never, not "soon"',
+      );
+      fault(await run(['expire-sidetag', st, '1'], BOB), 'ActionNotAllowed', 'This is not your sidetag');
+    });
+
     test('transfer-sidetag gives it to another user, who then lists it as theirs', async () => {
       const st = await addSidetag(TESTUSER, 'base');
       fault(
@@ -427,7 +452,7 @@ describe('sidetag CLI against an in-process hub', () => {
       const v = await run(['list-sidetags', '--user', 'bob', '--verbose']);
       ok(v);
       const [header, ...lines] = v.stdout.trimEnd().split('\n');
-      assert.match(header, /^Sidetag\s+Owner\s+Base tag\s+Builds\s+Created\s+Hold$/);
+      assert.match(header, /^Sidetag\s+Owner\s+Base tag\s+Builds\s+Created\s+Expires\s+Hold$/);
       assert.equal(lines.length, 3);
       assert.match(lines[0], new RegExp(`^${names[0]}\\s+bob\\s+list-base\\s+0\\s+2026-04-01 12:00:00$`));
       assert.match(

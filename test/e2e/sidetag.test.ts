@@ -1261,6 +1261,68 @@ describe('cleanupSideTags: test mode and real mode (TestClock)', () => {
   });
 });
 
+describe('setSideTagExpiry and the expired stage (koji-es, spec §8.2)', () => {
+  test('the owner sets an expiry; once past it the cleanup removes the sidetag unless it is held; None clears it', async () => {
+    const clock = new TestClock(Date.parse('2026-05-01T00:00:00Z'));
+    const cfg = sidetagConfigDir({});
+    const hub = await startTestHub({ configDir: cfg.dir, clock });
+    try {
+      const api = new RpcClient(hub.url);
+      await api.ok('createTag', ['exp-base'], hub.admin);
+      const judy = await api.user(hub.admin, 'judy');
+      const bob = await api.user(hub.admin, 'bob');
+      const make = () => api.ok<CreateResult>('createSideTag', ['exp-base'], judy.creds);
+      const [a, b, c] = [await make(), await make(), await make()];
+      assert.equal(await api.ok('setSideTagExpiry', [a.name, 2], judy.creds), null);
+      await api.ok('setSideTagExpiry', [b.name, 2], judy.creds);
+      await api.ok('holdSideTag', [b.name, 'bodhi update in testing'], judy.creds);
+      await api.ok('setSideTagExpiry', [c.name, 1], judy.creds);
+      await api.ok('setSideTagExpiry', [c.name, null], judy.creds);
+      await api.fault(
+        'setSideTagExpiry',
+        [a.name, 1],
+        bob.creds,
+        'ActionNotAllowed',
+        'This is not your sidetag',
+      );
+      const rows = await api.ok<(SidetagRow & { expires_ts: number | null })[]>('listSideTags', {
+        user: 'judy',
+        queryOpts: { extra: true },
+      });
+      const expiry = Object.fromEntries(rows.map((r) => [r.name, r.expires_ts]));
+      assert.deepEqual(expiry, {
+        [a.name]: Date.parse('2026-05-03T00:00:00Z') / 1000,
+        [b.name]: Date.parse('2026-05-03T00:00:00Z') / 1000,
+        [c.name]: null,
+      });
+      const only = { empty: false, old: false, inactive: false };
+      assert.deepEqual(await api.ok<CleanupRow[]>('cleanupSideTags', { ...only, test: true }, hub.admin), []);
+      clock.advance(3 * DAY_MS);
+      const report = await api.ok<CleanupRow[]>('cleanupSideTags', only, hub.admin);
+      assert.deepEqual(
+        report.map((r) => [r.stage, r.name, r.removed, r.age]),
+        [['expired', a.name, true, 86400]],
+      );
+      assert.equal(await api.ok('getTag', [a.name]), null);
+      for (const kept of [b, c]) assert.ok(await api.ok('getTag', [kept.name]));
+      const removed = (await readEvents(hub.hub.backend, ['SideTagRemoved'])).map(removedData);
+      assert.deepEqual(
+        removed.map((d) => [d.name, d.reason]),
+        [[a.name, 'cleanup-expired']],
+      );
+      // expired=False leaves it to the other stages, as koji-sidetag-cleanup's own
+      await api.ok('releaseSideTag', [b.name], judy.creds);
+      assert.deepEqual(
+        await api.ok('cleanupSideTags', { ...only, expired: false, test: true }, hub.admin),
+        [],
+      );
+    } finally {
+      await hub.close();
+      cfg.cleanup();
+    }
+  });
+});
+
 describe("the hub's own cleanup schedule (cleanup_interval)", () => {
   let cfg: { dir: string; cleanup: () => void };
   let hub: TestHub;

@@ -164,6 +164,10 @@ const FIXTURES: Record<string, Call[]> = {
   addSideTagOwner: [c([SIDETAG, 'admin'])],
   // The user's sidetag createSideTag made with the suffix (tag id 6): SIDETAG is removed by then.
   removeSideTagOwner: [c([SIDETAG, 'admin'], undefined, ['user']), c(['base-tag-side-6-private', 'admin'])],
+  setSideTagExpiry: [
+    c(['base-tag-side-6-private', 7]),
+    c(['base-tag-side-6-private'], { days: null }, ['user']),
+  ],
   transferSideTag: [
     c(['base-tag', 'alice'], undefined, ['admin']),
     c(['base-tag-side-6-private', 'admin'], undefined, ['admin', 'user']),

@@ -29,6 +29,7 @@ import {
   HoldSideTag,
   RemoveSideTag,
   removeEmptyHook,
+  SetSideTagExpiry,
   TransferSideTag,
   SidetagRemover,
 } from './sidetag.commands.js';
@@ -52,6 +53,7 @@ const VERBOSE_ORDER = new Set([
   'create_ts',
   'last_change_ts',
   'builds',
+  'expires_ts',
 ]);
 
 export interface CleanupRequest {
@@ -148,6 +150,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
         ...(verbose
           ? {
               label: d.label ?? null,
+              expires_ts: d.expires_ts ?? null,
               basetag_id: d.basetag_id,
               basetag_name: d.basetag_name,
               hold: d.hold,
@@ -188,6 +191,14 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       await this.bus.execute(new HoldSideTag(ctx, tag.id, p.reason));
       return null;
     });
+    r.implement<api.SetSideTagExpiryParams>(api.setSideTagExpiry, async (p, ctx) => {
+      const tag = await this.tags.strictTag(p.sidetag as TagInfo);
+      assertMayHold({ id: tag.id, name: tag.name, extra: tag.extra }, ctx.user!);
+      const days = p.days ?? null;
+      const expires = days === null ? null : new Date(ctx.now.getTime() + days * 86_400_000).toISOString();
+      await this.bus.execute(new SetSideTagExpiry(ctx, tag.id, expires));
+      return null;
+    });
     r.implement<api.SidetagParams>(api.releaseSideTag, async (p, ctx) => {
       const tag = await this.tags.strictTag(p.sidetag as TagInfo);
       assertMayHold({ id: tag.id, name: tag.name, extra: tag.extra }, ctx.user!);
@@ -212,6 +223,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
     });
     r.implement<api.CleanupSideTagsParams>(api.cleanupSideTags, async (p, ctx) => {
       const stages: Partial<Record<Stage, number>> = {};
+      if (p.expired ?? true) stages.expired = 0;
       if (p.empty) stages.empty = p.empty_delay;
       if (p.old) stages.old = p.old_delay;
       if (p.inactive) stages.inactive = p.inactive_delay;
@@ -294,6 +306,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
     try {
       const c = this.config.sidetag;
       const delays: Record<Stage, number> = {
+        expired: 0,
         empty: c.emptyDelayDays,
         old: c.oldDelayDays,
         inactive: c.inactiveDelayDays,

@@ -227,3 +227,27 @@ describe("pyTimedelta: Python's str(timedelta)", () => {
     assert.equal(pyTimedelta(59.9999996), '0:01:00');
   });
 });
+
+describe('expired (koji-es): past the expiry its owner set, before every other stage', () => {
+  test('a sidetag past its expiry is expired whatever else it is; one not yet or never set is left to the others', () => {
+    const past = tag({ name: 'past', expires_ts: NOW - 60, create_ts: NOW - 40 * DAY });
+    const soon = tag({ name: 'soon', expires_ts: NOW + 60, builds: 1, create_ts: NOW - 2 * DAY });
+    const never = tag({ name: 'never', expires_ts: null, create_ts: NOW - 40 * DAY });
+    const held = tag({ name: 'held', expires_ts: NOW - 60, hold: { reason: 'in use' } });
+    const r = selectForCleanup([past, soon, never, held], NOW, {
+      stages: { expired: 0, empty: 1, old: 30, inactive: 10 },
+      ignore: [],
+    });
+    assert.deepEqual(
+      r.selected.map((s) => [s.stage, s.name, s.age]),
+      [
+        ['expired', 'past', 60],
+        ['empty', 'never', 40 * DAY],
+      ],
+    );
+    assert.deepEqual(
+      r.held.map((t) => t.name),
+      ['held'],
+    );
+  });
+});

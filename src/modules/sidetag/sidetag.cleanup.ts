@@ -1,10 +1,11 @@
 // Rebuilds util/koji-sidetag-cleanup's selection (spec §2.9): the stages empty → old → inactive,
 // each passing on only what it did not select. Deliberate differences: --ignore-tags works, held
-// sidetags are never selected, and "inactive" counts untags as activity too (Koji's help says so;
-// its code looks at tagging only).
+// sidetags are never selected, "inactive" counts untags as activity too (Koji's help says so; its
+// code looks at tagging only), and a first stage of ours, expired, takes the sidetags whose owner set
+// an expiry that has passed (setSideTagExpiry, spec §8.2).
 import { fnmatch } from '../../kernel/fnmatch.js';
 
-export type Stage = 'empty' | 'old' | 'inactive';
+export type Stage = 'expired' | 'empty' | 'old' | 'inactive';
 
 export interface CleanupCandidate {
   id: number;
@@ -15,6 +16,8 @@ export interface CleanupCandidate {
   last_change_ts: number | null;
   builds: number;
   hold: { reason: string } | null;
+  /** When its owner wants it gone, seconds; absent or null when they never said. */
+  expires_ts?: number | null;
 }
 
 export interface CleanupOptions {
@@ -53,6 +56,7 @@ export function selectForCleanup(
     }
     pool = rest;
   };
+  take('expired', (t) => t.expires_ts ?? null);
   take('empty', (t) => (t.builds === 0 ? t.create_ts : null));
   take('old', (t) => t.create_ts);
   take('inactive', (t) => (t.last_change_ts && t.last_change_ts > 0 ? t.last_change_ts : null));

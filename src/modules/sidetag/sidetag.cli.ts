@@ -16,6 +16,7 @@ interface SidetagRow {
   hold?: { reason: string; by: string; time: string } | null;
   create_ts?: number;
   builds?: number;
+  expires_ts?: number | null;
 }
 
 interface CleanupRow {
@@ -28,6 +29,9 @@ interface CleanupRow {
 }
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+/** Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC), or nothing. */
+const when = (ts: number | null | undefined) =>
+  ts ? new Date(ts * 1000).toISOString().slice(0, 19).replace('T', ' ') : '';
 
 /**
  * Koji's sidetag CLI (plugins/cli/sidetag_cli.py) with its options, output and errors, plus holds
@@ -158,13 +162,14 @@ export function registerSidetag(program: Command, rt: Runtime): void {
           }
           table(
             rt,
-            ['Sidetag', 'Owner', 'Base tag', 'Builds', 'Created', 'Hold'],
+            ['Sidetag', 'Owner', 'Base tag', 'Builds', 'Created', 'Expires', 'Hold'],
             rows.map((r) => [
               r.name,
               r.user_name,
               r.basetag_name ?? '',
               r.builds ?? 0,
-              r.create_ts ? new Date(r.create_ts * 1000).toISOString().slice(0, 19).replace('T', ' ') : '',
+              when(r.create_ts),
+              when(r.expires_ts),
               r.hold ? `${r.hold.reason} (${r.hold.by})` : '',
             ]),
           );
@@ -190,6 +195,25 @@ export function registerSidetag(program: Command, rt: Runtime): void {
           for (const user of args.slice(1)) await client.call(method, [args[0], user]);
         }),
       );
+
+  subcommand(
+    program,
+    rt,
+    'expire-sidetag',
+    "Have the hub's cleanup remove your sidetag after DAYS days (unless it is held then); never clears it",
+  )
+    .usage('<sidetag> <days|never>')
+    .argument('[args...]')
+    .action(
+      action(rt, 'expire-sidetag', async (args: string[]) => {
+        if (args.length !== 2) throw new UsageError('Give a sidetag and a number of days (or never)');
+        const days = args[1] === 'never' ? null : Number(args[1]);
+        if (days !== null && !(Number.isFinite(days) && days > 0))
+          throw new UsageError(`days must be a number above 0 or never, not ${JSON.stringify(args[1])}`);
+        const client = await rt.client(true);
+        await client.call('setSideTagExpiry', [args[0], days]);
+      }),
+    );
 
   subcommand(program, rt, 'transfer-sidetag', 'Give your sidetag to another user, with its quota and label')
     .usage('<sidetag> <user>')
@@ -275,6 +299,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
       'koji-gc style config file with a [main] section (server, user, password, noauth)',
     )
     .option('-t, --test', 'Test mode: report, remove nothing')
+    .option('--no-expired', 'Do not remove sidetags past the expiry their owner set')
     .option('--no-empty', 'Do not remove empty sidetags')
     .option('--empty-delay <days>', 'Days an empty sidetag may live', '1')
     .option('--no-old', 'Do not remove old sidetags')
@@ -289,6 +314,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
         async (o: {
           config?: string;
           test?: boolean;
+          expired: boolean;
           empty: boolean;
           emptyDelay: string;
           old: boolean;
@@ -328,6 +354,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
           const report = await client.call<CleanupRow[]>('cleanupSideTags', [
             {
               test: !!o.test,
+              expired: o.expired,
               empty: o.empty,
               old: o.old,
               inactive: o.inactive,

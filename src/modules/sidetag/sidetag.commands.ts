@@ -590,6 +590,34 @@ export class TransferSideTagHandler implements ICommandHandler<TransferSideTag, 
   }
 }
 
+export class SetSideTagExpiry extends Command<void> {
+  constructor(
+    readonly ctx: CallContext,
+    readonly tagId: number,
+    /** ISO time, or null to clear. */
+    readonly expires: string | null,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SetSideTagExpiry)
+export class SetSideTagExpiryHandler implements ICommandHandler<SetSideTagExpiry, void> {
+  constructor(private readonly commands: CommandService) {}
+
+  async execute(c: SetSideTagExpiry): Promise<void> {
+    const by = { id: c.ctx.user!.id, name: c.ctx.user!.name };
+    await this.commands.run(c.ctx, async (uow) => {
+      const tag = await loadTag(uow, c.tagId);
+      if (!tag.exists || !isSidetag(tag)) throw genericError(`Not a sidetag: ${tag.name || c.tagId}`);
+      await loadSideTag(uow, c.tagId);
+      uow.emit(`sidetag-${tag.id}`, [
+        { type: 'SideTagExpirySet', data: { id: tag.id, name: tag.name, expires: c.expires, by } },
+      ]);
+    });
+  }
+}
+
 export class HoldSideTag extends Command<void> {
   constructor(
     readonly ctx: CallContext,

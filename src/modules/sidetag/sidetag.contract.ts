@@ -143,8 +143,23 @@ export const transferSideTag = method({
   result: { type: 'null' },
 });
 
+export class SetSideTagExpiryParams {
+  sidetag!: Info;
+  @IsOptional() @IsNumber() @Min(0) days?: number | null;
+}
+export const setSideTagExpiry = method({
+  name: 'setSideTagExpiry',
+  summary:
+    "koji-es: have the hub's cleanup remove a sidetag once `days` days from now have passed (unless it is held then); None clears it (owner, sidetag_admin or admin)",
+  access: loggedIn,
+  args: ['sidetag', ['days', null]],
+  params: SetSideTagExpiryParams,
+  result: { type: 'null' },
+});
+
 export class CleanupSideTagsParams {
   @IsBoolean() test!: boolean;
+  @IsOptional() @IsBoolean() expired?: boolean;
   @IsBoolean() empty!: boolean;
   @IsNumber() @Min(0) empty_delay!: number;
   @IsBoolean() old!: boolean;
@@ -167,6 +182,7 @@ export const cleanupSideTags = method({
     ['inactive', true],
     ['inactive_delay', 10],
     ['ignore_tags', null],
+    ['expired', true],
   ],
   params: CleanupSideTagsParams,
   result: { type: 'array', items: { type: 'object' } },
@@ -181,6 +197,7 @@ export const sidetagContract = [
   addSideTagOwner,
   removeSideTagOwner,
   transferSideTag,
+  setSideTagExpiry,
   releaseSideTag,
   cleanupSideTags,
 ];

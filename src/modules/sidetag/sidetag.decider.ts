@@ -90,6 +90,7 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
       // The quota and the label move with it: the new owner's are given back when it goes.
       return s.exists ? { ...s, creator: e.data.to } : s;
     case 'SideTagEdited':
+    case 'SideTagExpirySet':
     case 'SideTagCoOwnerAdded':
     case 'SideTagCoOwnerRemoved':
       return s;

@@ -1,7 +1,8 @@
 import type { DomainEvent } from '../../kernel/decider.js';
 import type { Ref } from '../tags/tags.events.js';
 
-export type RemovalReason = 'requested' | 'empty' | 'cleanup-empty' | 'cleanup-old' | 'cleanup-inactive';
+export type RemovalReason =
+  'requested' | 'empty' | 'cleanup-expired' | 'cleanup-empty' | 'cleanup-old' | 'cleanup-inactive';
 /** Why a quota was given back: the sidetag went, or (koji-es) it was given to somebody else. */
 export type ReleaseReason = RemovalReason | 'transferred';
 
@@ -45,12 +46,18 @@ export type SideTagCoOwnerRemoved = DomainEvent<
   'SideTagCoOwnerRemoved',
   { id: number; name: string; user: Ref; by: Ref }
 >;
+/** koji-es: when the owner wants the sidetag gone (the cleanup's `expired` stage); null clears it. */
+export type SideTagExpirySet = DomainEvent<
+  'SideTagExpirySet',
+  { id: number; name: string; expires: string | null; by: Ref }
+>;
 /** koji-es: the sidetag given to another owner, with its quota (and label, if any). */
 export type SideTagTransferred = DomainEvent<
   'SideTagTransferred',
   { id: number; name: string; from: Ref | null; to: Ref; by: Ref }
 >;
 export type SideTagEvent =
+  | SideTagExpirySet
   | SideTagTransferred
   | SideTagCreated
   | SideTagEdited

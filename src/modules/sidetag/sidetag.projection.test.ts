@@ -92,6 +92,7 @@ describe('sidetags projection', () => {
         basetag_name: 'f40-build',
         label: null,
         hold: null,
+        expires_ts: null,
         create_ts: ts(T1),
         last_change_ts: null,
         builds: 0,

@@ -15,6 +15,8 @@ export interface SidetagDoc {
   /** koji-es: the label createSideTag was given (absent in documents of version 1). */
   label?: string | null;
   hold: { reason: string; by: string; time: string } | null;
+  /** koji-es: when the owner wants it gone, seconds (absent before version 3). */
+  expires_ts?: number | null;
   create_ts: number;
   last_change_ts: number | null;
   builds: number;
@@ -36,6 +38,7 @@ interface TagMirror {
   builds: number;
   hold: SidetagDoc['hold'];
   label?: string | null;
+  expires_ts?: number | null;
 }
 
 const MIRROR = 'sidetag_tag_mirror';
@@ -51,6 +54,7 @@ function toDoc(m: TagMirror): SidetagDoc {
     basetag_name: m.parent?.name ?? null,
     label: m.label ?? null,
     hold: m.hold,
+    expires_ts: m.expires_ts ?? null,
     create_ts: m.create_ts,
     last_change_ts: m.last_change_ts,
     builds: m.builds,
@@ -64,8 +68,8 @@ function toDoc(m: TagMirror): SidetagDoc {
  */
 export const sidetagProjection: Projection = {
   name: 'sidetags',
-  // 2: the label
-  version: 2,
+  // 2: the label; 3: the expiry
+  version: 3,
   collections: [{ name: SIDETAGS, indexes: ['name', 'user_id', 'basetag_id', 'label'] }, { name: MIRROR }],
   filter: {
     types: [
@@ -76,6 +80,7 @@ export const sidetagProjection: Projection = {
       'PackageTagged',
       'PackageUntagged',
       'SideTagCreated',
+      'SideTagExpirySet',
       'SideTagHeld',
       'SideTagReleased',
     ],
@@ -133,6 +138,12 @@ export const sidetagProjection: Projection = {
       case 'SideTagCreated': {
         const m = await mirror(e.data.id);
         if (m && e.data.label) return save({ ...m, label: e.data.label });
+        return;
+      }
+      case 'SideTagExpirySet': {
+        const m = await mirror(e.data.id);
+        if (m)
+          return save({ ...m, expires_ts: e.data.expires === null ? null : kojiTime(e.data.expires).ts });
         return;
       }
       case 'SideTagHeld': {
