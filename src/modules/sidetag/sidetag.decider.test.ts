@@ -664,14 +664,16 @@ describe("labels (koji-es, spec §8.2): get-or-create by the owner's key", () =>
   });
 });
 
+/** alice's sidetag f40-build-side-96, with more extra; alice and bob for the koji-es owner rules. */
+const st = (extra: Record<string, unknown> = {}): TagFacts => ({
+  id: 96,
+  name: 'f40-build-side-96',
+  extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: 23, ...extra },
+});
+const alice = { id: 23, perms: [] };
+const bob = { id: 24, name: 'bob' };
+
 describe('co-owners (koji-es, spec §8.2): who else may tag builds into and out of a sidetag', () => {
-  const st = (extra: Record<string, unknown> = {}): TagFacts => ({
-    id: 96,
-    name: 'f40-build-side-96',
-    extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: 23, ...extra },
-  });
-  const alice = { id: 23, perms: [] };
-  const bob = { id: 24, name: 'bob' };
   const carol = { id: 25, name: 'carol' };
 
   test('the owner or an admin adds and removes them; adding twice or removing one not there changes nothing', () => {
@@ -714,14 +716,6 @@ describe('co-owners (koji-es, spec §8.2): who else may tag builds into and out 
 });
 
 describe('transferSideTag (koji-es, spec §8.2): the owner keys of the extra', () => {
-  const st = (extra: Record<string, unknown> = {}): TagFacts => ({
-    id: 96,
-    name: 'f40-build-side-96',
-    extra: { sidetag: true, sidetag_user: 'alice', sidetag_user_id: 23, ...extra },
-  });
-  const alice = { id: 23, perms: [] };
-  const bob = { id: 24, name: 'bob' };
-
   test('the owner or an admin gives it; a co-owner who receives it stops being one', () => {
     assert.deepEqual(decideTransfer(st(), alice, bob), {
       extra: { sidetag_user: 'bob', sidetag_user_id: 24 },
