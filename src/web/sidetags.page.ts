@@ -8,7 +8,7 @@ export interface SidetagsFilter {
   basetag: string | null;
 }
 
-/** The active sidetags, as list-sidetags --verbose, with its filters as a form. */
+/** The active sidetags, as list-sidetags --verbose (and their labels), with its filters as a form. */
 export function sidetagsBody(
   u: WebUrls,
   f: SidetagsFilter,
@@ -30,16 +30,19 @@ export function sidetagsBody(
     <table id="sidetags">
       <tr>
         <th>name</th>
+        <th>label</th>
         <th>owner</th>
         <th>base tag</th>
         <th>builds</th>
         <th>created</th>
+        <th>expires</th>
         <th>hold</th>
       </tr>
       ${rows.map(
         (s) =>
           html`<tr>
             <td>${s.name} (${s.id})</td>
+            <td>${s.label ?? ''}</td>
             <td>
               <a href="${u.web}/sidetags?user=${encodeURIComponent(s.user_name ?? '')}"
                 >${s.user_name ?? ''}</a
@@ -50,6 +53,7 @@ export function sidetagsBody(
             </td>
             <td>${s.builds}</td>
             <td>${fmtTs(s.create_ts)}</td>
+            <td>${fmtTs(s.expires_ts)}</td>
             <td>${s.hold ? `${s.hold.reason} (${s.hold.by}, ${fmtIso(s.hold.time)})` : ''}</td>
           </tr>`,
       )}

@@ -384,15 +384,27 @@ describe('web pages over HTTP', () => {
       assert.match(missing.flat, /No such repo: 9999/);
     });
 
-    test('sidetags: the list with owner, base tag, builds and hold (escaped); the filters', async () => {
+    test('sidetags: the list with label, owner, base tag, builds, expiry and hold (escaped); the filters', async () => {
       await h.call('createTag', ['side-base', kw({ arches: 'x86_64' })], h.admin);
-      const mine = await h.call<{ name: string }>('createSideTag', ['side-base'], alice);
+      const mine = await h.call<{ name: string; id: number }>(
+        'createSideTag',
+        ['side-base', kw({ label: 'pr-7' })],
+        alice,
+      );
       await h.call('holdSideTag', [mine.name, '<b>release</b> blocker'], alice);
+      await h.call('setSideTagExpiry', [mine.name, 10], alice);
       const other = await h.call<{ name: string }>('createSideTag', ['web-base'], h.admin);
       const all = await getPage(h, '/koji/sidetags');
       assert.equal(all.status, 200);
       assert.ok(all.flat.includes(mine.name) && all.flat.includes(other.name));
       assert.ok(all.flat.includes('&lt;b&gt;release&lt;/b&gt; blocker (alice,'));
+      const row = all.flat.slice(all.flat.indexOf(`<td>${mine.name} (${mine.id})</td>`));
+      assert.match(row, /^<td>[^<]+<\/td><td>pr-7<\/td>/, 'the label beside the name');
+      const [{ expires_ts }] = await h.call<{ expires_ts: number }[]>('listSideTags', [
+        kw({ user: 'alice', label: 'pr-7', queryOpts: { extra: true } }),
+      ]);
+      const expires = `${new Date(expires_ts * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+      assert.ok(row.slice(0, row.indexOf('</tr>')).includes(`<td>${expires}</td>`), row);
       const byUser = await getPage(h, '/koji/sidetags?user=alice');
       assert.ok(byUser.flat.includes(mine.name) && !byUser.flat.includes(other.name));
       const byBase = await getPage(h, '/koji/sidetags?basetag=web-base');
