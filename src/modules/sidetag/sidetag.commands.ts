@@ -6,7 +6,7 @@ import { CommandService } from '../../eventstore/commands.service.js';
 import { WrongExpectedVersionError } from '../../eventstore/errors.js';
 import { genericError, isKojiError } from '../../kernel/errors.js';
 import { KeyedMutex } from '../../kernel/keyed-mutex.js';
-import type { UnitOfWork } from '../../kernel/unit-of-work.js';
+import type { EmitOptions, UnitOfWork } from '../../kernel/unit-of-work.js';
 import type { CallContext } from '../../rpc/context.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { policyMeta } from '../tags/tags.api.js';
@@ -36,7 +36,7 @@ import {
   type QuotaState,
   type SideTagState,
 } from './sidetag.decider.js';
-import type { LabelEvent, QuotaEvent, RemovalReason, SideTagEvent } from './sidetag.events.js';
+import type { LabelEvent, QuotaEvent, ReleaseReason, RemovalReason, SideTagEvent } from './sidetag.events.js';
 
 export const loadQuota = (uow: UnitOfWork, userId: number) =>
   uow.load<QuotaState, QuotaEvent>(`sidetag-user-${userId}`, evolveQuota, initialQuota);
@@ -80,6 +80,51 @@ export const loadLabel = (uow: UnitOfWork, stream: string) =>
   uow.load<LabelState, LabelEvent>(stream, evolveLabel, initialLabel);
 export const loadSideTag = (uow: UnitOfWork, id: number) =>
   uow.load<SideTagState, SideTagEvent>(`sidetag-${id}`, evolveSideTag, initialSideTag);
+
+/**
+ * One sidetag taken on (`reason` null) or given back to a user's quota stream, with both counts after
+ * it, from `q`, the counts quotaCount read for this unit of work. A base is null only for a sidetag
+ * whose creation did not record one.
+ */
+function emitQuota(
+  uow: UnitOfWork,
+  userId: number,
+  q: QuotaCount,
+  sidetag: Ref,
+  base: Ref | null,
+  reason: ReleaseReason | null,
+  opts: EmitOptions = {},
+): void {
+  const by = reason === null ? 1 : -1;
+  const data = {
+    userId,
+    sidetag,
+    count: Math.max(0, q.count + by),
+    ...(base ? { basetag: base, perBasetag: movePerBasetag(q.perBasetag, base.id, by) } : {}),
+  };
+  uow.emit(
+    `sidetag-user-${userId}`,
+    [
+      reason === null
+        ? { type: 'SideTagQuotaTaken', data }
+        : { type: 'SideTagQuotaReleased', data: { ...data, reason } },
+    ],
+    opts,
+  );
+}
+
+/** Frees the label a sidetag holds on its owner's label stream, if it still holds it. */
+async function releaseLabel(uow: UnitOfWork, st: SideTagState, sidetag: Ref, causationId?: string) {
+  if (!st.label || !st.creator) return;
+  const { label, basetag } = st.label;
+  const stream = labelStream(st.creator.id, basetag.id, label);
+  if ((await loadLabel(uow, stream)).sidetag?.id === sidetag.id)
+    uow.emit(
+      stream,
+      [{ type: 'SideTagLabelReleased', data: { label, userId: st.creator.id, basetag, sidetag } }],
+      { causationId },
+    );
+}
 
 const ownerOf = (t: TagState): Ref | null => {
   const id = t.extra.sidetag_user_id;
@@ -136,48 +181,13 @@ export class SidetagRemover {
       },
     );
     // The quota goes back to whoever createSideTag took it from (an admin-marked tag took none).
+    const sidetag = { id: tag.id, name: tag.name };
     if (st.exists && st.creator) {
       const userId = st.creator.id;
-      const q = await quotaCount(uow, userId);
-      uow.emit(
-        `sidetag-user-${userId}`,
-        [
-          {
-            type: 'SideTagQuotaReleased',
-            data: {
-              userId,
-              sidetag: { id: tag.id, name: tag.name },
-              reason,
-              count: Math.max(0, q.count - 1),
-              ...(st.basetag
-                ? { basetag: st.basetag, perBasetag: movePerBasetag(q.perBasetag, st.basetag.id, -1) }
-                : {}),
-            },
-          },
-        ],
-        { causationId },
-      );
+      emitQuota(uow, userId, await quotaCount(uow, userId), sidetag, st.basetag, reason, { causationId });
     }
     // The label is free again for a new sidetag of the same owner and base tag.
-    if (st.label && st.creator) {
-      const stream = labelStream(st.creator.id, st.label.basetag.id, st.label.label);
-      if ((await loadLabel(uow, stream)).sidetag?.id === tag.id)
-        uow.emit(
-          stream,
-          [
-            {
-              type: 'SideTagLabelReleased',
-              data: {
-                label: st.label.label,
-                userId: st.creator.id,
-                basetag: st.label.basetag,
-                sidetag: { id: tag.id, name: tag.name },
-              },
-            },
-          ],
-          { causationId },
-        );
-    }
+    await releaseLabel(uow, st, sidetag, causationId);
   }
 }
 
@@ -323,24 +333,7 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
               data: { label: c.label!, userId: user.id, basetag: base, sidetag: { id, name } },
             },
           ]);
-        uow.emit(
-          `sidetag-user-${user.id}`,
-          [
-            {
-              type: 'SideTagQuotaTaken',
-              data: {
-                userId: user.id,
-                sidetag: { id, name },
-                count: count + 1,
-                basetag: base,
-                perBasetag: movePerBasetag(per, base.id, 1),
-              },
-            },
-          ],
-          {
-            metadata: meta,
-          },
-        );
+        emitQuota(uow, user.id, { count, perBasetag: per }, { id, name }, base, null, { metadata: meta });
         return {
           name,
           id,
@@ -531,47 +524,18 @@ export class TransferSideTagHandler implements ICommandHandler<TransferSideTag, 
       const sidetag = { id: s.id, name: s.name };
       if (st.exists && st.creator) {
         const old = await quotaCount(uow, st.creator.id);
-        uow.emit(`sidetag-user-${st.creator.id}`, [
-          {
-            type: 'SideTagQuotaReleased',
-            data: {
-              userId: st.creator.id,
-              sidetag,
-              reason: 'transferred',
-              count: Math.max(0, old.count - 1),
-              ...(base ? { basetag: base, perBasetag: movePerBasetag(old.perBasetag, base.id, -1) } : {}),
-            },
-          },
-        ]);
-        uow.emit(
-          `sidetag-user-${c.to.id}`,
-          [
-            {
-              type: 'SideTagQuotaTaken',
-              data: {
-                userId: c.to.id,
-                sidetag,
-                count: q.count + 1,
-                ...(base ? { basetag: base, perBasetag: movePerBasetag(q.perBasetag, base.id, 1) } : {}),
-              },
-            },
-          ],
-          { metadata: meta },
-        );
+        emitQuota(uow, st.creator.id, old, sidetag, base, 'transferred');
+        emitQuota(uow, c.to.id, q, sidetag, base, null, { metadata: meta });
       }
       if (st.label && st.creator) {
         const { label, basetag } = st.label;
-        const oldStream = labelStream(st.creator.id, basetag.id, label);
         const newStream = labelStream(c.to.id, basetag.id, label);
         const held = (await loadLabel(uow, newStream)).sidetag;
         if (held)
           throw genericError(
             `${c.to.name} has a sidetag labelled ${label} on ${basetag.name} already (${held.name}): remove or transfer one of them first`,
           );
-        if ((await loadLabel(uow, oldStream)).sidetag?.id === s.id)
-          uow.emit(oldStream, [
-            { type: 'SideTagLabelReleased', data: { label, userId: st.creator.id, basetag, sidetag } },
-          ]);
+        await releaseLabel(uow, st, sidetag);
         uow.emit(newStream, [
           { type: 'SideTagLabelClaimed', data: { label, userId: c.to.id, basetag, sidetag } },
         ]);
