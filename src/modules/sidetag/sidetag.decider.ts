@@ -13,7 +13,7 @@ import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 export interface QuotaState {
   /** sidetag id → name */
   active: Record<string, string>;
-  /** sidetag id → its base tag's id, when the event named it (events before koji-es 0.1 did not). */
+  /** sidetag id → its base tag's id, when the event named it (events written before the field do not). */
   bases: Record<string, number>;
 }
 
@@ -235,9 +235,6 @@ const pyStr = (v: unknown) => (typeof v === 'string' ? v : pyRepr(v));
 /** A macro name Koji accepts: longer than one character, starting with a letter or `_`. */
 export const validMacroName = (name: string) => name.length > 1 && /^[A-Za-z_]/.test(name);
 
-/**
- * editSideTag's steps 4–13 (spec §2.6) in Koji's order and words; returns what `_edit_tag` gets.
- */
 /** The extra keys that make a sidetag and its owners, and the method that changes each. */
 const OWN_KEYS: Readonly<Record<string, string>> = {
   sidetag: 'removeSideTag ends a sidetag',
@@ -246,6 +243,9 @@ const OWN_KEYS: Readonly<Record<string, string>> = {
   sidetag_co_owners: 'use addSideTagOwner and removeSideTagOwner',
 };
 
+/**
+ * editSideTag's steps 4–13 (spec §2.6) in Koji's order and words; returns what `_edit_tag` gets.
+ */
 export function decideEdit(i: EditInput): { extra: Record<string, unknown>; removeExtra: string[] } {
   assertOwnSidetag(i.sidetag, i.user);
   const privileged = i.user.perms.includes('sidetag_admin') || i.user.perms.includes('admin');
@@ -360,8 +360,9 @@ export function decideTransfer(
   assertOwnSidetag(t, caller);
   if (String(t.extra.sidetag_user_id) === String(to.id))
     throw genericError(`${to.name} owns ${t.name} already`);
-  const co = coOwners(t).filter((id) => id !== to.id);
-  const changed = co.length !== coOwners(t).length;
+  const before = coOwners(t);
+  const co = before.filter((id) => id !== to.id);
+  const changed = co.length !== before.length;
   return {
     extra: {
       sidetag_user: to.name,

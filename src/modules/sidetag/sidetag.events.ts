@@ -38,14 +38,14 @@ export type SideTagRemoved = DomainEvent<
   { id: number; name: string; owner: Ref | null; reason: RemovalReason; by: Ref | null; time: string }
 >;
 /** koji-es: co-owners, who may tag builds into and out of the sidetag (the list is in its extra). */
-export type SideTagCoOwnerAdded = DomainEvent<
-  'SideTagCoOwnerAdded',
-  { id: number; name: string; user: Ref; by: Ref }
->;
-export type SideTagCoOwnerRemoved = DomainEvent<
-  'SideTagCoOwnerRemoved',
-  { id: number; name: string; user: Ref; by: Ref }
->;
+interface CoOwnerChange {
+  id: number;
+  name: string;
+  user: Ref;
+  by: Ref;
+}
+export type SideTagCoOwnerAdded = DomainEvent<'SideTagCoOwnerAdded', CoOwnerChange>;
+export type SideTagCoOwnerRemoved = DomainEvent<'SideTagCoOwnerRemoved', CoOwnerChange>;
 /** koji-es: when the owner wants the sidetag gone (the cleanup's `expired` stage); null clears it. */
 export type SideTagExpirySet = DomainEvent<
   'SideTagExpirySet',
@@ -101,14 +101,14 @@ export type QuotaEvent = SideTagQuotaTaken | SideTagQuotaReleased;
  * the creating append, released in the removing one, so two creations with one label cannot both
  * succeed: the second conflicts, retries and finds the first.
  */
-export type SideTagLabelClaimed = DomainEvent<
-  'SideTagLabelClaimed',
-  { label: string; userId: number; basetag: Ref; sidetag: Ref }
->;
-export type SideTagLabelReleased = DomainEvent<
-  'SideTagLabelReleased',
-  { label: string; userId: number; basetag: Ref; sidetag: Ref }
->;
+interface LabelClaim {
+  label: string;
+  userId: number;
+  basetag: Ref;
+  sidetag: Ref;
+}
+export type SideTagLabelClaimed = DomainEvent<'SideTagLabelClaimed', LabelClaim>;
+export type SideTagLabelReleased = DomainEvent<'SideTagLabelReleased', LabelClaim>;
 export type LabelEvent = SideTagLabelClaimed | SideTagLabelReleased;
 
 export const SIDETAG_EVENT_TYPES = [
