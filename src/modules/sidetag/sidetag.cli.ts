@@ -120,7 +120,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
     .option('--user <user>', 'Filter on user')
     .option('--mine', 'Filter on user')
     .option('--label <label>', 'Filter on label')
-    .option('--verbose', 'Show owner, base tag, builds, age and holds')
+    .option('--verbose', 'Show owner, base tag, builds, age, expiry and holds')
     .option('--json', 'Print the list as JSON')
     .action(
       action(
