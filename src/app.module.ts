@@ -12,6 +12,7 @@ import { runrootContract } from './modules/runroot/runroot.contract.js';
 import { RunrootModule } from './modules/runroot/runroot.module.js';
 import { sidetagContract } from './modules/sidetag/sidetag.contract.js';
 import { SidetagModule } from './modules/sidetag/sidetag.module.js';
+import { packagesContract } from './modules/tags/packages.contract.js';
 import { tagsContract } from './modules/tags/tags.contract.js';
 import { TagsModule } from './modules/tags/tags.module.js';
 import { tasksContract } from './modules/tasks/tasks.contract.js';
@@ -36,6 +37,7 @@ export const API_CONTRACTS: MethodDecl[] = [
   ...policyContract,
   ...tasksContract,
   ...tagsContract,
+  ...packagesContract,
   ...sidetagContract,
   ...runrootContract,
   ...failedTreeContract,

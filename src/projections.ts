@@ -2,6 +2,7 @@
 // of the CLI (`koji-es audit … --store URL`) replay exactly the same read models.
 import type { Projection } from './eventstore/projection.js';
 import { failedTreeProjection } from './modules/failed-tree/failed-tree.projection.js';
+import { packagesProjection } from './modules/tags/packages.projection.js';
 import { sidetagProjection } from './modules/sidetag/sidetag.projection.js';
 import { tagsProjection } from './modules/tags/tags.projection.js';
 import './modules/tags/tags.upcasters.js';
@@ -14,6 +15,7 @@ export const ALL_PROJECTIONS: Projection[] = [
   sessionLockProjection,
   tasksProjection,
   tagsProjection,
+  packagesProjection,
   sidetagProjection,
   failedTreeProjection,
 ];

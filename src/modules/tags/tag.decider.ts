@@ -1,9 +1,10 @@
 // Rebuilds Koji's tag writes (kojihub.py _create_tag :3713, _edit_tag :3898, _delete_tag :4036,
-// _tag_build / _direct_untag_build :1876). Deliberate differences: an untag of a build that is not
-// in the tag appends nothing (Koji still runs postUntag, which can delete an empty sidetag); tags
-// have no package lists, so Koji's "Package %s not in list" checks do not exist here.
+// _tag_build / _direct_untag_build :1876). Deliberate difference: an untag of a build that is not
+// in the tag appends nothing (Koji still runs postUntag, which can delete an empty sidetag).
+// Package lists are decided in package-list.decider.ts.
 import type { Decider } from '../../kernel/decider.js';
 import { genericError, KojiError } from '../../kernel/errors.js';
+import type { PackageEntry } from './packages.events.js';
 import type { BuildRef, InheritanceLink, Ref, TagConfig, TagEvent } from './tags.events.js';
 import { PACKAGE_TAGGED_VERSION } from './tags.upcasters.js';
 
@@ -15,6 +16,8 @@ export interface TagState extends TagConfig {
   inheritance: InheritanceLink[];
   /** build id → build */
   builds: Record<string, BuildRef>;
+  /** package name → the tag's own package-list entry (inherited ones are not here) */
+  packages: Record<string, PackageEntry>;
 }
 
 export const initialTagState: TagState = {
@@ -29,6 +32,7 @@ export const initialTagState: TagState = {
   extra: {},
   inheritance: [],
   builds: {},
+  packages: {},
 };
 
 export type TagCommand =
@@ -93,6 +97,12 @@ export function evolveTag(s: TagState, e: TagEvent): TagState {
       const { [String(e.data.build.id)]: _, ...builds } = s.builds;
       return { ...s, builds };
     }
+    case 'PackageListChanged':
+      return { ...s, packages: { ...s.packages, [e.data.entry.package.name]: e.data.entry } };
+    case 'PackageListEntryRemoved': {
+      const { [e.data.package.name]: _, ...packages } = s.packages;
+      return { ...s, packages };
+    }
   }
 }
 
@@ -141,8 +151,15 @@ export function decideTag(c: TagCommand, s: TagState): TagEvent[] {
         ? []
         : [{ type: 'TagInheritanceChanged', data: { ...who, inheritance } }];
     }
-    case 'delete':
-      return [{ type: 'TagDeleted', data: { ...who, untagged: Object.values(s.builds) } }];
+    case 'delete': {
+      const packages = Object.values(s.packages).map((p) => p.package);
+      return [
+        {
+          type: 'TagDeleted',
+          data: { ...who, untagged: Object.values(s.builds), ...(packages.length ? { packages } : {}) },
+        },
+      ];
+    }
     case 'tag':
       if (String(c.build.id) in s.builds)
         throw new KojiError('TagError', `build ${c.build.nvr} already tagged (${s.name})`);

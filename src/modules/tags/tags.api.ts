@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { genericError, KojiError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
-import type { CallContext } from '../../rpc/context.js';
+import { hasPerm, type CallContext } from '../../rpc/context.js';
 import { pyRepr } from '../../rpc/method.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { MethodRegistry } from '../../rpc/registry.js';
@@ -35,6 +35,7 @@ import {
   type TagDoc,
   type TargetDoc,
 } from './tags.projection.js';
+import { PackagesReader } from './packages.reader.js';
 import { repoInfo, tagInfo, TagsReader, type TagInfo } from './tags.reader.js';
 import { TagsWriter } from './tags.writer.js';
 
@@ -57,6 +58,7 @@ export class TagsApi implements OnModuleInit {
     private readonly users: UsersReader,
     private readonly policy: PolicyService,
     private readonly repos: RepoManager,
+    private readonly packages: PackagesReader,
   ) {}
 
   onModuleInit(): void {
@@ -438,7 +440,22 @@ export class TagsApi implements OnModuleInit {
     return edit;
   }
 
-  /** Koji's tagBuild, in its order: complete build, access to the tags, the tag policy, then the task. */
+  /**
+   * Koji's tagBuild package-list check: a blocked package is refused, and so is one the tag does not
+   * list, unless neither the tag nor any ancestor lists a package at all (koji-es: a tag tree that
+   * never used package lists takes every package; Koji would refuse them all).
+   */
+  private async packageError(tag: TagDoc, pkg: string): Promise<string | null> {
+    const entry = await this.packages.entry(tag.id, pkg);
+    if (entry?.blocked) return `Package ${pkg} blocked in ${tag.name}`;
+    if (!entry && (await this.packages.hasList(tag.id))) return `Package ${pkg} not in list for ${tag.name}`;
+    return null;
+  }
+
+  /**
+   * Koji's tagBuild, in its order: complete build, access to the tags, the package list, the tag
+   * policy, then the task.
+   */
   private async tagBuild(p: api.TagBuildParams, ctx: CallContext) {
     const tag = await this.tags.strictTag(p.tag as TagInfo);
     const build = await this.tags.strictBuild(p.build as string);
@@ -450,6 +467,8 @@ export class TagsApi implements OnModuleInit {
     const fromtag = given(p.fromtag) ? await this.tags.strictTag(p.fromtag as TagInfo) : null;
     this.writer.assertTagAccess(tag, ctx, p.force);
     if (fromtag) this.writer.assertTagAccess(fromtag, ctx, p.force);
+    const pkgError = await this.packageError(tag, build.package_name);
+    if (pkgError && !(p.force && hasPerm(ctx.user, 'admin'))) throw new KojiError('TagError', pkgError);
     const check = await this.policy.assert(
       'tag',
       { tag: tag.id, build: build.id, fromtag: fromtag?.id ?? null, operation: fromtag ? 'move' : 'tag' },
@@ -464,6 +483,7 @@ export class TagsApi implements OnModuleInit {
         fromtag,
         policy: policyMeta(check),
         withTask: true,
+        ...(pkgError ? { listPackage: build.package_name } : {}),
       }),
     );
   }

@@ -11,6 +11,9 @@ import type { HubConfig } from '../../config/hub-config.js';
 import type { TagConfig, Ref, BuildRef } from './tags.events.js';
 import { BUILD_STATES } from './tags.events.js';
 import { ReposWriter } from './repos.writer.js';
+import { decidePackageList } from './package-list.decider.js';
+import { packageRef } from './packages.commands.js';
+import { PackagesReader } from './packages.reader.js';
 import type { TagDoc } from './tags.projection.js';
 import { loadTag, loadTarget, TagsWriter, verifyName } from './tags.writer.js';
 
@@ -191,6 +194,8 @@ export class CreateEmptyBuildHandler implements ICommandHandler<CreateEmptyBuild
         const id = (held[0].data as { id: number }).id;
         throw genericError(`Build already exists (id=${id}, state=COMPLETE): '${nvr}'`);
       }
+      // Koji's createEmptyBuild makes the package row too (getPackage, listPackagesSimple).
+      await packageRef(uow, c.name);
       const id = await uow.allocateId('build');
       uow.emit(claim, [{ type: 'NameClaimed', data: { kind: 'build', name: nvr, id } }]);
       await uow.read(`build-${id}`);
@@ -226,6 +231,11 @@ export interface TagOperation {
   policy: Record<string, unknown> | null;
   /** tagBuild makes a task the hub completes; tagBuildBypass does not. */
   withTask: boolean;
+  /**
+   * An admin forcing a build of a package the tag does not list, or blocks: the package is listed
+   * (unblocked) in the same append, as Koji's tagBuild does with force.
+   */
+  listPackage?: string;
 }
 
 export class TagBuild extends Command<number | null> {
@@ -243,6 +253,7 @@ export class TagBuildHandler implements ICommandHandler<TagBuild, number | null>
     private readonly commands: CommandService,
     private readonly writer: TagsWriter,
     private readonly factory: TaskFactory,
+    private readonly packages: PackagesReader,
   ) {}
 
   async execute(c: TagBuild): Promise<number | null> {
@@ -272,6 +283,13 @@ export class TagBuildHandler implements ICommandHandler<TagBuild, number | null>
       }
       const s = await loadTag(uow, op.tag.id);
       if (!s.exists) throw genericError(`No such tagInfo: ${op.tag.id}`);
+      if (op.listPackage) {
+        const pkg = await packageRef(uow, op.listPackage);
+        const inherited = await this.packages.inherited(s.id, pkg.name);
+        const add = { kind: 'add', package: pkg, owner: null, block: false, extraArches: undefined } as const;
+        const events = decidePackageList({ ...add, update: false, force: true, user, inherited }, s);
+        uow.emit(`tag-${s.id}`, events, { metadata: meta });
+      }
       this.writer.tagBuild(
         uow,
         s,

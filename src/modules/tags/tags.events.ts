@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../../kernel/decider.js';
 import type { Ref } from '../tasks/tasks.events.js';
+import type { PackageListEvent } from './packages.events.js';
 
 export type { Ref };
 
@@ -47,8 +48,14 @@ export type TagInheritanceChanged = DomainEvent<
   'TagInheritanceChanged',
   { id: number; name: string; inheritance: InheritanceLink[] }
 >;
-/** Deleting untags every build silently, without post-untag hooks, as Koji's _delete_tag. */
-export type TagDeleted = DomainEvent<'TagDeleted', { id: number; name: string; untagged: BuildRef[] }>;
+/**
+ * Deleting untags every build silently, without post-untag hooks, as Koji's _delete_tag, and drops
+ * the tag's own package-list entries (`packages`, absent when it had none).
+ */
+export type TagDeleted = DomainEvent<
+  'TagDeleted',
+  { id: number; name: string; untagged: BuildRef[]; packages?: Ref[] }
+>;
 export type PackageTagged = DomainEvent<
   'PackageTagged',
   { tag: Ref; build: BuildRef; user: Ref | null; force: boolean; fromtag: Ref | null; time: string }
@@ -66,7 +73,13 @@ export type PackageUntagged = DomainEvent<
   }
 >;
 export type TagEvent =
-  TagCreated | TagEdited | TagInheritanceChanged | TagDeleted | PackageTagged | PackageUntagged;
+  | TagCreated
+  | TagEdited
+  | TagInheritanceChanged
+  | TagDeleted
+  | PackageTagged
+  | PackageUntagged
+  | PackageListEvent;
 
 /** Stream `target-<id>`. */
 export type BuildTargetCreated = DomainEvent<
@@ -163,6 +176,8 @@ export const TAG_EVENT_TYPES = [
   'TagDeleted',
   'PackageTagged',
   'PackageUntagged',
+  'PackageListChanged',
+  'PackageListEntryRemoved',
   'BuildTargetCreated',
   'BuildTargetEdited',
   'BuildTargetDeleted',

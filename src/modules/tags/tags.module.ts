@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { PackagesApi } from './packages.api.js';
+import { ChangePackageListHandler, CreatePackageHandler } from './packages.commands.js';
+import { PackagesReader } from './packages.reader.js';
 import { PostUntagHooks, TagDeleteHooks } from './post-untag.js';
 import { RepoManager } from './repo-manager.js';
 import { ReposWriter } from './repos.writer.js';
@@ -25,6 +28,10 @@ import { TagsWriter } from './tags.writer.js';
   providers: [
     TagsReader,
     TagsWriter,
+    PackagesReader,
+    PackagesApi,
+    ChangePackageListHandler,
+    CreatePackageHandler,
     ReposWriter,
     PostUntagHooks,
     TagDeleteHooks,
@@ -41,6 +48,6 @@ import { TagsWriter } from './tags.writer.js';
     TagBuildHandler,
     UntagBuildHandler,
   ],
-  exports: [TagsReader, TagsWriter, ReposWriter, PostUntagHooks, TagDeleteHooks, RepoManager],
+  exports: [TagsReader, PackagesReader, TagsWriter, ReposWriter, PostUntagHooks, TagDeleteHooks, RepoManager],
 })
 export class TagsModule {}

@@ -234,6 +234,10 @@ export const tagsProjection: Projection = {
       case 'PackageUntagged':
         await tx.delete(TAGGED, `${e.data.tag.id}:${e.data.build.id}`);
         return touch(e.data.tag.id);
+      // A package-list change is a change of the tag, as in Koji's tag_last_change_event.
+      case 'PackageListChanged':
+      case 'PackageListEntryRemoved':
+        return touch(e.data.tag.id);
       case 'BuildTargetCreated': {
         const d = e.data;
         await tx.put(TARGETS, String(d.id), {
