@@ -33,6 +33,8 @@ interface Expected {
   sessions: number;
   locks: number;
   trees: number;
+  packages: number;
+  listed: number;
 }
 
 let seq = 0;
@@ -41,7 +43,8 @@ const id = () => `bench-${++seq}`;
 /**
  * A coherent log: users with sessions (some made exclusive), builds tagged into base tags, tasks
  * run in buildroots on a host (some failing, their buildroot saved as a tree, some trees expiring),
- * repos, and sidetags created, used and removed — every projection has work to do.
+ * repos, packages (some listed in base tags), and sidetags created, used and removed — every
+ * projection has work to do.
  */
 export function* generate(
   total: number,
@@ -384,6 +387,31 @@ export function* generate(
     ]);
     expected.builds++;
     expected.tagged++;
+    // createEmptyBuild makes the build's package; every tenth is also listed in its base tag.
+    const pkg = { id: buildId, name: `pkg${buildId}` };
+    yield emit([
+      { stream: `package-${pkg.name}`, event: ev('PackageCreated', pkg, i) },
+      ...(i % 10 === 0
+        ? [
+            {
+              stream: `tag-${base.id}`,
+              event: ev(
+                'PackageListChanged',
+                {
+                  tag: base,
+                  action: 'add',
+                  entry: { package: pkg, owner: who, blocked: false, extraArches: null },
+                  user: { id: 1, name: 'admin' },
+                  force: false,
+                },
+                i,
+              ),
+            },
+          ]
+        : []),
+    ]);
+    expected.packages++;
+    if (i % 10 === 0) expected.listed++;
     if (i % 50 === 0) {
       repoId++;
       yield emit([
@@ -526,6 +554,8 @@ export async function fill(b: StoreBackend, total: number): Promise<Expected> {
     sessions: 0,
     locks: 0,
     trees: 0,
+    packages: 0,
+    listed: 0,
   };
   let batch = new Map<string, NewEvent[]>();
   let size = 0;
@@ -572,6 +602,8 @@ async function counts(b: StoreBackend) {
     sessions: await rm.count('sessions'),
     locks: await rm.count('session_locks'),
     trees: await rm.count('failed_trees'),
+    packages: await rm.count('packages'),
+    listed: await rm.count('tag_packages'),
   };
 }
 

@@ -81,6 +81,26 @@ export function summarize(e: RecordedEvent): string {
       return `label ${String(d.label)} names sidetag ${name(d.sidetag)}`;
     case 'SideTagLabelReleased':
       return `label ${String(d.label)} no longer names sidetag ${name(d.sidetag)}`;
+    case 'PackageListChanged': {
+      const en = d.entry as {
+        package: unknown;
+        owner: unknown;
+        blocked: boolean;
+        extraArches: string | null;
+      };
+      const what = {
+        add: 'listed',
+        update: 'updated',
+        block: 'blocked',
+        unblock: 'unblocked',
+        remove: 'removed',
+      };
+      return `${what[d.action as keyof typeof what] ?? String(d.action)} package ${name(en.package)} in ${name(d.tag)} (owner ${name(en.owner)}${en.blocked ? ', blocked' : ''}${en.extraArches ? `, extra arches ${en.extraArches}` : ''})`;
+    }
+    case 'PackageListEntryRemoved':
+      return d.action === 'unblock'
+        ? `unblocked package ${name(d.package)} in ${name(d.tag)} (its own entry removed)`
+        : `removed package ${name(d.package)} from the list of ${name(d.tag)}`;
     case 'TaskCreated':
       return `task ${String(d.id)} ${String(d.method)} (${String(d.arch)})`;
     default: {

@@ -435,6 +435,32 @@ describe('package lists over JSON-RPC', () => {
     assert.ok(!left.some((r) => r.tag_name === side), JSON.stringify(left));
   });
 
+  test('audit log tells each change in words with the policy rule; audit verify finds the read models right', async () => {
+    const log = await h.call<{ summary: string; rule: string | null }[]>(
+      'auditLog',
+      [kw({ tag: 'dist', type: 'PackageListChanged' })],
+      h.admin,
+    );
+    const first = log[0];
+    assert.equal(first.summary, 'listed package bash in dist (owner alice)');
+    assert.match(first.rule ?? '', /^package_list line \d+: has_perm admin tag :: allow$/);
+    const summaries = log.map((e) => e.summary);
+    assert.ok(
+      summaries.includes('blocked package coreutils in dist (owner bob, blocked, extra arches i686 s390x)'),
+      summaries.join('\n'),
+    );
+    const removed = await h.call<{ summary: string }[]>(
+      'auditLog',
+      [kw({ type: 'PackageListEntryRemoved' })],
+      h.admin,
+    );
+    assert.ok(
+      removed.some((e) => e.summary === 'unblocked package bash in dist-build (its own entry removed)'),
+    );
+    const verify = await h.call<{ differences: unknown[] }>('auditVerify', [], h.admin);
+    assert.deepEqual(verify.differences, []);
+  });
+
   test('listPackages at an event says what to use instead', async () => {
     await fault('listPackages', [kw({ tagID: 'dist', event: 5 })], undefined, 'GenericError', /audit state/);
   });

@@ -243,6 +243,19 @@ const FIXTURES: Record<string, Call[]> = {
   'repo.get': [c(['base-tag']), c(['base-tag'], { min_event: 1 })],
   'repo.request': [c(['base-tag'])],
   'repo.checkRequest': [c([1]), c([99])],
+  // package lists (in name order: add, block, remove, set…, unblock)
+  checkTagPackage: [c(['base-tag', 'pkg']), c(['notag', 'pkg'])],
+  getPackage: [c(['pkg']), c(['nope'], { strict: true }), c(['newpkg', false, true])],
+  getPackageConfig: [c(['side-tag', 'pkg'])],
+  getPackageID: [c(['pkg']), c(['nope'], { strict: true })],
+  listPackages: [c(), c([], { tagID: 'side-tag', inherited: true }), c([], { tagID: 'notag' })],
+  listPackagesSimple: [c([], { prefix: 'P' })],
+  packageListAdd: [c(['base-tag', 'pkg', 'alice']), c(['base-tag', 'pkg2', 'bob'], undefined, ['admin'])],
+  packageListBlock: [c(['side-tag', 'pkg']), c(['side-tag', 'newpkg'], undefined, ['admin'])],
+  packageListRemove: [c(['base-tag', 'pkg2'])],
+  packageListSetArches: [c(['base-tag', 'pkg', 'i686 s390x'])],
+  packageListSetOwner: [c(['base-tag', 'pkg', 'bob'])],
+  packageListUnblock: [c(['side-tag', 'pkg'])],
 };
 
 /** Methods whose fixtures cannot succeed for any caller (each with the reason). */

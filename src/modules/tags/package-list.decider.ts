@@ -3,10 +3,11 @@
 // Deliberate difference: each call appends one event with the tag's whole entry after the change,
 // where Koji revokes and re-inserts rows (an unblock of a tag's own block can take two writes), and
 // a forced add that changes nothing appends nothing.
+import type { Decider } from '../../kernel/decider.js';
 import { genericError } from '../../kernel/errors.js';
 import type { PackageEntry, PackageListAction, PackageListEvent } from './packages.events.js';
-import type { TagState } from './tag.decider.js';
-import type { Ref } from './tags.events.js';
+import { evolveTag, initialTagState, type TagState } from './tag.decider.js';
+import type { Ref, TagEvent } from './tags.events.js';
 
 /** The nearest entry for the package among the tag's ancestors, with the tag that holds it. */
 export interface InheritedEntry extends PackageEntry {
@@ -122,3 +123,9 @@ function add(
   }
   return changed(action, { package: c.package, owner, blocked, extraArches: extraArches ?? null });
 }
+
+export const packageListDecider: Decider<PackageListCommand, TagState, TagEvent> = {
+  initialState: initialTagState,
+  decide: decidePackageList,
+  evolve: evolveTag,
+};

@@ -7,6 +7,7 @@ import { MethodRegistry } from '../../rpc/registry.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { parseArches } from '../tasks/arches.js';
 import { UsersReader } from '../users/users.reader.js';
+import { policyAction } from './package-list.decider.js';
 import { ChangePackageList, CreatePackage, type PackageListChange } from './packages.commands.js';
 import * as api from './packages.contract.js';
 import { PACKAGES, type PackageDoc } from './packages.projection.js';
@@ -188,7 +189,7 @@ export class PackagesApi implements OnModuleInit {
     const pkg = await this.packages.find(pkginfo as PackageInfo);
     if (!pkg && typeof pkginfo !== 'string') throw genericError(`No such package: ${shown(pkginfo)}`);
     const owner = given(o.owner) ? await this.users.strict(o.owner as number | string) : null;
-    const action = o.update ? 'update' : o.block ? 'block' : 'add';
+    const action = policyAction({ kind: 'add', update: o.update, block: o.block });
     const check = await this.assertPolicy(ctx, { tag: tag.id, action, package: pkginfo, force: o.force });
     const change: PackageListChange = {
       kind: 'add',
