@@ -1847,6 +1847,180 @@ def wait_repo(ctx, check):
     s.close()
 
 
+# ---- package lists: koji add-pkg, block-pkg, unblock-pkg, remove-pkg, list-pkgs (koji_cli/commands.py) --
+
+def cmd_add_pkg(session, out, tag, packages, owner, extra_arches=None, force=None):
+    """handle_add_pkg: getUser, getTag, listPackages, then the adds in one multicall."""
+    if not session.getUser(owner):
+        raise CLIExit(1)
+    activate_session(session)
+    opts = {"force": force, "block": False}
+    dsttag = session.getTag(tag)
+    if dsttag is None:
+        raise CLIExit(1)
+    listed = dict((p["package_name"], p["package_id"])
+                  for p in session.listPackages(tagID=dsttag["id"], with_owners=False))
+    to_add = []
+    for package in packages:
+        if listed.get(package) is not None:
+            out.append("Package %s already exists in tag %s" % (package, tag))
+            continue
+        to_add.append(package)
+    if extra_arches:
+        opts["extra_arches"] = " ".join(extra_arches.replace(",", " ").split())
+    out.append("Adding %i packages to tag %s" % (len(to_add), dsttag["name"]))
+    session.multicall = True
+    for package in to_add:
+        session.packageListAdd(tag, package, owner, **opts)
+    session.multiCall(strict=True)
+
+
+def cmd_block_pkg(session, out, tag, packages, force=False):
+    """handle_block_pkg: every package must be listed (inherited counts), then one multicall."""
+    activate_session(session)
+    dsttag = session.getTag(tag)
+    if dsttag is None:
+        raise CLIExit(1)
+    listed = dict((p["package_name"], p["package_id"])
+                  for p in session.listPackages(tagID=dsttag["id"], inherited=True, with_owners=False))
+    ret = 0
+    for package in packages:
+        if listed.get(package) is None:
+            out.append("Package %s doesn't exist in tag %s" % (package, tag))
+            ret = 1
+    if ret:
+        raise CLIExit(ret)
+    session.multicall = True
+    for package in packages:
+        if force:
+            session.packageListBlock(tag, package, force=force)
+        else:
+            session.packageListBlock(tag, package)
+    session.multiCall(strict=True)
+
+
+def cmd_unblock_pkg(session, tag, packages):
+    """handle_unblock_pkg: one multicall, no checks of its own."""
+    activate_session(session)
+    session.multicall = True
+    for package in packages:
+        session.packageListUnblock(tag, package)
+    session.multiCall(strict=True)
+
+
+def cmd_list_pkgs(session, out, tag=None, owner=None, package=None, noinherit=False, show_blocked=False,
+                  quiet=False):
+    """anon_handle_list_pkgs: Koji's columns, blocked rows only with --show-blocked."""
+    ensure_connection(session)
+    opts = {}
+    if owner:
+        user = session.getUser(owner)
+        if user is None:
+            raise UsageError("No such user: %s" % owner)
+        opts["userID"] = user["id"]
+    if tag:
+        t = session.getTag(tag)
+        if t is None:
+            raise UsageError("No such tag: %s" % tag)
+        opts["tagID"] = t["id"]
+    if package:
+        opts["pkgID"] = package
+    allpkgs = not opts
+    opts["inherited"] = not noinherit
+    opts["with_dups"] = None if tag else True
+    if show_blocked:
+        opts["with_blocked"] = show_blocked
+    data = session.listPackages(**opts)
+    if not data:
+        raise CLIExit(1)
+    if not quiet:
+        if allpkgs:
+            out.append("Package")
+            out.append("-" * 23)
+        else:
+            out.append("%-23s %-23s %-16s %-15s" % ("Package", "Tag", "Extra Arches", "Owner"))
+            out.append("%s %s %s %s" % ("-" * 23, "-" * 23, "-" * 16, "-" * 15))
+    for pkg in data:
+        if allpkgs:
+            out.append(pkg["package_name"])
+            continue
+        if not show_blocked and pkg.get("blocked", False):
+            continue
+        if pkg["extra_arches"] is None:
+            pkg["extra_arches"] = ""
+        fmt = "%(package_name)-23s %(tag_name)-23s %(extra_arches)-16s %(owner_name)-15s"
+        if pkg.get("blocked", False):
+            fmt += " [BLOCKED]"
+        out.append(fmt % pkg)
+
+
+@scenario
+def package_lists(ctx, check):
+    """koji add-pkg, block-pkg, list-pkgs, unblock-pkg on the wire: multicalls, keyword args, rows."""
+    s = new_session(ctx)
+    activate_session(s)
+    stamp = str(int(time.time() * 1000))
+    parent, child = "pl-parent-" + stamp, "pl-child-" + stamp
+    s.createTag(parent)
+    s.createTag(child, parent=parent)
+
+    def cli(cmd, *args, **kwargs):
+        """One koji command: a session of its own, as each koji process has."""
+        c = new_session(ctx)
+        try:
+            cmd(c, *args, **kwargs)
+        finally:
+            c.close()
+        return c
+
+    out = []
+    c = cli(cmd_add_pkg, out, parent, ["bash", "zsh"], ctx.user, extra_arches="i686,s390x")
+    check.equal(out, ["Adding 2 packages to tag %s" % parent], "add-pkg output")
+    check.equal(methods_sent(c), ["getUser", "login", "getAPIVersion", "getTag", "listPackages", "multiCall"],
+                "add-pkg calls")
+    calls = params_sent(c, -1)[0]
+    check.equal([x["methodName"] for x in calls], ["packageListAdd", "packageListAdd"], "one multicall of adds")
+    check.equal(calls[0]["params"], [parent, "bash", ctx.user, kw(force=None, block=False, extra_arches="i686 s390x")],
+                "packageListAdd's keyword arguments, force=None as the CLI sends it")
+    out = []
+    cli(cmd_add_pkg, out, parent, ["bash"], ctx.user)
+    check.equal(out, ["Package bash already exists in tag %s" % parent, "Adding 0 packages to tag %s" % parent],
+                "add-pkg of a listed package")
+    out = []
+    e = check.raises(CLIExit, lambda: cli(cmd_block_pkg, out, child, ["nope"]), what="block-pkg of an unlisted package")
+    check.equal(out, ["Package nope doesn't exist in tag %s" % child], "block-pkg warning")
+    check.that(e is None or e.status == 1, "block-pkg exits 1")
+    cli(cmd_block_pkg, [], child, ["bash"])
+    check.equal(s.checkTagPackage(child, "bash"), False, "blocked in the child")
+    check.equal(s.checkTagPackage(parent, "bash"), True, "still listed in the parent")
+    out = []
+    cli(cmd_list_pkgs, out, tag=child, show_blocked=True)
+    check.equal(out, [
+        "Package                 Tag                     Extra Arches     Owner          ",
+        "----------------------- ----------------------- ---------------- ---------------",
+        "bash                    %-23s i686 s390x       %-15s [BLOCKED]" % (child, ctx.user),
+        "zsh                     %-23s i686 s390x       %-15s" % (parent, ctx.user),
+    ], "list-pkgs --tag --show-blocked, byte for byte")
+    out = []
+    cli(cmd_list_pkgs, out, tag=child, quiet=True)
+    check.equal(out, ["zsh                     %-23s i686 s390x       %-15s" % (parent, ctx.user)],
+                "a blocked row is left out without --show-blocked")
+    check.raises(GenericError, lambda: s.packageListUnblock(parent, "bash"),
+                 "package bash NOT blocked in tag %s" % parent, "unblocking what is not blocked")
+    cli(cmd_unblock_pkg, child, ["bash"])
+    check.equal(s.checkTagPackage(child, "bash"), True, "unblocked")
+    s.multicall = True
+    s.packageListAdd(child, "vim", ctx.user)
+    s.packageListRemove(child, "vim")
+    s.packageListSetOwner(child, "nope-" + stamp, ctx.user)
+    results = s.multiCall()
+    check.equal(results[:2], [[None], [None]], "None results inside a multicall")
+    check.equal(results[2]["faultCode"], 1000, "a fault inside a multicall")
+    check.that("nope-" + stamp in results[2]["faultString"], "the fault names the package: %r" % results[2])
+    s.logout()
+    s.close()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--server", required=True, help="the hub URL, e.g. http://127.0.0.1:8080/kojihub")
