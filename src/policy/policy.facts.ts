@@ -1,4 +1,4 @@
-import type { PolicyFacts, PolicyTag, PolicyUser } from './policy.types.js';
+import type { PolicyFacts, PolicyPackage, PolicyTag, PolicyUser } from './policy.types.js';
 
 /** Facts for evaluating policies that use no hub test: nothing exists. */
 export const NO_FACTS: PolicyFacts = {
@@ -15,6 +15,9 @@ export interface StaticFactsInput {
   readonly perms?: Readonly<Record<number, readonly string[]>>;
   /** Group names by user id. */
   readonly groups?: Readonly<Record<number, readonly string[]>>;
+  readonly packages?: readonly { id: number; name: string }[];
+  /** Builds by id and NVR, with their package. */
+  readonly builds?: readonly { id: number; nvr: string; package: PolicyPackage }[];
 }
 
 /**
@@ -31,5 +34,8 @@ export function staticFacts(input: StaticFactsInput): PolicyFacts {
     getUser: (ref) => find(input.users, ref),
     userPerms: (id) => input.perms?.[id] ?? [],
     userGroups: (id) => input.groups?.[id] ?? [],
+    getPackage: (ref) => find(input.packages, ref),
+    buildPackage: (ref) =>
+      input.builds?.find((b) => (typeof ref === 'number' ? b.id === ref : b.nvr === ref))?.package ?? null,
   };
 }

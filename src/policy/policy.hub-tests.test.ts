@@ -339,6 +339,39 @@ test('without the sidetag contribution, is_sidetag is a missing handler', () => 
   );
 });
 
+describe('package / is_new_package (policy_get_pkg)', () => {
+  const facts = staticFacts({
+    packages: [{ id: 3, name: 'kernel' }],
+    builds: [{ id: 9, nvr: 'kernel-6.1-1', package: { id: 3, name: 'kernel' } }],
+  });
+  const run = (text: string, data: PolicyData) => holds(text, data, { facts });
+
+  test('the package named in the data, by name or id; a name not created yet is a new package', () => {
+    assert.equal(run('package kernel*', { package: 'kernel' }), true);
+    assert.equal(run('package kernel*', { package: 3 }), true);
+    assert.equal(run('package bash', { package: 'kernel' }), false);
+    assert.equal(run('package new*', { package: 'newpkg' }), true);
+    assert.equal(run('is_new_package', { package: 'newpkg' }), true);
+    assert.equal(run('is_new_package', { package: 'kernel' }), false);
+  });
+
+  test("without a package, the build's package (tag policy data)", () => {
+    assert.equal(run('package kernel', { build: 9, tag: 1 }), true);
+    assert.equal(run('package kernel', { build: 'kernel-6.1-1' }), true);
+  });
+
+  test("Koji's errors: an unknown package id, an unknown build, no package data", () => {
+    const fails = (data: PolicyData, message: string) =>
+      assert.throws(
+        () => run('package *', data),
+        (e: unknown) => e instanceof KojiError && e.faultName === 'GenericError' && e.message === message,
+      );
+    fails({ package: 99 }, 'No such package: 99');
+    fails({ build: 99 }, 'No such build: 99');
+    fails({ tag: 1 }, 'policy requires package data');
+  });
+});
+
 test('the registry lists its tests', () => {
   assert.deepEqual(registry.names(), [
     'all',
@@ -349,6 +382,7 @@ test('the registry lists its tests', () => {
     'has',
     'has_perm',
     'is_child_task',
+    'is_new_package',
     'is_sidetag',
     'is_sidetag_owner',
     'match',
@@ -357,6 +391,7 @@ test('the registry lists its tests', () => {
     'method',
     'none',
     'operation',
+    'package',
     'policy',
     'tag',
     'target',

@@ -1,6 +1,7 @@
 // Koji's hub policy tests (kojihub/kojihub.py: OperationTest, TagTest, FromTagTest, UserTest,
-// HasPermTest, UserInGroupTest, MethodTest, ChildTaskTest, PolicyTest, policy_get_user) and the sidetag
-// plugin's (plugins/hub/sidetag_hub.py: SidetagTest `is_sidetag`, SidetagOwnerTest `is_sidetag_owner`).
+// HasPermTest, UserInGroupTest, MethodTest, ChildTaskTest, PolicyTest, PackageTest, NewPackageTest,
+// policy_get_user, policy_get_pkg) and the sidetag plugin's (plugins/hub/sidetag_hub.py: SidetagTest
+// `is_sidetag`, SidetagOwnerTest `is_sidetag_owner`).
 // They read facts through `PolicyFacts`, never a database.
 //
 // Deliberate differences:
@@ -23,6 +24,7 @@ import type {
   PolicyData,
   PolicyEvalContext,
   PolicyFacts,
+  PolicyPackage,
   PolicyTag,
   PolicyTestDefinition,
   PolicyUser,
@@ -143,6 +145,44 @@ const policyTest: PolicyTestDefinition = {
   },
 };
 
+/**
+ * Koji's `policy_get_pkg(data)`: `data.package` (a name not created yet is a package without an id;
+ * an unknown id is "No such package"), else the package of `data.build`, else "policy requires
+ * package data".
+ */
+export function policyGetPkg(data: PolicyData, facts: PolicyFacts): PolicyPackage {
+  if (has(data, 'package')) {
+    const ref = data['package'];
+    const found = isRef(ref) ? (facts.getPackage?.(ref) ?? null) : null;
+    if (found) return found;
+    if (typeof ref === 'string') return { id: null, name: ref };
+    throw genericError(`No such package: ${pyRepr(ref)}`);
+  }
+  if (has(data, 'build')) {
+    const ref = data['build'];
+    const pkg = isRef(ref) ? (facts.buildPackage?.(ref) ?? null) : null;
+    if (!pkg) throw genericError(`No such build: ${pyRepr(ref)}`);
+    return pkg;
+  }
+  throw genericError('policy requires package data');
+}
+
+/** Koji's PackageTest: the package's name against glob patterns. */
+const packageTest: PolicyTestDefinition = {
+  name: 'package',
+  compile(patterns) {
+    return (data, ctx) => matchValue(policyGetPkg(data, ctx.facts).name, patterns);
+  },
+};
+
+/** Koji's NewPackageTest: the package does not exist yet. */
+const newPackageTest: PolicyTestDefinition = {
+  name: 'is_new_package',
+  compile() {
+    return (data, ctx) => policyGetPkg(data, ctx.facts).id === null;
+  },
+};
+
 /** kojihub's tests this rebuild needs (spec §3.6). */
 export const HUB_POLICY_TESTS: readonly PolicyTestDefinition[] = [
   matchTest('operation', 'operation'),
@@ -154,6 +194,8 @@ export const HUB_POLICY_TESTS: readonly PolicyTestDefinition[] = [
   matchTest('method', 'method'),
   boolTest('is_child_task', 'parent'),
   policyTest,
+  packageTest,
+  newPackageTest,
 ];
 
 /**

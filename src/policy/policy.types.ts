@@ -14,6 +14,12 @@ export interface PolicyUser {
   readonly name: string;
 }
 
+/** Koji's policy_get_pkg result: a package not created yet has no id. */
+export interface PolicyPackage {
+  readonly id: number | null;
+  readonly name: string;
+}
+
 /**
  * The read-only facts hub tests may look up, handed in by whoever evaluates a policy (resolve outside,
  * decide inside). Every method answers from memory or a read model; none may write.
@@ -27,6 +33,10 @@ export interface PolicyFacts {
   userPerms(userId: number): readonly string[];
   /** Koji's `get_user_groups(userId)`, as the group names. */
   userGroups(userId: number): readonly string[];
+  /** Koji's `lookup_package(idOrName)`: the package, or null when there is none. */
+  getPackage?(idOrName: number | string): PolicyPackage | null;
+  /** The package of a build (by id or NVR), or null when there is no such build. */
+  buildPackage?(idOrNvr: number | string): PolicyPackage | null;
 }
 
 /** What a test may use while it runs, besides the policy data. */

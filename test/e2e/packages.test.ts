@@ -2,10 +2,13 @@
 // check of tagBuild, the shipped package_list policy for sidetags; spec §8.1 #1998) over JSON-RPC
 // against a real hub on a temporary SQLite store.
 import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
 // The hub first: it loads the decorator metadata the contract's classes need.
-import { startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+import { REPO_ROOT, startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+import { tempDir } from '../helpers/tmp.js';
 import { packagesContract } from 'koji-es/modules/tags/packages.contract';
 
 const PASSWORD = 'packages-test-password';
@@ -468,5 +471,59 @@ describe('package lists over JSON-RPC', () => {
   test('every method of packagesContract was exercised', () => {
     const missing = packagesContract.map((m) => m.name).filter((n) => !exercised.has(n));
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('the package and is_new_package policy tests in a hub', () => {
+  let h: TestHub;
+  const tmp = tempDir('koji-es-packages-policy-');
+
+  before(async () => {
+    const dir = join(tmp.dir, 'config');
+    cpSync(join(REPO_ROOT, 'config'), dir, { recursive: true });
+    const conf = join(dir, 'hub', 'hub.conf');
+    const shipped = readFileSync(conf, 'utf8')
+      .replace(/^package_list =\n(?:[ \t]+.*\n)+/m, '')
+      .replace(/^tag =\n(?:[ \t]+.*\n)+/m, '');
+    writeFileSync(
+      conf,
+      `${shipped}package_list =\n    package kernel* :: deny kernel packages are releng's\n    is_new_package :: deny new packages need a review ticket\n    all :: allow\n` +
+        `tag =\n    package secret* :: deny that package does not go into tags\n    all :: allow\n`,
+    );
+    h = await startTestHub({ configDir: dir, tweak: (c) => (c.hub.repoManager = false) });
+    await h.call('createTag', ['t'], h.admin);
+    await h.call('createEmptyBuild', ['kernel', '6.1', '1', null], h.admin);
+    await h.call('createEmptyBuild', ['secret', '1', '1', null], h.admin);
+  });
+  after(async () => {
+    await h?.close();
+    tmp.cleanup();
+  });
+
+  const refusal = async (m: string, params: unknown[], message: string) => {
+    const r = await h.rpc(m, params, h.admin);
+    assert.equal(r.body.error?.message, message, JSON.stringify(r.body));
+  };
+
+  test('package_list: by the package named, and a name no build has made yet is a new package', async () => {
+    await refusal(
+      'packageListAdd',
+      ['t', 'kernel', 'admin'],
+      "policy violation (package_list): kernel packages are releng's",
+    );
+    await refusal(
+      'packageListAdd',
+      ['t', 'brand-new', 'admin'],
+      'policy violation (package_list): new packages need a review ticket',
+    );
+    await h.call('packageListAdd', ['t', 'secret', 'admin'], h.admin);
+  });
+
+  test("tag: the build's package", async () => {
+    await refusal(
+      'tagBuild',
+      ['t', 'secret-1-1'],
+      'policy violation (tag): that package does not go into tags',
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   type PolicyCheck,
   type PolicyCheckOptions,
   type PolicyData,
+  type PolicyPackage,
   type PolicySet,
   type PolicyTag,
 } from '../../policy/index.js';
@@ -18,6 +19,12 @@ import { compileHubPolicies } from './hub-policies.js';
 /** Where tag facts come from: the tags module registers itself here (policy tests never see a database). */
 export type TagFactSource = (idOrName: number | string) => Promise<PolicyTag | null>;
 
+/** Where package facts come from (the tags module): a package by id or name, a build's package. */
+export interface PackageFactSource {
+  package(idOrName: number | string): Promise<{ id: number; name: string } | null>;
+  build(idOrNvr: number | string): Promise<{ id: number; nvr: string; package: PolicyPackage } | null>;
+}
+
 /**
  * Evaluates the hub's policies. The facts a policy may look up (the tags and users its data names,
  * their permissions and groups) are gathered first, then the pure evaluator runs on that snapshot.
@@ -26,6 +33,7 @@ export type TagFactSource = (idOrName: number | string) => Promise<PolicyTag | n
 export class PolicyService {
   readonly policies: PolicySet;
   private tagSource: TagFactSource = async () => null;
+  private packageSource: PackageFactSource | null = null;
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -36,6 +44,10 @@ export class PolicyService {
 
   useTagSource(source: TagFactSource): void {
     this.tagSource = source;
+  }
+
+  usePackageSource(source: PackageFactSource): void {
+    this.packageSource = source;
   }
 
   private async facts(data: PolicyData, ctx: CallContext) {
@@ -63,7 +75,18 @@ export class PolicyService {
       perms[u.id] = await this.users.effectivePerms(u);
       groups[u.id] = u.groups.map((g) => g.name);
     }
-    return staticFacts({ tags, users, perms, groups });
+    // The package and build the data names, for the `package` and `is_new_package` tests.
+    const isRef = (v: unknown): v is number | string => typeof v === 'number' || typeof v === 'string';
+    const pkg = isRef(data['package']) ? await this.packageSource?.package(data['package']) : null;
+    const build = isRef(data['build']) ? await this.packageSource?.build(data['build']) : null;
+    return staticFacts({
+      tags,
+      users,
+      perms,
+      groups,
+      packages: pkg ? [pkg] : [],
+      builds: build ? [build] : [],
+    });
   }
 
   private async context(data: PolicyData, ctx: CallContext) {

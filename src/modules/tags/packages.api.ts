@@ -34,6 +34,18 @@ export class PackagesApi implements OnModuleInit {
 
   onModuleInit(): void {
     const r = this.registry;
+    this.policy.usePackageSource({
+      package: async (ref) => {
+        const p = await this.packages.find(ref);
+        return p ? { id: p.id, name: p.name } : null;
+      },
+      build: async (ref) => {
+        const b = await this.tags.build(ref);
+        if (!b) return null;
+        const p = await this.packages.find(b.package_name);
+        return { id: b.id, nvr: b.nvr, package: { id: p?.id ?? null, name: b.package_name } };
+      },
+    });
     r.implement<api.PackageListAddParams>(api.packageListAdd, (p, ctx) =>
       this.add(ctx, p.taginfo, p.pkginfo, {
         owner: p.owner,
