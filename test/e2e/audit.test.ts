@@ -207,6 +207,7 @@ describe('audit', () => {
       'session_locks',
       'tasks',
       'tags',
+      'packages',
       'sidetags',
       'failed_trees',
     ]);
