@@ -7,6 +7,7 @@ import { registerFailedTree } from '../modules/failed-tree/failed-tree.cli.js';
 import { registerPolicy } from '../modules/policy/policy.cli.js';
 import { registerRunroot } from '../modules/runroot/runroot.cli.js';
 import { registerSidetag } from '../modules/sidetag/sidetag.cli.js';
+import { registerPackages } from '../modules/tags/packages.cli.js';
 import { registerTags } from '../modules/tags/tags.cli.js';
 import { registerTasks } from '../modules/tasks/tasks.cli.js';
 import { registerUsers } from '../modules/users/users.cli.js';
@@ -52,6 +53,7 @@ export function buildProgram(io: Io): { program: Command; rt: Runtime } {
   registerRunroot(program, rt);
   registerTasks(program, rt);
   registerTags(program, rt);
+  registerPackages(program, rt);
   registerBuilder(program, rt);
   return { program, rt };
 }

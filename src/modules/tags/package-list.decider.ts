@@ -1,8 +1,9 @@
 // Rebuilds Koji's package-list writes (kojihub.py pkglist_add, pkglist_block, pkglist_unblock,
 // pkglist_remove, pkglist_setowner, pkglist_setarches), their order of checks and their messages.
 // Deliberate difference: each call appends one event with the tag's whole entry after the change,
-// where Koji revokes and re-inserts rows (an unblock of a tag's own block can take two writes), and
-// a forced add that changes nothing appends nothing.
+// where Koji revokes and re-inserts rows (an unblock of a tag's own block can take two writes); a
+// forced add that changes nothing appends nothing; and a new owner for an inherited entry gives the
+// tag an entry of its own (Koji writes only an owner row there, which its own listings never show).
 import type { Decider } from '../../kernel/decider.js';
 import { genericError } from '../../kernel/errors.js';
 import type { PackageEntry, PackageListAction, PackageListEvent } from './packages.events.js';
