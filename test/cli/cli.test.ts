@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KOJI_ES_VERSION, KOJI_VERSION } from 'koji-es/version';
+import { loginEnv } from '../helpers/cli-client.js';
 import { ADMIN_PASSWORD, REPO_ROOT, startTestHub, TestClock, type TestHub } from '../helpers/hub.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -93,11 +94,7 @@ class Client {
  * Credentials of one user, in a profile of its own (KOJI_ES_PROFILE), so each user's cached session is
  * reused across commands instead of one shared cache being replaced at every change of user.
  */
-const as = (user: string, password = PASSWORD): Record<string, string> => ({
-  KOJI_ES_USER: user,
-  KOJI_ES_PASSWORD: password,
-  KOJI_ES_PROFILE: user,
-});
+const as = (user: string, password = PASSWORD) => loginEnv(user, password);
 const ADMIN = as('admin', ADMIN_PASSWORD);
 /** Admin in the default profile. */
 const ADMIN_DEFAULT = { KOJI_ES_USER: 'admin', KOJI_ES_PASSWORD: ADMIN_PASSWORD };

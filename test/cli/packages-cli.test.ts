@@ -3,15 +3,11 @@
 // Koji's usage errors, warnings, messages and list-pkgs's column layout (trailing spaces included).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, fault, ok, usage, type Result } from '../helpers/cli-client.js';
+import { Client, fault, ok, usage, loginEnv, type Result } from '../helpers/cli-client.js';
 import { ADMIN_PASSWORD, startTestHub, type TestHub } from '../helpers/hub.js';
 
 const PASSWORD = 'packages-cli-password';
-const as = (user: string, password = PASSWORD): Record<string, string> => ({
-  KOJI_ES_USER: user,
-  KOJI_ES_PASSWORD: password,
-  KOJI_ES_PROFILE: user,
-});
+const as = (user: string, password = PASSWORD) => loginEnv(user, password);
 const ADMIN = as('admin', ADMIN_PASSWORD);
 const BOB = as('bob');
 const PACKAGER = as('packager');

@@ -5,16 +5,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Client, fault, ok, usage, type Result } from '../helpers/cli-client.js';
+import { Client, fault, ok, usage, loginEnv, type Result } from '../helpers/cli-client.js';
 import { ADMIN_PASSWORD, startTestHub, TestClock, type TestHub } from '../helpers/hub.js';
 import { sidetagConfigDir, type SidetagRow, type TagRow } from '../helpers/sidetag.js';
 
 const PASSWORD = 'sidetag-cli-password';
-const as = (user: string, password = PASSWORD): Record<string, string> => ({
-  KOJI_ES_USER: user,
-  KOJI_ES_PASSWORD: password,
-  KOJI_ES_PROFILE: user,
-});
+const as = (user: string, password = PASSWORD) => loginEnv(user, password);
 const ADMIN = as('admin', ADMIN_PASSWORD);
 const TESTUSER = as('testuser');
 const BOB = as('bob');

@@ -8,6 +8,13 @@ import { tempDir } from './tmp.js';
 
 export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
+/** The environment that logs the CLI in as a user, in a profile of that user's name. */
+export const loginEnv = (user: string, password: string): Record<string, string> => ({
+  KOJI_ES_USER: user,
+  KOJI_ES_PASSWORD: password,
+  KOJI_ES_PROFILE: user,
+});
+
 export interface Result {
   code: number | null;
   stdout: string;
