@@ -3,7 +3,18 @@ import type { Request, Response } from 'express';
 import { isKojiError } from '../kernel/errors.js';
 import { TREES, type TreeDoc } from '../modules/failed-tree/failed-tree.projection.js';
 import { SIDETAGS, type SidetagDoc } from '../modules/sidetag/sidetag.projection.js';
-import { REPOS, type RepoDoc } from '../modules/tags/tags.projection.js';
+import { PackagesReader } from '../modules/tags/packages.reader.js';
+import {
+  REPOS,
+  TAG_PARENTS,
+  TAGGED,
+  TARGETS,
+  type RepoDoc,
+  type TagDoc,
+  type TaggedDoc,
+  type TagParentDoc,
+  type TargetDoc,
+} from '../modules/tags/tags.projection.js';
 import { TagsReader } from '../modules/tags/tags.reader.js';
 import { FILES_ACCESS, type FilesAccess } from '../modules/tasks/files-access.js';
 import { isFinished } from '../modules/tasks/task.decider.js';
@@ -20,6 +31,7 @@ import { indexBody } from './index.page.js';
 import { errorPage, layout, sendPage } from './layout.js';
 import { repoBody } from './repo.page.js';
 import { sidetagsBody } from './sidetags.page.js';
+import { tagBody } from './tag.page.js';
 import { LOG_NAME, tailLog } from './task-log.js';
 import { taskBody, type LogView, type OutputRow } from './task.page.js';
 import { queryId, queryParam, WebContext } from './web-context.js';
@@ -29,7 +41,7 @@ interface Frame {
   here: string;
 }
 
-/** The read-only pages under /koji: index, taskinfo, buildrootinfo, repoinfo, sidetags. */
+/** The read-only pages under /koji: index, taskinfo, buildrootinfo, repoinfo, taginfo, sidetags. */
 @Controller('koji')
 export class PagesController {
   private readonly log = new Logger('web');
@@ -38,6 +50,7 @@ export class PagesController {
     private readonly web: WebContext,
     private readonly tasks: TasksReader,
     private readonly tags: TagsReader,
+    private readonly packages: PackagesReader,
     private readonly users: UsersReader,
     private readonly files: TaskFiles,
     private readonly checksums: Checksums,
@@ -106,6 +119,39 @@ export class PagesController {
       const repo = await this.tasks.rm.get<RepoDoc>(REPOS, String(id));
       if (!repo) return this.fail(res, f, 404, `No such repo: ${id}`);
       return this.page(res, f, 200, `Repo ${id}`, repoBody(this.web.urls, repo));
+    });
+  }
+
+  @Get('taginfo')
+  taginfo(@Req() req: Request, @Res() res: Response) {
+    return this.serve(req, res, async (f) => {
+      // Koji's links carry the id; a name is taken too, for URLs people type.
+      const raw = queryParam(req, 'tagID');
+      const id = queryId(req, 'tagID');
+      if (!raw) return this.fail(res, f, 400, 'Invalid tag id: (none)');
+      const tag = id !== null ? await this.tags.tag(id) : await this.tags.tag(raw);
+      if (!tag) return this.fail(res, f, 404, `No such tag: ${raw}`);
+      const rm = this.tasks.rm;
+      const children: TagDoc[] = [];
+      for (const l of await rm.find<TagParentDoc>(TAG_PARENTS, { where: { parent_id: tag.id } })) {
+        const c = await this.tags.tag(l.tag_id);
+        if (c) children.push(c);
+      }
+      const view = {
+        tag,
+        children: children.sort((a, b) => a.id - b.id),
+        buildFrom: await rm.find<TargetDoc>(TARGETS, {
+          where: { build_tag: tag.id },
+          orderBy: [['id', 'asc']],
+        }),
+        buildTo: await rm.find<TargetDoc>(TARGETS, { where: { dest_tag: tag.id }, orderBy: [['id', 'asc']] }),
+        packages: await this.packages.list({ tagId: tag.id, inherit: true }),
+        builds: await rm.find<TaggedDoc>(TAGGED, {
+          where: { tag_id: tag.id },
+          orderBy: [['create_event', 'desc']],
+        }),
+      };
+      return this.page(res, f, 200, `Tag ${tag.name}`, tagBody(this.web.urls, view));
     });
   }
 

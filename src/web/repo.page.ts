@@ -12,8 +12,10 @@ export function repoBody(u: WebUrls, r: RepoDoc): Html {
     </tr>`;
   const builds = [...r.builds].sort((a, b) => (a.nvr < b.nvr ? -1 : a.nvr > b.nvr ? 1 : 0));
   return html`<table id="repo">
-      ${row('id', r.id)} ${row('tag', html`${r.tag_name} (${r.tag_id})`)} ${row('state', repoState(r.state))}
-      ${row('create_event', r.create_event)} ${row('created', fmtTs(r.create_ts))}
+      ${row('id', r.id)}
+      ${row('tag', html`<a href="${u.web}/taginfo?tagID=${r.tag_id}">${r.tag_name}</a> (${r.tag_id})`)}
+      ${row('state', repoState(r.state))} ${row('create_event', r.create_event)}
+      ${row('created', fmtTs(r.create_ts))}
       ${row('task', r.task_id === null ? '' : html`<a href="${u.web}/taskinfo?taskID=${r.task_id}">${r.task_id}</a>`)}
       ${row('dist', r.dist ? 'yes' : 'no')}
       ${row('options', Object.keys(r.opts ?? {}).length ? html`<code>${pretty(r.opts)}</code>` : '')}

@@ -41,7 +41,7 @@ export function sidetagsBody(
       ${rows.map(
         (s) =>
           html`<tr>
-            <td>${s.name} (${s.id})</td>
+            <td><a href="${u.web}/taginfo?tagID=${s.id}">${s.name}</a> (${s.id})</td>
             <td>${s.label ?? ''}</td>
             <td>
               <a href="${u.web}/sidetags?user=${encodeURIComponent(s.user_name ?? '')}"

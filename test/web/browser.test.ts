@@ -1,7 +1,8 @@
 // The web pages in headless Chromium (Debian's `chromium`, driven by playwright-core): log in through
 // the form, open a saved tree's task page, follow the tarball link and check the download's sha256
 // against the page; another user sees "not allowed"; a running task's runroot.log grows on the page
-// while the test uploads chunks through host.uploadFile, without a reload; an expired tree says so.
+// while the test uploads chunks through host.uploadFile, without a reload; an expired tree says so;
+// the sidetags page leads to a tag's page with its package list.
 // Every page runs under the strict CSP: a violation (the inline script's hash wrong) fails the test.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -177,6 +178,29 @@ describe('web pages in headless Chromium', () => {
       /expired \(max_total_bytes, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/,
     );
     assert.equal(await row.locator('a').count(), 0);
+    await page.close();
+  });
+
+  test("from the sidetags page to a sidetag's tag page: the package its owner blocked, then its base tag", async (t) => {
+    if (!needTool(t, 'chromium', chromiumAvailable(), INSTALL)) return;
+    const alice = await h.login('alice', 'alice-pw');
+    await h.call('createTag', ['br-base', { arches: 'x86_64', __starstar: true }], h.admin);
+    await h.call('packageListAdd', ['br-base', 'bash', 'alice'], h.admin);
+    const side = await h.call<{ name: string; id: number }>('createSideTag', ['br-base'], alice);
+    await h.call('packageListBlock', [side.name, 'bash'], alice);
+    const page = await newPage();
+    await page.goto(`${h.url}/koji/sidetags?user=alice`);
+    await Promise.all([page.waitForURL(/\/koji\/taginfo\?tagID=/), page.click(`text=${side.name}`)]);
+    const blocked = page.locator('#packages tr.blocked');
+    assert.equal(await blocked.count(), 1);
+    assert.match((await blocked.textContent())!, /bash[\s\S]*alice[\s\S]*blocked/);
+    await Promise.all([
+      page.waitForURL(/\/koji\/taginfo\?tagID=\d+$/),
+      page.locator('#tag tr', { hasText: 'parents' }).locator('a').click(),
+    ]);
+    assert.match((await page.locator('#tag').textContent())!, /br-base/);
+    assert.equal(await page.locator('#packages tr.blocked').count(), 0, 'the base tag lists bash unblocked');
+    assert.deepEqual(cspViolations, []);
     await page.close();
   });
 });

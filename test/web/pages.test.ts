@@ -374,7 +374,10 @@ describe('web pages over HTTP', () => {
       const [repoId, event] = await h.call<[number, number]>('getTaskResult', [t]);
       const r = await getPage(h, `/koji/repoinfo?repoID=${repoId}`);
       assert.equal(r.status, 200);
-      assert.match(r.flat, /<tr><th>tag<\/th><td>web-base \(\d+\)<\/td><\/tr>/);
+      assert.match(
+        r.flat,
+        /<tr><th>tag<\/th><td><a href="\/koji\/taginfo\?tagID=\d+">web-base<\/a> \(\d+\)<\/td><\/tr>/,
+      );
       assert.match(r.flat, /<tr><th>state<\/th><td>READY<\/td><\/tr>/);
       assert.ok(r.flat.includes(`<tr><th>create_event</th><td>${event}</td></tr>`));
       assert.ok(r.flat.includes(`<a href="/koji/taskinfo?taskID=${t}">${t}</a>`));
@@ -398,8 +401,10 @@ describe('web pages over HTTP', () => {
       assert.equal(all.status, 200);
       assert.ok(all.flat.includes(mine.name) && all.flat.includes(other.name));
       assert.ok(all.flat.includes('&lt;b&gt;release&lt;/b&gt; blocker (alice,'));
-      const row = all.flat.slice(all.flat.indexOf(`<td>${mine.name} (${mine.id})</td>`));
-      assert.match(row, /^<td>[^<]+<\/td><td>pr-7<\/td>/, 'the label beside the name');
+      const cell = `<td><a href="/koji/taginfo?tagID=${mine.id}">${mine.name}</a> (${mine.id})</td>`;
+      assert.ok(all.flat.includes(cell), 'the name links to the tag page');
+      const row = all.flat.slice(all.flat.indexOf(cell));
+      assert.match(row, /^<td><a [^>]+>[^<]+<\/a>[^<]+<\/td><td>pr-7<\/td>/, 'the label beside the name');
       const [{ expires_ts }] = await h.call<{ expires_ts: number }[]>('listSideTags', [
         kw({ user: 'alice', label: 'pr-7', queryOpts: { extra: true } }),
       ]);
@@ -413,6 +418,53 @@ describe('web pages over HTTP', () => {
       assert.equal(nobody.status, 404);
       assert.match(nobody.body, /No such user: /);
       assertNoRawXss(nobody.body);
+    });
+  });
+
+  describe('taginfo', () => {
+    test('settings, parents and children, targets, the package list with inheritance and blocks, builds (escaped); 400/404', async () => {
+      await h.call('createTag', ['ti-base', kw({ arches: 'x86_64', extra: { note: XSS } })], h.admin);
+      await h.call('createTag', ['ti-child', 'ti-base'], h.admin);
+      await h.call('createBuildTarget', ['ti-target', 'ti-child', 'ti-base'], h.admin);
+      await h.call('packageListAdd', ['ti-base', 'bash', 'alice', kw({ extra_arches: 'i686' })], h.admin);
+      await h.call('packageListAdd', ['ti-base', 'zsh', 'alice'], h.admin);
+      await h.call('packageListBlock', ['ti-child', 'zsh'], h.admin);
+      await h.call('createEmptyBuild', ['bash', '5', '1', null], h.admin);
+      await h.call('tagBuildBypass', ['ti-child', 'bash-5-1'], h.admin);
+      const base = await h.call<{ id: number }>('getTag', ['ti-base']);
+      const child = await h.call<{ id: number }>('getTag', ['ti-child']);
+      const r = await getPage(h, `/koji/taginfo?tagID=${child.id}`);
+      assert.equal(r.status, 200);
+      assert.match(r.flat, /<title>[^<]*Tag ti-child/);
+      const toBase = `<a href="/koji/taginfo?tagID=${base.id}">ti-base</a>`;
+      assert.ok(r.flat.includes(`<tr><th>parents</th><td>${toBase} (priority 0)</td></tr>`), r.flat);
+      assert.ok(r.flat.includes(`<tr><th>targets building from it</th><td>ti-target (${toBase})</td></tr>`));
+      assert.ok(
+        r.flat.includes(`<tr><td>bash</td><td>${toBase}</td><td>i686</td><td>alice</td><td></td></tr>`),
+      );
+      assert.ok(
+        r.flat.includes(
+          '<tr class="blocked"><td>zsh</td><td>ti-child</td><td></td><td>alice</td><td>blocked</td></tr>',
+        ),
+      );
+      assert.match(r.flat, /<tr><td>bash-5-1<\/td><td>[^<]+ UTC<\/td><td>admin<\/td><\/tr>/);
+      const byName = await getPage(h, '/koji/taginfo?tagID=ti-base');
+      assert.equal(byName.status, 200);
+      assert.ok(
+        byName.flat.includes(`<a href="/koji/taginfo?tagID=${child.id}">ti-child</a>`),
+        'children linked',
+      );
+      assert.ok(byName.flat.includes('&lt;script&gt;'), 'extra shown escaped');
+      assertNoRawXss(byName.body);
+      const none = await getPage(h, '/koji/taginfo?tagID=424242');
+      assert.equal(none.status, 404);
+      assert.match(none.flat, /No such tag: 424242/);
+      const evil = await getPage(h, `/koji/taginfo?tagID=${encodeURIComponent(XSS)}`);
+      assert.equal(evil.status, 404);
+      assertNoRawXss(evil.body);
+      assert.equal((await getPage(h, '/koji/taginfo')).status, 400);
+      const empty = await getPage(h, '/koji/taginfo?tagID=web-base');
+      assert.match(empty.flat, /No package list: any package may be tagged in\./);
     });
   });
 
