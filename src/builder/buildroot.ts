@@ -39,7 +39,7 @@ const HOST_TOP = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
 export const buildrootsDir = (workdir: string) => join(workdir, 'buildroots');
 
 /** Runs a program (argv only), failing with its last stderr line. */
-function exec(argv: string[], signal?: AbortSignal): Promise<void> {
+export function exec(argv: string[], signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], signal });
     let err = '';

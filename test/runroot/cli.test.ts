@@ -260,12 +260,28 @@ describe("Koji's CLI cases (spec §6.4)", () => {
       '--watch Watch task instead of printing runroot.log',
       '--quiet Do not print the task information',
       '--json Print {task_id, state, exit_status, log} as JSON instead of runroot.log (koji-es)',
+      '--run-as <UID[:GID]> Run as this host user: root in the buildroot, but what the command writes on mounts is theirs (koji-es)',
       '-h, --help display help for command',
     ]);
   });
 });
 
 describe('beyond the catalog', () => {
+  test("--run-as sends run_as, which the hub stores as UID:GID; a bad one is the hub's ParameterError", async (t) => {
+    const w = world(t);
+    if (!w) return;
+    ok(await run(['runroot', '--nowait', '--run-as', '4242', TAG, 'x86_64', 'true']), '');
+    const request = await w.h.call<Record<string, unknown>[]>('getTaskRequest', [await lastTask(w)]);
+    assert.equal(request[3].run_as, '4242:4242');
+    const before = await lastTask(w);
+    fault(
+      await run(['runroot', '--nowait', '--run-as', 'alice', TAG, 'x86_64', 'true']),
+      'ParameterError',
+      /^run_as must be a host uid, or uid:gid/,
+    );
+    assert.equal(await lastTask(w), before, 'no task');
+  });
+
   test('the log is printed as raw bytes after the task ends', async (t) => {
     if (!world(t)) return;
     const r = await runRaw(['runroot', TAG, 'x86_64', 'printf', '\\351t\\351\\n\\377']);

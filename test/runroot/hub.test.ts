@@ -204,6 +204,60 @@ describe('the rest of spec §4.1', () => {
   });
 });
 
+describe('run_as (koji-es, spec §8.3): the host user a runroot runs as', () => {
+  test('UID or UID:GID, numbers other than 0; stored as UID:GID, and only when given', async () => {
+    for (const bad of ['alice', '0', '1000:0', '-1', '1000:1000:1', 1.5, true])
+      assert.deepEqual(
+        faultOf(await runroot(['some_tag', 'x86_64', 'ls', null, { run_as: bad, __starstar: true }])),
+        {
+          name: 'ParameterError',
+          message: `run_as must be a host uid, or uid:gid, as numbers other than 0 (leave it out to run as root), not ${typeof bad === 'string' ? `'${bad}'` : bad === true ? 'True' : String(bad)}`,
+        },
+        String(bad),
+      );
+    for (const [given, stored] of [
+      ['1000', '1000:1000'],
+      ['1000:2000', '1000:2000'],
+      [1001, '1001:1001'],
+    ] as const) {
+      const id = (await runroot(['some_tag', 'x86_64', 'ls', null, { run_as: given, __starstar: true }])).body
+        .result!;
+      const request = await h.call<Record<string, unknown>[]>('getTaskRequest', [id]);
+      assert.equal(request[3].run_as, stored);
+    }
+    const plain = (await runroot(['some_tag', 'x86_64', 'ls'])).body.result!;
+    assert.ok(!('run_as' in (await h.call<Record<string, unknown>[]>('getTaskRequest', [plain]))[3]));
+  });
+
+  test('the runroot policy sees it', async () => {
+    const cfg = sidetagConfigDir({
+      policies: { runroot: ['match run_as 1000:* :: allow', 'all :: deny run as your compose user (1000)'] },
+    });
+    const p = await startTestHub({ configDir: cfg.dir });
+    try {
+      await p.call('createTag', ['t', { __starstar: true, arches: 'x86_64' }], p.admin);
+      const call = (runAs?: string) =>
+        p.rpc<number>(
+          'runroot',
+          ['t', 'x86_64', 'true', null, { ...(runAs ? { run_as: runAs } : {}), __starstar: true }],
+          p.admin,
+        );
+      assert.ok((await call('1000')).body.result! > 0);
+      assert.equal(
+        (await call()).body.error?.message,
+        'policy violation (runroot): run as your compose user (1000)',
+      );
+      assert.equal(
+        (await call('2000')).body.error?.message,
+        'policy violation (runroot): run as your compose user (1000)',
+      );
+    } finally {
+      await p.close();
+      cfg.cleanup();
+    }
+  });
+});
+
 describe('a runroot policy in hub.conf (koji-es: which tags, channels and mounts a user may use)', () => {
   test('decides after the permission, with the tag, channel, arch, mounts and packages of the call', async () => {
     const cfg = sidetagConfigDir({

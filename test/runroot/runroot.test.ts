@@ -7,7 +7,17 @@
 // cancel, the unshare driver, and 20 concurrent tasks on one builder.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
@@ -215,6 +225,61 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     assert.match(log, /rw-ok/);
     assert.ok(!existsSync(join(w.hostArchive, 'new.txt')));
     assert.equal(readFileSync(join(w.hostWork, 'tmp', 'job1', 'out.txt'), 'utf8'), 'written-inside\n');
+  });
+
+  test('run_as: root in the buildroot, the host user outside — what it writes on a mount is theirs; an unreachable work directory is named', async (t) => {
+    const w = world(t);
+    if (!w) return;
+    const ids = { uid: 4242, gid: 4343 };
+    const job = join(w.hostWork, 'tmp', 'runas');
+    mkdirSync(job, { recursive: true });
+    chownSync(job, ids.uid, ids.gid);
+    const command = [
+      'sh',
+      '-c',
+      'id -u; echo mine > /mnt/workdir/tmp/runas/out.txt && mkdir /mnt/workdir/tmp/runas/d && echo ok',
+    ];
+    const mode = statSync(w.dir).mode & 0o7777;
+    // The test's directory is private (0700): the builder says so before anything runs.
+    chmodSync(w.dir, 0o700);
+    const refused = await w.runroot(command, { mounts: ['/mnt/workdir/tmp/runas'], run_as: '4242:4343' });
+    assert.equal((await w.wait(refused)).state, STATE.FAILED);
+    const why = await w.fault(refused);
+    assert.equal(why.name, 'BuildrootError');
+    assert.ok(
+      why.message.startsWith(
+        `run_as 4242:4343: uid 4242 cannot reach the builder's work directory on host rr1: ${w.dir} (mode 0700`,
+      ),
+      why.message,
+    );
+    assert.deepEqual(await buildroots(w, refused), [], 'no buildroot was made');
+    chmodSync(w.dir, 0o755);
+    try {
+      const id = await w.runroot(command, { mounts: ['/mnt/workdir/tmp/runas'], run_as: '4242:4343' });
+      assert.equal(
+        (await w.wait(id)).state,
+        STATE.CLOSED,
+        JSON.stringify(await w.fault(id).catch(() => null)),
+      );
+      assert.equal(await w.log(id), '0\nok\n', 'uid 0 inside');
+      for (const f of ['out.txt', 'd']) {
+        const st = statSync(join(job, f));
+        assert.deepEqual([st.uid, st.gid], [ids.uid, ids.gid], `${f} is the user's on the host`);
+      }
+      // without run_as: root's, as in Koji
+      mkdirSync(join(w.hostWork, 'tmp', 'asroot'), { recursive: true });
+      const asRoot = await w.runroot(['sh', '-c', 'echo x > /mnt/workdir/tmp/asroot/root.txt'], {
+        mounts: ['/mnt/workdir/tmp/asroot'],
+      });
+      assert.equal(
+        (await w.wait(asRoot)).state,
+        STATE.CLOSED,
+        JSON.stringify(await w.fault(asRoot).catch(() => null)),
+      );
+      assert.equal(statSync(join(w.hostWork, 'tmp', 'asroot', 'root.txt')).uid, 0);
+    } finally {
+      chmodSync(w.dir, mode);
+    }
   });
 
   test('path_subs: an extra mount rewritten at its start, still under the safe roots', async (t) => {

@@ -89,6 +89,7 @@ export function runSandboxed(
     const child = spawn(tools.sh, ['-c', MERGE, 'runroot', ...hostArgv], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: spec.env,
+      ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
     });
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -23,6 +23,11 @@ export interface SandboxSpec {
   env: Record<string, string>;
   /** Run under this `setarch` personality (i686 on x86_64, …); null for the host's own. */
   personality: string | null;
+  /**
+   * The host user the sandbox runs as (bwrap only): root inside, that user outside, so what the
+   * command writes on binds is theirs. Absent: the builder's own user.
+   */
+  runAs?: { uid: number; gid: number } | null;
 }
 
 /** How a sandboxed run ended. */

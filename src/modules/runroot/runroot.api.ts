@@ -48,6 +48,7 @@ export class RunrootApi implements OnModuleInit {
             new_chroot: opts.new_chroot,
             weight: opts.weight,
             repo_id: opts.repo_id,
+            run_as: opts.run_as,
           },
           ctx,
         );
@@ -71,11 +72,18 @@ export class RunrootApi implements OnModuleInit {
           (choices) => choices[randomInt(choices.length)],
         );
       }
-      // Koji stores the call as asked (arch included, channel consumed); the task's own arch is the one chosen.
+      // Koji stores the call as asked (arch included, channel consumed); the task's own arch is the one
+      // chosen. run_as (koji-es) is stored only when given, so other requests keep Koji's shape.
+      const { run_as: runAs, ...kojiOpts } = opts;
       return this.bus.execute(
         new MakeTask(ctx, {
           method: 'runroot',
-          request: [p.tagInfo, p.arch, command, { ...opts, __starstar: true }],
+          request: [
+            p.tagInfo,
+            p.arch,
+            command,
+            { ...kojiOpts, ...(runAs ? { run_as: runAs } : {}), __starstar: true },
+          ],
           channel,
           arch: schedArch,
           priority: 15,

@@ -31,6 +31,7 @@ interface RunrootCliOptions {
   watch?: boolean;
   quiet?: boolean;
   json?: boolean;
+  runAs?: string;
 }
 
 interface TaskInfo {
@@ -193,6 +194,8 @@ async function runrootAction(rt: Runtime, args: string[], o: RunrootCliOptions, 
     weight,
   };
   if (newChroot !== null) kwargs.new_chroot = newChroot;
+  // Sent only when given: a hub without it then never sees the keyword.
+  if (o.runAs !== undefined) kwargs.run_as = o.runAs;
   let id: number;
   try {
     id = await client.call<number>('runroot', [tag, arch, command, { ...kwargs, __starstar: true }]);
@@ -284,7 +287,11 @@ export function registerRunroot(program: Command, rt: Runtime): void {
     .option('--nowait', 'Do not wait on task')
     .option('--watch', 'Watch task instead of printing runroot.log')
     .option('--quiet', 'Do not print the task information')
-    .option('--json', 'Print {task_id, state, exit_status, log} as JSON instead of runroot.log (koji-es)');
+    .option('--json', 'Print {task_id, state, exit_status, log} as JSON instead of runroot.log (koji-es)')
+    .option(
+      '--run-as <UID[:GID]>',
+      'Run as this host user: root in the buildroot, but what the command writes on mounts is theirs (koji-es)',
+    );
   // Koji's --new-chroot and --old-chroot share one destination: the last one given wins.
   cmd.on('option:new-chroot', () => (newChroot = true));
   cmd.on('option:old-chroot', () => (newChroot = false));

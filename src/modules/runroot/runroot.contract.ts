@@ -13,7 +13,7 @@ export class RunrootParams {
 export const runroot = method({
   name: 'runroot',
   summary:
-    'Run a command in a buildroot of the tag on a builder (runroot permission, then the runroot policy when hub.conf has one); opts: packages, mounts, repo_id, skip_setarch, weight, upload_logs, new_chroot; returns the task id',
+    'Run a command in a buildroot of the tag on a builder (runroot permission, then the runroot policy when hub.conf has one); opts: packages, mounts, repo_id, skip_setarch, weight, upload_logs, new_chroot, and (koji-es) run_as (UID[:GID]: the command is root in its buildroot but runs as that host user, so what it writes on mounts is theirs); returns the task id',
   access: perm('runroot'),
   args: ['tagInfo', 'arch', 'command', ['channel', null]],
   starstar: 'opts',

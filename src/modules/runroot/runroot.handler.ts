@@ -19,7 +19,9 @@
 //   host runs under `setarch` (mock's default);
 // - a wall-clock limit (`[runroot] timeout`) kills the command's whole process tree;
 // - no network unless the tag's extra `runroot.network` or runroot.conf allows it;
-// - `keep`, `new_chroot` and `[runroot] internal_dev_setup` are accepted and have no effect (no mock).
+// - `keep`, `new_chroot` and `[runroot] internal_dev_setup` are accepted and have no effect (no mock);
+// - `run_as` (koji-es, spec §8.3): the buildroot is handed to that host user and the sandbox runs as
+//   them, root inside, so files written on mounts are theirs (pungi appends chown -R for this).
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +42,9 @@ import { pyRepr } from '../../rpc/method.js';
 import { canonArch } from '../tasks/arches.js';
 import { loadRunrootConfig, type RunrootConfig } from './runroot.conf.js';
 import { isUnder, taskBinds } from './runroot.mounts.js';
-import { checkCommand, checkOpts, type RunrootOpts } from './runroot.request.js';
+import { checkCommand, checkOpts, runAsIds, type RunrootOpts } from './runroot.request.js';
+import { unreachable, type HostIds } from '../../builder/sandbox/reach.js';
+import { exec } from '../../builder/buildroot.js';
 import { LogTail } from './runroot.tail.js';
 
 const ARG_NAMES = [
@@ -265,6 +269,28 @@ async function pickRepo(
   }
 }
 
+/**
+ * A run as another host user needs bwrap (it maps root inside to that user outside), a builder that
+ * may switch to them (root, or that user already), and a work directory they can reach.
+ */
+function checkRunAs(ids: HostIds, driver: SandboxDriver, host: string, workdir: string): void {
+  const who = `run_as ${ids.uid}:${ids.gid}`;
+  if (driver.name !== 'bwrap')
+    throw buildrootError(
+      `${who} needs the bwrap sandbox driver; host ${host} uses ${driver.name} ([runroot] driver in runroot.conf)`,
+    );
+  const me = process.getuid?.() ?? 0;
+  if (me !== 0 && me !== ids.uid)
+    throw buildrootError(
+      `${who}: the builder on host ${host} runs as uid ${me} and cannot switch to another user`,
+    );
+  const blocked = unreachable(workdir, ids);
+  if (blocked)
+    throw buildrootError(
+      `${who}: uid ${ids.uid} cannot reach the builder's work directory on host ${host}: ${blocked} is not searchable by it`,
+    );
+}
+
 /** What a finished sandbox run means for the task, in Koji's words where Koji has them. */
 function failure(what: string, o: SandboxOutcome, driver: SandboxDriver): KojiError | null {
   switch (o.kind) {
@@ -315,6 +341,8 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
   const mountBinds: BindMount[] = taskBinds(conf, opts.mounts);
   const base = baseRoot(conf, cfg.extra ?? {}, hostName);
   const driver = await chooseDriver(conf.driver, hostName);
+  const runAs = runAsIds(opts.run_as);
+  if (runAs) checkRunAs(runAs, driver, hostName, ctx.builder.workdir);
   const network = conf.network || truthy(cfg.extra?.['runroot.network']);
   const repoId = ready ? ready.id : await pickRepo(ctx, root, cfg, opts.repo_id);
   if (opts.new_chroot !== null)
@@ -328,6 +356,8 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
   });
   let result: 'closed' | 'failed' | 'aborted' = 'failed';
   try {
+    // The buildroot is this task's alone: its new owner is root inside the sandbox.
+    if (runAs) await exec(['chown', '-hR', `${runAs.uid}:${runAs.gid}`, br.root], ctx.signal);
     const hostname = sandboxHostname(cfg.name, br.id, repoId);
     const spec = (argv: string[]): SandboxSpec => ({
       root: br.root,
@@ -338,6 +368,7 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
       cwd: '/builddir',
       env: { ...ENV, HOSTNAME: hostname },
       personality: opts.skip_setarch ? null : personalityFor(brArch),
+      runAs,
     });
     const deadline = conf.timeoutSec > 0 ? Date.now() + conf.timeoutSec * 1000 : 0;
     const remaining = () => (deadline ? Math.max(1, deadline - Date.now()) : 0);

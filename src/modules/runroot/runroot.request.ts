@@ -24,6 +24,27 @@ export interface RunrootOpts {
   weight: number | null;
   upload_logs: string[] | null;
   new_chroot: boolean | null;
+  /** koji-es: `UID:GID` the command runs as on the builder (root inside its buildroot), or null. */
+  run_as: string | null;
+}
+
+/** The host uid and gid of a `run_as` value: `UID`, `UID:GID` (numbers), or an int. */
+export function runAsIds(v: unknown): { uid: number; gid: number } | null {
+  if (v === undefined || v === null || v === '') return null;
+  const m =
+    typeof v === 'number'
+      ? [String(v), String(v), undefined]
+      : typeof v === 'string'
+        ? /^(\d{1,10})(?::(\d{1,10}))?$/.exec(v)
+        : null;
+  const uid = m ? Number(m[1]) : NaN;
+  const gid = m ? Number(m[2] ?? m[1]) : NaN;
+  const ok = (n: number) => Number.isInteger(n) && n >= 1 && n < 4294967295;
+  if (!ok(uid) || !ok(gid))
+    throw parameterError(
+      `run_as must be a host uid, or uid:gid, as numbers other than 0 (leave it out to run as root), not ${pyRepr(v)}`,
+    );
+  return { uid, gid };
 }
 
 const pyClass = (v: unknown) =>
@@ -52,6 +73,7 @@ const KNOWN = [
   'upload_logs',
   'new_chroot',
   'keep',
+  'run_as',
 ];
 
 /** The options the builder's handler takes, checked with Python's words for a bad keyword. */
@@ -95,6 +117,7 @@ export function checkOpts(opts: Record<string, unknown>): RunrootOpts {
     weight: (weight as number | null | undefined) ?? null,
     upload_logs: uploads,
     new_chroot: (opts.new_chroot as boolean | null | undefined) ?? null,
+    run_as: ((ids) => (ids ? `${ids.uid}:${ids.gid}` : null))(runAsIds(opts.run_as)),
   };
 }
 
