@@ -4,7 +4,7 @@
 // fnmatch filters, the mandatory exclusions, files that change while read, flat memory, abort.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { archiveTree, MissingTreeError, type ArchiveResult } from 'koji-es/builder/archive/archive';
@@ -395,5 +395,54 @@ describe('resources', () => {
     await assert.rejects(p, /archiving was aborted/);
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(!existsSync(out));
+  });
+});
+
+describe('capture mode (runroot capture_on_failure)', () => {
+  test('only matching files and symlinks, no directory entries; the filters still apply; up to the size limit', async () => {
+    const small = join(tmp.dir, 'capture-root');
+    const files: Record<string, string> = {
+      'builddir/a.log': 'a\n',
+      'builddir/sub/b.log': 'bb\n',
+      'builddir/x.txt': 'not asked for\n',
+      'builddir/.netrc': 'machine x password y\n',
+      'builddir/.cache/c.log': 'hidden but asked for\n',
+      'var/log/dnf.log': 'dnf\n',
+      'core.4242': 'c'.repeat(2000),
+      'builddir/zz-huge.log': 'h'.repeat(5000),
+    };
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(small, name, '..'), { recursive: true });
+      writeFileSync(join(small, name), text);
+    }
+    symlinkSync('a.log', join(small, 'builddir', 'link.log'));
+    const out = join(tmp.dir, 'capture.tar.gz');
+    const info: string[] = [];
+    const r = await archiveTree({
+      root: small,
+      full: true,
+      output: out,
+      filters: ['*/x.txt'],
+      capture: ['builddir/**/*.log', 'builddir/.netrc', 'builddir/x.txt', '**/core.*', 'var/log/dnf*.log'],
+      captureMaxBytes: 4096,
+      onInfo: (m) => info.push(m),
+    });
+    const members = await readTarball(out);
+    assert.deepEqual(members.map((m) => `${m.name}:${m.type}`).sort(), [
+      'builddir/.cache/c.log:file',
+      'builddir/a.log:file',
+      'builddir/link.log:symlink',
+      'builddir/sub/b.log:file',
+      'core.4242:file',
+      'var/log/dnf.log:file',
+    ]);
+    assert.equal(r.excludedMandatory, 1, 'the .netrc, though asked for');
+    assert.equal(r.excludedByConfig, 1, 'x.txt, by the admin filter');
+    assert.equal(r.overLimit, 1);
+    assert.ok(
+      info.some((m) => m.startsWith('left out builddir/zz-huge.log (5000 bytes)')),
+      info.join('\n'),
+    );
+    assert.equal(r.dirs, 0);
   });
 });

@@ -177,8 +177,21 @@ describe("Koji's config cases (spec §6.5 items 1–6)", () => {
         network: false,
         defaultRootfs: null,
         allowedRootfs: [],
+        captureOnFailure: [],
+        captureMaxSize: 52428800,
         warnings: [],
       },
+    );
+    const capture = parse(
+      '[runroot]\ncapture_on_failure = builddir/**/*.log , **/core.*\ncapture_max_size = 1000\n',
+    );
+    assert.deepEqual(
+      [capture.captureOnFailure, capture.captureMaxSize],
+      [['builddir/**/*.log', '**/core.*'], 1000],
+    );
+    assert.throws(
+      () => parse('[runroot]\ncapture_max_size = 0\n'),
+      /capture_max_size = 0 must be a number of bytes above 0/,
     );
   });
 

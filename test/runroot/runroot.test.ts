@@ -282,6 +282,43 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     }
   });
 
+  test('capture_on_failure: a failed command gives up the chosen files at once as failure-capture.tar.gz; a successful one nothing', async (t) => {
+    const w = world(t);
+    if (!w) return;
+    w.conf({
+      runroot: 'capture_on_failure = builddir/**/*.log, builddir/.netrc, **/core.*\ncapture_max_size = 1000',
+    });
+    try {
+      const make =
+        'mkdir -p /builddir/out && echo build-failed > /builddir/out/build.log && echo secret > /builddir/.netrc && ' +
+        'head -c 5000 /dev/zero > /builddir/out/zz-big.log && echo dump > /core.77 && echo other > /builddir/x.txt';
+      const id = await w.runroot(['sh', '-c', `${make}; exit 2`]);
+      assert.equal((await w.wait(id)).state, STATE.FAILED);
+      assert.deepEqual(await w.fault(id), { name: 'BuildrootError', message: 'sh exited with status 2' });
+      assert.deepEqual(await w.outputs(id), ['failure-capture.tar.gz', 'runroot.log']);
+      const file = join(w.dir, `capture-${id}.tar.gz`);
+      writeFileSync(
+        file,
+        Buffer.from(await w.h.call<string>('downloadTaskOutput', [id, 'failure-capture.tar.gz']), 'base64'),
+      );
+      const listed = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).trim().split('\n').sort();
+      assert.deepEqual(
+        listed,
+        ['builddir/out/build.log', 'core.77'],
+        'the secret and the file past the limit left out',
+      );
+      assert.equal(
+        execFileSync('tar', ['-xzOf', file, 'builddir/out/build.log'], { encoding: 'utf8' }),
+        'build-failed\n',
+      );
+      const ok = await w.runroot(['sh', '-c', make]);
+      assert.equal((await w.wait(ok)).state, STATE.CLOSED);
+      assert.deepEqual(await w.outputs(ok), ['runroot.log']);
+    } finally {
+      w.conf();
+    }
+  });
+
   test('path_subs: an extra mount rewritten at its start, still under the safe roots', async (t) => {
     const w = world(t);
     if (!w) return;

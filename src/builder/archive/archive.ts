@@ -5,6 +5,7 @@
 import { closeSync, constants as fsc, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import micromatch from 'micromatch';
 import { makeFilter } from './filters.js';
 import { GZIP_DEFAULTS, GzipBlockWriter } from './gzip-blocks.js';
 import { MissingTreeError, TreeWalker, type WalkHooks, type WalkStats } from './walker.js';
@@ -20,6 +21,12 @@ export interface ArchiveRequest {
   output: string;
   /** The builder config's `[filters] paths`: Python fnmatch globs. */
   filters?: readonly string[];
+  /**
+   * Capture mode: only files and symlinks matching these globs (micromatch, dot files included,
+   * relative to the root), up to `captureMaxBytes` of contents.
+   */
+  capture?: readonly string[];
+  captureMaxBytes?: number;
   level?: number;
   blockSize?: number;
   window?: number;
@@ -56,7 +63,16 @@ export async function archiveHere(req: ArchiveRequest, hooks: WalkHooks): Promis
       blockSize: req.blockSize ?? GZIP_DEFAULTS.blockSize,
       window: req.window ?? GZIP_DEFAULTS.window,
     });
-    const walker = new TreeWalker(gz, makeFilter(req.filters ?? []), hooks);
+    const capture = req.capture?.length
+      ? {
+          include: (
+            (ms) => (name: string) =>
+              ms.some((m) => m(name))
+          )(req.capture.map((g) => micromatch.matcher(g, { dot: true }))),
+          maxBytes: req.captureMaxBytes ?? Number.MAX_SAFE_INTEGER,
+        }
+      : null;
+    const walker = new TreeWalker(gz, makeFilter(req.filters ?? []), hooks, capture);
     const stats = await walker.run(req.root, req.full);
     const { bytesIn, bytesOut } = await gz.end();
     ok = true;

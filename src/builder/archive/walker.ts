@@ -53,6 +53,18 @@ export interface WalkStats {
   sockets: number;
   /** Bytes of file contents archived. */
   contentBytes: number;
+  /** Capture mode: matching files left out because the size limit was reached. */
+  overLimit: number;
+}
+
+/**
+ * Capture mode (a failed task's chosen files, not a whole tree): only files and symlinks whose names
+ * `include` accepts go in — no directory entries (extraction makes them), no devices, fifos or
+ * sockets — until their contents would pass `maxBytes`.
+ */
+export interface Capture {
+  include(name: string): boolean;
+  maxBytes: number;
 }
 
 export interface WalkHooks {
@@ -109,6 +121,7 @@ export class TreeWalker {
     fifos: 0,
     sockets: 0,
     contentBytes: 0,
+    overLimit: 0,
   };
   private readonly pack: Pack;
   /** dev:ino → the first member holding it, and how many more links are still to come. */
@@ -126,6 +139,7 @@ export class TreeWalker {
     private readonly gz: GzipBlockWriter,
     private readonly filter: Filter,
     private readonly hooks: WalkHooks,
+    private readonly capture: Capture | null = null,
   ) {
     this.pack = tarPack();
     // Every byte the packer produces goes straight into the gzip writer, synchronously, instead of
@@ -208,6 +222,11 @@ export class TreeWalker {
       this.stats.excludedMandatory++;
       return;
     }
+    return this.capture ? this.captureEntry(path, name, st, this.capture) : this.member(path, name, st);
+  }
+
+  /** One member of the archive (a directory with everything under it). */
+  private async member(path: string, name: string, st: Stats): Promise<void> {
     if (st.isDirectory()) {
       await this.add(this.header(name + '/', st, 'directory'));
       this.stats.dirs++;
@@ -259,6 +278,18 @@ export class TreeWalker {
     } else {
       this.skip(`skipped ${name}: unknown file type (mode ${st.mode.toString(8)})`);
     }
+  }
+
+  private async captureEntry(path: string, name: string, st: Stats, c: Capture): Promise<void> {
+    if (st.isDirectory()) return this.children(path, name + '/');
+    if (!(st.isFile() || st.isSymbolicLink()) || !c.include(name)) return;
+    if (st.isFile() && this.stats.contentBytes + st.size > c.maxBytes) {
+      this.stats.overLimit++;
+      this.hooks.info(`left out ${name} (${st.size} bytes): the capture would pass ${c.maxBytes} bytes`);
+      return;
+    }
+    // Written as in a whole tree: symlink target checks, hardlinks, files that change while read.
+    await this.member(path, name, st);
   }
 
   private async file(path: string, name: string, st: Stats): Promise<void> {

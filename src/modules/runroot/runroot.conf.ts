@@ -42,6 +42,9 @@ export interface RunrootConfig {
   network: boolean;
   defaultRootfs: string | null;
   allowedRootfs: string[];
+  /** Globs of the files a failed command's buildroot gives up at once; empty: none. */
+  captureOnFailure: string[];
+  captureMaxSize: number;
   warnings: string[];
 }
 
@@ -125,6 +128,8 @@ export function parseRunrootConfig(text: string | null, file: string | null): Ru
     network: false,
     defaultRootfs: null,
     allowedRootfs: [],
+    captureOnFailure: [],
+    captureMaxSize: 0,
     warnings: [],
   };
   // Koji's order of checks (runroot.py _read_config): lists, substitutions, [pathN], absolute paths.
@@ -191,6 +196,14 @@ export function parseRunrootConfig(text: string | null, file: string | null): Ru
       throw genericError(
         `bad config: ${where} [runroot] default_rootfs and allowed_rootfs must be absolute: ${p}`,
       );
+
+  const capture = get(ini, 'runroot', 'capture_on_failure');
+  cfg.captureOnFailure = capture ? commaList(capture.value).filter(Boolean) : [];
+  cfg.captureMaxSize = (value(ini, 'runroot', 'capture_max_size') as number | undefined) ?? 0;
+  if (!(cfg.captureMaxSize > 0))
+    throw genericError(
+      `bad config: ${where} [runroot] capture_max_size = ${cfg.captureMaxSize} must be a number of bytes above 0`,
+    );
 
   for (const [name, sec] of ini.sections) {
     const schemaSection = /^path\d+$/.test(name) ? 'pathN' : name;

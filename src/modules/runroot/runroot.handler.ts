@@ -21,7 +21,8 @@
 // - no network unless the tag's extra `runroot.network` or runroot.conf allows it;
 // - `keep`, `new_chroot` and `[runroot] internal_dev_setup` are accepted and have no effect (no mock);
 // - `run_as` (koji-es, spec §8.3): the buildroot is handed to that host user and the sandbox runs as
-//   them, root inside, so files written on mounts are theirs (pungi appends chown -R for this).
+//   them, root inside, so files written on mounts are theirs (pungi appends chown -R for this);
+// - `[runroot] capture_on_failure` (spec §8.4): a failed command's chosen files are archived at once.
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,8 @@ import { isUnder, taskBinds } from './runroot.mounts.js';
 import { checkCommand, checkOpts, runAsIds, type RunrootOpts } from './runroot.request.js';
 import { unreachable, type HostIds } from '../../builder/sandbox/reach.js';
 import { exec } from '../../builder/buildroot.js';
+import { archiveTree } from '../../builder/archive/archive.js';
+import { loadSaveFailedTreeConf } from '../failed-tree/failed-tree.builder-conf.js';
 import { LogTail } from './runroot.tail.js';
 
 const ARG_NAMES = [
@@ -62,6 +65,8 @@ const ARG_NAMES = [
 ];
 
 const REPO_STATE_NAMES = ['INIT', 'READY', 'EXPIRED', 'DELETED', 'PROBLEM'];
+/** The task output a failure capture goes to. */
+export const CAPTURE_FILE = 'failure-capture.tar.gz';
 const REPO_READY = 1;
 const REPO_EXPIRED = 2;
 const REPO_POLL_MS = 500;
@@ -412,8 +417,10 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
     await Promise.all([live, done ? br.finish('closed') : br.expire()]);
     if (run.truncated) ctx.log.warn(`runroot.log stopped at max_log_size (${conf.maxLogSize} bytes)`);
 
-    const problems = await uploadLogs(ctx, br.root, opts.upload_logs ?? []);
     const err = failure(cmd, timeoutOf(run.outcome), driver);
+    if (err && run.outcome.kind !== 'setup' && conf.captureOnFailure.length)
+      await captureFailure(ctx, br.root, conf);
+    const problems = await uploadLogs(ctx, br.root, opts.upload_logs ?? []);
     if (err) throw err;
     if (problems.length) throw genericError(`upload_logs: ${problems.join('; ')}`);
     result = 'closed';
@@ -429,13 +436,43 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
 }
 
 /**
+ * koji-es (spec §8.4): the files `[runroot] capture_on_failure` names, archived from the failed
+ * command's buildroot at once — Save Failed Tree's filters and archiver — as task output
+ * `failure-capture.tar.gz`. A capture that fails is logged and never hides the command's failure.
+ */
+async function captureFailure(ctx: TaskContext, root: string, conf: RunrootConfig): Promise<void> {
+  const output = join(ctx.workdir, CAPTURE_FILE);
+  try {
+    const sft = loadSaveFailedTreeConf(ctx.builder.configDir);
+    const r = await archiveTree({
+      root,
+      full: true,
+      output,
+      filters: sft.filters,
+      capture: conf.captureOnFailure,
+      captureMaxBytes: conf.captureMaxSize,
+      signal: ctx.signal,
+      onWarning: (m) => ctx.log.warn(`${CAPTURE_FILE}: ${m}`),
+      onInfo: (m) => ctx.log.info(`${CAPTURE_FILE}: ${m}`),
+    });
+    ctx.log.info(
+      `${CAPTURE_FILE}: ${r.files} files, ${r.contentBytes} bytes (${r.size} compressed); left out: ${r.overLimit} over capture_max_size, ${r.excludedByConfig + r.excludedMandatory} by the filters`,
+    );
+    await ctx.upload.upload(CAPTURE_FILE, output);
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    ctx.log.warn(`${CAPTURE_FILE} could not be made: ${(e as Error).message}`);
+  }
+}
+
+/**
  * Koji's upload of the extra logs, from inside the buildroot only: each path is taken relative to
  * the root, walked without following symlinks, and must be a regular file. Returns what could not
  * be uploaded.
  */
 async function uploadLogs(ctx: TaskContext, root: string, paths: string[]): Promise<string[]> {
   const problems: string[] = [];
-  const names = new Set(['runroot.log', 'install.log']);
+  const names = new Set(['runroot.log', 'install.log', CAPTURE_FILE]);
   for (const p of paths) {
     const name = p.slice(p.lastIndexOf('/') + 1);
     if (!name || names.has(name)) {
