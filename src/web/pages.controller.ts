@@ -1,6 +1,9 @@
 import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { HUB_CONFIG } from '../app.tokens.js';
+import type { HubConfig } from '../config/hub-config.js';
 import { isKojiError } from '../kernel/errors.js';
+import { hubCleanupSchedule } from '../modules/sidetag/sidetag.cleanup.js';
 import { TREES, type TreeDoc } from '../modules/failed-tree/failed-tree.projection.js';
 import { SIDETAGS, type SidetagDoc } from '../modules/sidetag/sidetag.projection.js';
 import { PackagesReader } from '../modules/tags/packages.reader.js';
@@ -55,6 +58,7 @@ export class PagesController {
     private readonly files: TaskFiles,
     private readonly checksums: Checksums,
     @Inject(FILES_ACCESS) private readonly access: FilesAccess,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
   @Get()
@@ -168,7 +172,8 @@ export class PagesController {
         return this.page(res, f, 404, 'Sidetags', sidetagsBody(this.web.urls, filter, [], e.message));
       }
       const rows = await this.tasks.rm.find<SidetagDoc>(SIDETAGS, { where, orderBy: [['id', 'asc']] });
-      return this.page(res, f, 200, 'Sidetags', sidetagsBody(this.web.urls, filter, rows, null));
+      const schedule = hubCleanupSchedule(this.config.sidetag);
+      return this.page(res, f, 200, 'Sidetags', sidetagsBody(this.web.urls, filter, rows, null, schedule));
     });
   }
 

@@ -1,3 +1,4 @@
+import { removalDue, type CleanupOptions } from '../modules/sidetag/sidetag.cleanup.js';
 import type { SidetagDoc } from '../modules/sidetag/sidetag.projection.js';
 import { fmtIso, fmtTs } from './format.js';
 import { html, type Html } from './html.js';
@@ -14,6 +15,8 @@ export function sidetagsBody(
   f: SidetagsFilter,
   rows: SidetagDoc[],
   problem: string | null,
+  /** The hub's own cleanup, for the removal column; null when it does not run. */
+  schedule: CleanupOptions | null = null,
 ): Html {
   const form = html`<form method="get" action="${u.web}/sidetags">
     <label>owner <input name="user" value="${f.user ?? ''}" /></label>
@@ -37,6 +40,7 @@ export function sidetagsBody(
         <th>created</th>
         <th>expires</th>
         <th>hold</th>
+        <th>removal due</th>
       </tr>
       ${rows.map(
         (s) =>
@@ -55,6 +59,9 @@ export function sidetagsBody(
             <td>${fmtTs(s.create_ts)}</td>
             <td>${fmtTs(s.expires_ts)}</td>
             <td>${s.hold ? `${s.hold.reason} (${s.hold.by}, ${fmtIso(s.hold.time)})` : ''}</td>
+            <td>
+              ${((d) => (d ? `${fmtTs(d.ts)} (${d.stage})` : ''))(schedule ? removalDue(s, schedule) : null)}
+            </td>
           </tr>`,
       )}
     </table>`;

@@ -448,7 +448,7 @@ describe('sidetag CLI against an in-process hub', () => {
       const v = await run(['list-sidetags', '--user', 'bob', '--verbose']);
       ok(v);
       const [header, ...lines] = v.stdout.trimEnd().split('\n');
-      assert.match(header, /^Sidetag\s+Owner\s+Base tag\s+Builds\s+Created\s+Expires\s+Hold$/);
+      assert.match(header, /^Sidetag\s+Owner\s+Base tag\s+Builds\s+Created\s+Expires\s+Hold\s+Removal due$/);
       assert.equal(lines.length, 3);
       assert.match(lines[0], new RegExp(`^${names[0]}\\s+bob\\s+list-base\\s+0\\s+2026-04-01 12:00:00$`));
       assert.match(
@@ -617,5 +617,43 @@ describe('sidetag CLI against an in-process hub', () => {
       assert.ok(await tag(made.held));
       ok(await run(['sidetag-cleanup', '--ignore-tags', 'base-*', '--ignore-tags', 'list-*'], ADMIN), '');
     });
+  });
+});
+
+describe("list-sidetags --due and the removal column, with the hub's own cleanup on", () => {
+  test('a sidetag shows when the cleanup removes it and by which stage; --due DAYS lists those due; a held one never', async () => {
+    const clock = new TestClock(Date.parse('2026-04-01T12:00:00Z'));
+    // An hourly cleanup that never fires during the test: its schedule is what is shown.
+    const cfg = sidetagConfigDir({ sidetag: { cleanup_interval: '3600', cleanup_empty_delay: '2' } });
+    const h = await startTestHub({ configDir: cfg.dir, clock });
+    const cli = new Client(h.url);
+    try {
+      await h.call('createUser', ['bob'], h.admin);
+      await h.call('setUserPassword', ['bob', PASSWORD], h.admin);
+      await h.call('createTag', ['due-base'], h.admin);
+      const env = as('bob');
+      const made = async () => (await cli.run(['add-sidetag', 'due-base'], { env })).stdout.trim();
+      const empty = await made();
+      const held = await made();
+      ok(await cli.run(['hold-sidetag', held, 'in testing'], { env }), '');
+      const v = await cli.run(['list-sidetags', '--user', 'bob', '--verbose']);
+      ok(v);
+      const [, ...lines] = v.stdout.trimEnd().split('\n');
+      assert.match(lines[0], new RegExp(`^${empty}\\s.*\\s2026-04-03 12:00:00 \\(empty\\)$`), lines[0]);
+      assert.match(lines[1], /\(bob\)$/, 'held: no removal due');
+      ok(await cli.run(['list-sidetags', '--user', 'bob', '--due', '1']), '');
+      ok(await cli.run(['list-sidetags', '--user', 'bob', '--due', '2.5']), `${empty}\n`);
+      clock.advance(3 * 86400 * 1000);
+      ok(await cli.run(['list-sidetags', '--due', '0']), `${empty}\n`);
+      usage(
+        await cli.run(['list-sidetags', '--due', 'soon']),
+        'list-sidetags',
+        '--due takes a number of days, not soon',
+      );
+    } finally {
+      cli.cleanup();
+      await h.close();
+      cfg.cleanup();
+    }
   });
 });

@@ -41,6 +41,8 @@ describe('web pages over HTTP', () => {
     h = await startTestHub({
       tweak: (c) => {
         c.failedTree.gcIntervalMs = 0;
+        // The hub's own sidetag cleanup, hourly (it never fires here): the sidetags page shows its schedule.
+        c.sidetag.cleanupIntervalMs = 3_600_000;
       },
     });
     host = await addHost(h, 'builder-1');
@@ -410,6 +412,13 @@ describe('web pages over HTTP', () => {
       ]);
       const expires = `${new Date(expires_ts * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
       assert.ok(row.slice(0, row.indexOf('</tr>')).includes(`<td>${expires}</td>`), row);
+      const held = row.slice(0, row.indexOf('</tr>'));
+      assert.ok(held.endsWith('<td></td>'), `a held sidetag has no removal due: ${held}`);
+      const otherRow = all.flat.slice(all.flat.indexOf(`>${other.name}</a>`));
+      assert.match(
+        otherRow.slice(0, otherRow.indexOf('</tr>')),
+        /<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(empty\)<\/td>$/,
+      );
       const byUser = await getPage(h, '/koji/sidetags?user=alice');
       assert.ok(byUser.flat.includes(mine.name) && !byUser.flat.includes(other.name));
       const byBase = await getPage(h, '/koji/sidetags?basetag=web-base');

@@ -21,7 +21,14 @@ import { PostUntagHooks, TagDeleteHooks } from '../tags/post-untag.js';
 import { RepoManager } from '../tags/repo-manager.js';
 import { TagsReader, type TagInfo } from '../tags/tags.reader.js';
 import { UsersReader } from '../users/users.reader.js';
-import { selectForCleanup, type Selected, type Stage } from './sidetag.cleanup.js';
+import {
+  hubCleanupSchedule,
+  removalDue,
+  selectForCleanup,
+  type CleanupOptions,
+  type Selected,
+  type Stage,
+} from './sidetag.cleanup.js';
 import {
   ChangeCoOwner,
   CreateSideTag,
@@ -129,8 +136,10 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
       // documents hold as listed; anything else (user_id, text in the reply but a number in the
       // documents; several fields) is done in memory after the whole filtered list, as before.
       const order = /^(-?)([A-Za-z_]+)$/.exec(q?.order ?? '');
-      const pushed = !q?.order || (!!order && (verbose ? VERBOSE_ORDER : ORDER).has(order[2]));
-      const docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, {
+      const due = p.due ?? null;
+      const pushed =
+        due === null && (!q?.order || (!!order && (verbose ? VERBOSE_ORDER : ORDER).has(order[2])));
+      let docs = await this.tags.rm.find<SidetagDoc>(SIDETAGS, {
         where,
         orderBy:
           pushed && order
@@ -141,6 +150,14 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
             : [['id', 'asc']],
         ...(pushed && q ? { limit: q.limit ?? undefined, offset: q.offset ?? undefined } : {}),
       });
+      const schedule = this.schedule();
+      if (due !== null) {
+        const by = this.clock.now().getTime() / 1000 + due * 86400;
+        docs = docs.filter((d) => {
+          const at = schedule ? removalDue(d, schedule) : null;
+          return at !== null && at.ts <= by;
+        });
+      }
       // Koji returns user_id as the tag_extra text, a string: scripts compare it that way.
       const rows = docs.map((d) => ({
         id: d.id,
@@ -157,6 +174,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
               create_ts: d.create_ts,
               last_change_ts: d.last_change_ts,
               builds: d.builds,
+              ...dueFields(schedule ? removalDue(d, schedule) : null),
             }
           : {}),
       }));
@@ -300,28 +318,29 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
     await this.cleaning;
   }
 
+  private schedule(): CleanupOptions | null {
+    return hubCleanupSchedule(this.config.sidetag);
+  }
+
   /** The hub's own cleanup (`cleanup_interval`), under a lock so one hub of many does it. */
   async scheduledCleanup() {
+    const schedule = this.schedule();
+    if (!schedule) return [];
     if (!(await this.backend.readModels.tryLockProjection('scheduler:sidetag-cleanup'))) return [];
     try {
-      const c = this.config.sidetag;
-      const delays: Record<Stage, number> = {
-        expired: 0,
-        empty: c.emptyDelayDays,
-        old: c.oldDelayDays,
-        inactive: c.inactiveDelayDays,
-      };
-      const stages = Object.fromEntries(c.cleanupStages.map((s) => [s, delays[s]])) as Partial<
-        Record<Stage, number>
-      >;
       const ctx = internalContext(`sidetag-cleanup-${randomUUID()}`, this.clock.now());
-      const report = await this.cleanup(ctx, { test: false, stages, ignore: c.ignoreTags });
+      const report = await this.cleanup(ctx, { test: false, ...schedule });
       for (const r of report) this.log.log(`[${r.stage}] ${r.name}${r.removed ? '' : ` kept: ${r.error}`}`);
       return report;
     } finally {
       await this.backend.readModels.unlockProjection('scheduler:sidetag-cleanup');
     }
   }
+}
+
+/** listSideTags' `removal_due_ts` and `removal_stage`: when the hub's cleanup would remove it. */
+function dueFields(due: { stage: Stage; ts: number } | null) {
+  return { removal_due_ts: due?.ts ?? null, removal_stage: due?.stage ?? null };
 }
 
 function truthy(v: unknown): boolean {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   pyTimedelta,
+  removalDue,
   selectForCleanup,
   type CleanupCandidate,
   type CleanupOptions,
@@ -249,5 +250,43 @@ describe('expired (koji-es): past the expiry its owner set, before every other s
       r.held.map((t) => t.name),
       ['held'],
     );
+  });
+});
+
+describe('removalDue: when the cleanup would remove a sidetag if nothing changes', () => {
+  const WITH_EXPIRED: CleanupOptions = { stages: { expired: 0, ...ALL.stages }, ignore: ['keep-*'] };
+
+  test('the earliest enabled stage: empty one day after creation, inactive ten after the last change', () => {
+    assert.deepEqual(removalDue(tag({ name: 'e' }), ALL), { stage: 'empty', ts: NOW - 2 * DAY + DAY });
+    const used = tag({ name: 'u', builds: 3, last_change_ts: NOW - DAY });
+    assert.deepEqual(removalDue(used, ALL), { stage: 'inactive', ts: NOW + 9 * DAY });
+    const oldOne = tag({ name: 'o', builds: 3, create_ts: NOW - 25 * DAY, last_change_ts: NOW });
+    assert.deepEqual(removalDue(oldOne, ALL), { stage: 'old', ts: NOW + 5 * DAY });
+  });
+
+  test("an owner's expiry, when the expired stage runs", () => {
+    const t = tag({ name: 'x', builds: 1, last_change_ts: NOW, expires_ts: NOW + DAY });
+    assert.deepEqual(removalDue(t, WITH_EXPIRED), { stage: 'expired', ts: NOW + DAY });
+    assert.deepEqual(removalDue(t, ALL), { stage: 'inactive', ts: NOW + 10 * DAY }, 'no expired stage');
+  });
+
+  test('never: held, ignored, or no stage applies', () => {
+    assert.equal(removalDue(tag({ name: 'h', hold: { reason: 'bodhi' } }), WITH_EXPIRED), null);
+    assert.equal(removalDue(tag({ name: 'keep-me' }), WITH_EXPIRED), null);
+    assert.equal(removalDue(tag({ name: 'n', builds: 2 }), { stages: { empty: 1 }, ignore: [] }), null);
+  });
+
+  test('agrees with the selection: due in the past is selected by that stage, due ahead is not', () => {
+    const tags = [
+      tag({ name: 'a' }),
+      tag({ name: 'b', builds: 1, last_change_ts: NOW - 11 * DAY }),
+      tag({ name: 'c', builds: 1, last_change_ts: NOW - 9 * DAY }),
+    ];
+    const selected = selectForCleanup(tags, NOW, ALL).selected.map((s) => [s.stage, s.name]);
+    const due = tags
+      .map((t) => [removalDue(t, ALL)!, t.name] as const)
+      .filter(([d]) => d.ts < NOW)
+      .map(([d, name]) => [d.stage, name]);
+    assert.deepEqual(due, selected);
   });
 });

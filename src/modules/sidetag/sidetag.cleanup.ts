@@ -3,6 +3,7 @@
 // sidetags are never selected, "inactive" counts untags as activity too (Koji's help says so; its
 // code looks at tagging only), and a first stage of ours, expired, takes the sidetags whose owner set
 // an expiry that has passed (setSideTagExpiry, spec §8.2).
+import type { HubConfig } from '../../config/hub-config.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
 
 export type Stage = 'expired' | 'empty' | 'old' | 'inactive';
@@ -76,4 +77,42 @@ export function pyTimedelta(seconds: number): string {
   const us = rest - s * 1e6;
   const clock = `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}${us ? `.${String(us).padStart(6, '0')}` : ''}`;
   return days ? `${days} day${days === 1 ? '' : 's'}, ${clock}` : clock;
+}
+
+/**
+ * When the cleanup would remove a sidetag if nothing changes (no build tagged in or untagged, no
+ * hold, no new expiry), and by which stage: the earliest of the enabled stages, or null when none
+ * will (held, ignored, or no stage applies). Owners and tools read it to act before it happens.
+ */
+export function removalDue(t: CleanupCandidate, o: CleanupOptions): { stage: Stage; ts: number } | null {
+  if (t.hold || o.ignore.some((g) => fnmatch(t.name, g))) return null;
+  const since: [Stage, number | null][] = [
+    ['expired', t.expires_ts ?? null],
+    ['empty', t.builds === 0 ? t.create_ts : null],
+    ['old', t.create_ts],
+    ['inactive', t.last_change_ts && t.last_change_ts > 0 ? t.last_change_ts : null],
+  ];
+  let due: { stage: Stage; ts: number } | null = null;
+  for (const [stage, from] of since) {
+    const delay = o.stages[stage];
+    if (delay === undefined || from === null) continue;
+    const ts = from + delay * DAY;
+    if (!due || ts < due.ts) due = { stage, ts };
+  }
+  return due;
+}
+
+/** The stages and delays of the hub's own cleanup, or null when it does not run (`cleanup_interval` 0). */
+export function hubCleanupSchedule(c: HubConfig['sidetag']): CleanupOptions | null {
+  if (c.cleanupIntervalMs <= 0) return null;
+  const delays: Record<Stage, number> = {
+    expired: 0,
+    empty: c.emptyDelayDays,
+    old: c.oldDelayDays,
+    inactive: c.inactiveDelayDays,
+  };
+  const stages = Object.fromEntries(c.cleanupStages.map((s) => [s, delays[s]])) as Partial<
+    Record<Stage, number>
+  >;
+  return { stages, ignore: c.ignoreTags };
 }

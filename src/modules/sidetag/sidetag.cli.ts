@@ -17,6 +17,8 @@ interface SidetagRow {
   create_ts?: number;
   builds?: number;
   expires_ts?: number | null;
+  removal_due_ts?: number | null;
+  removal_stage?: string | null;
 }
 
 interface CleanupRow {
@@ -120,7 +122,14 @@ export function registerSidetag(program: Command, rt: Runtime): void {
     .option('--user <user>', 'Filter on user')
     .option('--mine', 'Filter on user')
     .option('--label <label>', 'Filter on label')
-    .option('--verbose', 'Show owner, base tag, builds, age, expiry and holds')
+    .option(
+      '--verbose',
+      "Show owner, base tag, builds, age, expiry, holds and when the hub's cleanup removes it",
+    )
+    .option(
+      '--due <DAYS>',
+      "Only sidetags the hub's cleanup removes within DAYS days (unless held or used meanwhile)",
+    )
     .option('--json', 'Print the list as JSON')
     .action(
       action(
@@ -135,10 +144,14 @@ export function registerSidetag(program: Command, rt: Runtime): void {
             label?: string;
             verbose?: boolean;
             json?: boolean;
+            due?: string;
           },
         ) => {
           if (args.length) throw new UsageError('This command takes no arguments');
           if (o.mine && o.user) throw new UsageError('Specify only one from --user --mine');
+          const due = o.due === undefined ? null : Number(o.due);
+          if (due !== null && !(Number.isFinite(due) && due >= 0))
+            throw new UsageError(`--due takes a number of days, not ${o.due}`);
           const client = await rt.client(!!o.mine);
           let user = o.user ?? null;
           if (o.mine) user = (await client.call<{ name: string }>('getLoggedInUser')).name;
@@ -148,6 +161,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
               basetag: o.basetag ?? null,
               user,
               ...(o.label !== undefined ? { label: o.label } : {}),
+              ...(due !== null ? { due } : {}),
               ...(extra ? { queryOpts: { extra: true } } : {}),
               __starstar: true,
             },
@@ -162,7 +176,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
           }
           table(
             rt,
-            ['Sidetag', 'Owner', 'Base tag', 'Builds', 'Created', 'Expires', 'Hold'],
+            ['Sidetag', 'Owner', 'Base tag', 'Builds', 'Created', 'Expires', 'Hold', 'Removal due'],
             rows.map((r) => [
               r.name,
               r.user_name,
@@ -171,6 +185,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
               when(r.create_ts),
               when(r.expires_ts),
               r.hold ? `${r.hold.reason} (${r.hold.by})` : '',
+              r.removal_due_ts ? `${when(r.removal_due_ts)} (${r.removal_stage})` : '',
             ]),
           );
         },

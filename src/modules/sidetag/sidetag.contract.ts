@@ -48,17 +48,19 @@ export class ListSideTagsParams {
   user?: Info;
   @IsOptional() @ValidateNested() @QueryOptsType() queryOpts?: QueryOpts | null;
   @IsOptional() @IsString() label?: string | null;
+  @IsOptional() @IsNumber() @Min(0) due?: number | null;
 }
 export const listSideTags = method({
   name: 'listSideTags',
   summary:
-    'Sidetags, by base tag, owner and label: {id, name, user_id, user_name}; queryOpts {"extra": true} adds label, hold, basetag, created and activity',
+    'Sidetags, by base tag, owner and label: {id, name, user_id, user_name}; queryOpts {"extra": true} adds label, hold, basetag, created, activity, expiry and when the hub\'s cleanup removes it; due=DAYS keeps those it removes within DAYS days',
   access: anonymous,
   args: [
     ['basetag', null],
     ['user', null],
     ['queryOpts', null],
     ['label', null],
+    ['due', null],
   ],
   params: ListSideTagsParams,
   result: { oneOf: [{ type: 'array', items: { type: 'object' } }, { type: 'integer' }] },
