@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildrootsDir, holdBuildroot, sweepBuildroots } from './buildroot.js';
+import { buildrootsDir, holdBuildroot, makeRoot, sweepBuildroots } from './buildroot.js';
 import { makeLogger } from './log.js';
 
 test('a held buildroot outlives its retention until the hold ends (Save Failed Tree archiving it)', async () => {
@@ -26,5 +26,39 @@ test('a held buildroot outlives its retention until the hold ends (Save Failed T
     assert.match(lines.join('\n'), /buildroot 3 removed \(kept until .* after task 7 failed/);
   } finally {
     rmSync(workdir, { recursive: true, force: true });
+  }
+});
+
+test("a new buildroot from a base loses the base's rpmdb environment files and dnf/yum caches, never through a symlink", async () => {
+  const top = mkdtempSync(join(tmpdir(), 'koji-es-reset-'));
+  try {
+    const base = join(top, 'base');
+    const outside = join(top, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, '__db.001'), 'host file');
+    for (const [p, text] of [
+      ['var/lib/rpm/__db.001', 'lock'],
+      ['var/lib/rpm/__db.002', 'lock'],
+      ['var/lib/rpm/Packages', 'the rpmdb'],
+      ['var/cache/dnf/fedora/repodata.xml', 'cache'],
+      ['var/cache/dnf/expired_repos.json', '[]'],
+    ]) {
+      mkdirSync(join(base, p, '..'), { recursive: true });
+      writeFileSync(join(base, p), text);
+    }
+    // a base whose yum cache is a link to a host directory: nothing there is touched
+    symlinkSync(outside, join(base, 'var', 'cache', 'yum'));
+    const root = join(top, 'root');
+    await makeRoot(root, { kind: 'dir', path: base });
+    assert.deepEqual(readdirSync(join(root, 'var', 'lib', 'rpm')), ['Packages']);
+    assert.deepEqual(readdirSync(join(root, 'var', 'cache', 'dnf')), []);
+    assert.deepEqual(readdirSync(outside), ['__db.001']);
+    assert.deepEqual(
+      readdirSync(join(base, 'var', 'lib', 'rpm')).sort(),
+      ['Packages', '__db.001', '__db.002'],
+      'the base is untouched',
+    );
+  } finally {
+    rmSync(top, { recursive: true, force: true });
   }
 });

@@ -9,7 +9,7 @@
 // every removal is recorded (host.buildRootRemoved). Differences: no mock and no minspace check;
 // the directory sits under the builder's workdir instead of /var/lib/mock.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KojiError } from '../kernel/errors.js';
@@ -253,6 +253,7 @@ export async function makeRoot(root: string, base: BaseRoot, signal?: AbortSigna
     await writeFile(join(root, 'etc', 'group'), 'root:x:0:\n');
     await writeFile(join(root, 'etc', 'hosts'), '127.0.0.1 localhost\n::1 localhost\n');
   }
+  if (base.kind !== 'host') resetPackageState(root);
   // What every sandbox expects, whatever the base brought (never through a symlink of the base).
   for (const d of ['builddir', 'tmp', 'proc', 'dev', 'root']) {
     const p = join(root, d);
@@ -267,6 +268,42 @@ export async function makeRoot(root: string, base: BaseRoot, signal?: AbortSigna
     if (!st.isDirectory()) throw new Error(`/${d} in the base is not a directory`);
   }
   return binds;
+}
+
+/** A directory inside the root reached without any symlink on the way, or null. */
+function realDirInside(root: string, rel: string): string | null {
+  let cur = root;
+  for (const seg of rel.split('/')) {
+    cur = join(cur, seg);
+    const st = lstatSafe(cur);
+    if (!st || st.isSymbolicLink() || !st.isDirectory()) return null;
+  }
+  return cur;
+}
+
+function lstatSafe(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What Koji meant to do and did not (spec §7 R4: its glob hit the host's rpmdb): a new buildroot's
+ * Berkeley DB environment files (`/var/lib/rpm/__db.*`, stale locks from whoever made the base) and
+ * its dnf/yum caches go, as pungi does by hand before every runroot command. Only inside the root:
+ * a symlinked directory on the way is left alone, and removal never follows a link.
+ */
+export function resetPackageState(root: string): void {
+  const rpm = realDirInside(root, 'var/lib/rpm');
+  if (rpm)
+    for (const name of readdirSync(rpm))
+      if (name.startsWith('__db') && lstatSafe(join(rpm, name))?.isFile()) unlinkSync(join(rpm, name));
+  for (const cache of ['var/cache/dnf', 'var/cache/yum']) {
+    const dir = realDirInside(root, cache);
+    if (dir) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 function readMarker(dir: string): BuildrootMarker | null {

@@ -11,7 +11,8 @@
 //   Koji's `{ cmd; } 2>&1 | tee …; exit ${PIPESTATUS[0]}` wrapper, which needs bash in the root (R9);
 //   a command list is exec'd as is, a string runs under `/bin/sh -c`; the log is streamed to the hub
 //   while the command runs and capped at `[runroot] max_log_size`;
-// - R4: no rpmdb files are deleted anywhere (Koji's glob hits the host's);
+// - R4: the new buildroot's own rpmdb environment files (`/var/lib/rpm/__db*`) and dnf/yum caches are
+//   removed when it is made (Koji's glob hits the host's; pungi removes them by hand);
 // - R5: `upload_logs` are read from inside the buildroot only, an absolute path taken relative to it,
 //   and no symlink is ever followed (a log that is a symlink fails the task instead of being read);
 // - R8: `repo_id` matches the task's tag by id or by name;
