@@ -626,8 +626,12 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     if (!w) return;
     const id = await w.runroot(['sh', '-c', 'sleep 7401 & sleep 7402']);
     await eventually(async () => assert.equal(processes('sleep 740').length, 2), 10_000);
-    const [br] = await buildroots(w, id);
-    assert.equal(br.state, 2, 'BUILDING while the command runs');
+    // BUILDING goes to the hub beside the command's start (buildroot.ts), so it may land just after.
+    const br = await eventually(async () => {
+      const [b] = await buildroots(w, id);
+      assert.equal(b.state, 2, 'BUILDING while the command runs');
+      return b;
+    }, 10_000);
     assert.equal(await w.h.call('cancelTask', [id], w.h.admin), true);
     await eventually(async () => assert.deepEqual(processes('sleep 740'), []), 10_000);
     const rec = await eventually(async () => {
