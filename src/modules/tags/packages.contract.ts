@@ -1,14 +1,7 @@
 import { IsBoolean, IsInt, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { anonymous, loggedIn, method } from '../../rpc/method.js';
-import { QueryOpts, QueryOptsType, type IdOrName } from '../../rpc/validators.js';
-
-const obj = { type: 'object' };
-const nullableObj = { oneOf: [obj, { type: 'null' }] };
-const list = { type: 'array', items: obj };
-const listOrCount = { oneOf: [list, { type: 'integer' }] };
-
-/** Tag, package and user references are validated by the handlers, with Koji's own messages. */
-type Info = IdOrName | Record<string, unknown> | null;
+import { QueryOpts, QueryOptsType } from '../../rpc/validators.js';
+import { listOrCount, nullableObj, type Info } from './tags.contract.js';
 
 export class PackageListAddParams {
   taginfo!: Info;

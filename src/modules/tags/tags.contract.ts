@@ -11,13 +11,14 @@ import {
 import { anonymous, loggedIn, method, perm } from '../../rpc/method.js';
 import { IsIdOrName, QueryOpts, QueryOptsType, type IdOrName } from '../../rpc/validators.js';
 
-const obj = { type: 'object' };
-const nullableObj = { oneOf: [obj, { type: 'null' }] };
-const list = { type: 'array', items: obj };
-const listOrCount = { oneOf: [list, { type: 'integer' }] };
+/** Result shapes of the tags module's methods (packages.contract.ts uses them too). */
+export const obj = { type: 'object' };
+export const nullableObj = { oneOf: [obj, { type: 'null' }] };
+export const list = { type: 'array', items: obj };
+export const listOrCount = { oneOf: [list, { type: 'integer' }] };
 
-/** Tag, build and target references are validated by the handlers, with Koji's own messages. */
-type Info = IdOrName | Record<string, unknown> | null;
+/** Tag, build, package and target references are validated by the handlers, with Koji's own messages. */
+export type Info = IdOrName | Record<string, unknown> | null;
 
 // ---- tags ----------------------------------------------------------------------------------------
 
