@@ -464,8 +464,64 @@ describe('package lists over JSON-RPC', () => {
     assert.deepEqual(verify.differences, []);
   });
 
-  test('listPackages at an event says what to use instead', async () => {
-    await fault('listPackages', [kw({ tagID: 'dist', event: 5 })], undefined, 'GenericError', /audit state/);
+  test('at an event: getTag, listPackages, getPackageConfig and listTagged answer as the tags were then', async () => {
+    await ok('createTag', ['ev-base']);
+    await ok('createTag', ['ev-child', 'ev-base']);
+    await ok('packageListAdd', ['ev-base', 'evpkg', 'alice']);
+    await ok('createEmptyBuild', ['evpkg', '1', '1', null]);
+    await ok('tagBuild', ['ev-child', 'evpkg-1-1']);
+    const listing = await ok<Row[]>('listPackages', [kw({ tagID: 'ev-child', inherited: true })], undefined);
+    const tagged = await ok<{ nvr: string; create_event: number }[]>('listTagged', ['ev-child'], undefined);
+    const event = await head();
+    // then: a block, another package, the build untagged, a new parent with its own list
+    await ok('packageListBlock', ['ev-child', 'evpkg']);
+    await ok('packageListAdd', ['ev-base', 'laterpkg', 'bob']);
+    await ok('untagBuild', ['ev-child', 'evpkg-1-1']);
+    await ok('createTag', ['ev-other']);
+    await ok('packageListAdd', ['ev-other', 'otherpkg', 'bob']);
+    await ok('editTag2', ['ev-child', kw({ parent: 'ev-other' })]);
+    await ok('editTag2', ['ev-base', kw({ arches: 'aarch64', extra: { note: 'later' } })]);
+    const baseThen = await ok<{ arches: string | null; extra: Record<string, unknown> }>(
+      'getTag',
+      ['ev-base', kw({ event })],
+      undefined,
+    );
+    assert.deepEqual([baseThen.arches, baseThen.extra], [null, {}], 'getTag at the event');
+    assert.equal(await ok('getTag', ['ev-other', kw({ event })], undefined), null, 'not made yet');
+    await fault(
+      'getTag',
+      ['ev-other', kw({ event, strict: true })],
+      undefined,
+      'GenericError',
+      "No such tagInfo: 'ev-other'",
+    );
+    assert.deepEqual(
+      await ok<Row[]>('listPackages', [kw({ tagID: 'ev-child', inherited: true, event })], undefined),
+      listing,
+    );
+    assert.deepEqual(
+      names(await ok<Row[]>('listPackages', [kw({ tagID: 'ev-child', inherited: true })], undefined)),
+      ['evpkg@ev-child!', 'otherpkg@ev-other'],
+    );
+    assert.equal((await ok<Row>('getPackageConfig', ['ev-child', 'evpkg', event], undefined)).blocked, false);
+    assert.equal((await ok<Row>('getPackageConfig', ['ev-child', 'evpkg'], undefined)).blocked, true);
+    const then = await ok<{ nvr: string; create_event: number }[]>(
+      'listTagged',
+      ['ev-child', kw({ event })],
+      undefined,
+    );
+    assert.deepEqual(
+      then.map((b) => [b.nvr, b.create_event]),
+      tagged.map((b) => [b.nvr, b.create_event]),
+    );
+    assert.deepEqual(await ok('listTagged', ['ev-child'], undefined), [], 'untagged since');
+    await fault(
+      'listPackages',
+      [kw({ userID: 'bob', event })],
+      undefined,
+      'GenericError',
+      'listPackages at an event needs a tag (tagID)',
+    );
   });
 
   test('every method of packagesContract was exercised', () => {

@@ -106,10 +106,6 @@ export class PackagesApi implements OnModuleInit {
       });
 
     r.implement<api.ListPackagesParams>(api.listPackages, async (p) => {
-      if (given(p.event))
-        throw genericError(
-          'listPackages at an event is not supported; koji-es audit state --at TIME tag TAG shows a tag as it was',
-        );
       let rows: Record<string, unknown>[];
       if (!given(p.tagID) && !given(p.userID) && !given(p.pkgID)) rows = await this.simple(null);
       else {
@@ -126,6 +122,7 @@ export class PackagesApi implements OnModuleInit {
           inherit: p.inherited,
           withDups: Boolean(p.with_dups),
           withBlocked: p.with_blocked,
+          event: p.event ?? null,
         });
         rows = list.map((x) => (p.with_owners ? { ...x } : withoutOwner(x)));
       }
@@ -158,16 +155,19 @@ export class PackagesApi implements OnModuleInit {
       const e = await this.entryOf(p.tag, p.pkg);
       return Boolean(e && !e.blocked);
     });
-    r.implement<api.TagPackageParams>(api.getPackageConfig, async (p) => {
-      if (given(p.event)) throw genericError('getPackageConfig at an event is not supported');
-      return this.entryOf(p.tag, p.pkg);
-    });
+    r.implement<api.TagPackageParams>(api.getPackageConfig, (p) =>
+      this.entryOf(p.tag, p.pkg, p.event ?? null),
+    );
   }
 
-  private async entryOf(tagInfo: unknown, pkgInfo: unknown): Promise<PackageRow | null> {
+  private async entryOf(
+    tagInfo: unknown,
+    pkgInfo: unknown,
+    event: number | null = null,
+  ): Promise<PackageRow | null> {
     const tag = await this.tags.tag(tagInfo as TagInfo);
     const pkg = await this.packages.find(pkgInfo as PackageInfo);
-    return tag && pkg ? this.packages.entry(tag.id, pkg.name) : null;
+    return tag && pkg ? this.packages.entry(tag.id, pkg.name, event) : null;
   }
 
   private async simple(prefix: string | null): Promise<Record<string, unknown>[]> {

@@ -9,6 +9,7 @@ import {
   type PackageDoc,
   type TagPackageDoc,
 } from './packages.projection.js';
+import type { TagAtEvent } from './tags.at-event.js';
 import { TagsReader } from './tags.reader.js';
 
 /** Koji's readPackageList entry. */
@@ -70,11 +71,12 @@ export class PackagesReader {
   }
 
   /** The tag and its ancestors in Koji's inheritance order, each with the filters on its path. */
-  private async chain(tagId: number, inherit: boolean): Promise<ChainLink[]> {
+  private async chain(tagId: number, inherit: boolean, at: AtEvent | null): Promise<ChainLink[]> {
     const out: ChainLink[] = [{ tagId, filters: [] }];
     if (!inherit) return out;
     const filters = new Map<number, RegExp[]>([[tagId, []]]);
-    for (const e of await this.tags.fullInheritance(tagId)) {
+    const load = at ? async (id: number) => (await at(id))?.state ?? null : undefined;
+    for (const e of await this.tags.fullInheritance(tagId, load)) {
       const f = [...(filters.get(e.child_id) ?? []), ...(e.pkg_filter ? [pattern(e.pkg_filter)] : [])];
       filters.set(e.parent_id, f);
       out.push({ tagId: e.parent_id, filters: f });
@@ -112,6 +114,8 @@ export class PackagesReader {
     inherit?: boolean;
     withDups?: boolean;
     withBlocked?: boolean;
+    /** A Koji event id: the lists (and the inheritance) as they were then; needs a tag. */
+    event?: number | null;
   }): Promise<PackageRow[]> {
     const rm = this.tags.rm;
     const names = new Map<number, string>();
@@ -119,7 +123,9 @@ export class PackagesReader {
       ((o.withBlocked ?? true) ? true : !d.blocked) &&
       (o.userId === null || o.userId === undefined || d.owner_id === o.userId) &&
       (o.pkg === null || o.pkg === undefined || d.package_name === o.pkg);
+    const at = o.event === null || o.event === undefined ? null : this.tags.atEvent(o.event);
     if (o.tagId === null || o.tagId === undefined) {
+      if (at) throw genericError('listPackages at an event needs a tag (tagID)');
       const where: Record<string, string | number> = {};
       if (o.userId !== null && o.userId !== undefined) where.owner_id = o.userId;
       if (o.pkg !== null && o.pkg !== undefined) where.package_name = o.pkg;
@@ -134,9 +140,16 @@ export class PackagesReader {
     }
     const out: PackageRow[] = [];
     const seen = new Set<string>();
-    for (const link of await this.chain(o.tagId, o.inherit ?? false)) {
-      const docs =
-        o.pkg !== null && o.pkg !== undefined
+    for (const link of await this.chain(o.tagId, o.inherit ?? false, at)) {
+      if (at) {
+        const then = await at(link.tagId);
+        if (then) names.set(link.tagId, then.state.name);
+      }
+      const docs = at
+        ? entriesAt(await at(link.tagId), link.tagId).filter(
+            (d) => o.pkg === null || o.pkg === undefined || d.package_name === o.pkg,
+          )
+        : o.pkg !== null && o.pkg !== undefined
           ? [await rm.get<TagPackageDoc>(TAG_PACKAGES, tagPackageKey(link.tagId, o.pkg))].filter(
               (d): d is TagPackageDoc => d !== null,
             )
@@ -157,8 +170,8 @@ export class PackagesReader {
   }
 
   /** The entry in force for a package in a tag (readPackageList with inheritance), if any. */
-  async entry(tagId: number, pkg: string): Promise<PackageRow | null> {
-    return (await this.list({ tagId, pkg, inherit: true }))[0] ?? null;
+  async entry(tagId: number, pkg: string, event: number | null = null): Promise<PackageRow | null> {
+    return (await this.list({ tagId, pkg, inherit: true, event }))[0] ?? null;
   }
 
   /** The nearest entry above the tag itself, the one that shows when the tag's own entry goes. */
@@ -181,7 +194,7 @@ export class PackagesReader {
    * takes every package (koji-es; in Koji every package must be listed).
    */
   async hasList(tagId: number): Promise<boolean> {
-    for (const link of await this.chain(tagId, true))
+    for (const link of await this.chain(tagId, true, null))
       if (
         (
           await this.tags.rm.find<TagPackageDoc>(TAG_PACKAGES, {
@@ -194,6 +207,24 @@ export class PackagesReader {
         return true;
     return false;
   }
+}
+
+type AtEvent = (id: number) => Promise<TagAtEvent | null>;
+
+/** A tag's own entries as they were at an event, as read-model documents, by name. */
+function entriesAt(then: TagAtEvent | null, tagId: number): TagPackageDoc[] {
+  if (!then) return [];
+  return Object.values(then.state.packages)
+    .map((e) => ({
+      tag_id: tagId,
+      package_id: e.package.id,
+      package_name: e.package.name,
+      owner_id: e.owner.id,
+      owner_name: e.owner.name,
+      blocked: e.blocked,
+      extra_arches: e.extraArches,
+    }))
+    .sort((a, b) => (a.package_name < b.package_name ? -1 : a.package_name > b.package_name ? 1 : 0));
 }
 
 /** Python's %s of a name or id as given. */

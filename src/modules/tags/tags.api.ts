@@ -102,7 +102,26 @@ export class TagsApi implements OnModuleInit {
         : await this.tags.tag(p.tagInfo as TagInfo);
       if (!t) return null;
       const info = tagInfo(t);
-      if (!p.blocked) info.extra = Object.fromEntries(Object.entries(t.extra).filter(([, v]) => v !== null));
+      if (p.event !== null && p.event !== undefined) {
+        // As it was then (name, settings, extra); a tag that did not exist yet is None, or Koji's error.
+        const then = (await this.tags.atEvent(p.event)(t.id))?.state;
+        if (!then) {
+          if (p.strict) throw genericError(`No such tagInfo: ${pyRepr(p.tagInfo)}`);
+          return null;
+        }
+        Object.assign(info, {
+          name: then.name,
+          arches: then.arches,
+          locked: then.locked,
+          perm_id: then.perm?.id ?? null,
+          perm: then.perm?.name ?? null,
+          maven_support: then.mavenSupport,
+          maven_include_all: then.mavenIncludeAll,
+          extra: then.extra,
+        });
+      }
+      if (!p.blocked)
+        info.extra = Object.fromEntries(Object.entries(info.extra).filter(([, v]) => v !== null));
       return info;
     });
     r.implement<api.ListTagsParams>(api.listTags, async (p) => {
@@ -268,7 +287,7 @@ export class TagsApi implements OnModuleInit {
         ? await this.tags.strictTag(p.tag as TagInfo)
         : await this.tags.tag(p.tag as TagInfo);
       if (!tag) return [];
-      let rows = await this.tags.tagged(tag.id, p.inherit);
+      let rows = await this.tags.tagged(tag.id, p.inherit, p.event ?? null);
       if (p.prefix) rows = rows.filter((r) => r.package_name.startsWith(p.prefix!));
       if (given(p.package)) rows = rows.filter((r) => r.package_name === String(p.package));
       if (p.latest) {

@@ -18,7 +18,9 @@ import {
   type TaggedDoc,
   type TargetDoc,
 } from './tags.projection.js';
-import { REPO_STATES } from './tags.events.js';
+import { REPO_STATES, type InheritanceLink } from './tags.events.js';
+import { tagAtEvent, type TagAtEvent } from './tags.at-event.js';
+import { kojiTime } from '../tasks/tasks.projection.js';
 
 export type TagInfo = number | string | { id?: number; name?: string } | null | undefined;
 
@@ -67,12 +69,15 @@ export class TagsReader {
    * link (0: the parent only, 1: the parent and its parents…) and propagates down, as Koji's
    * readFullInheritanceRecurse; an intransitive link counts only from the tag asked about.
    */
-  async fullInheritance(tagId: number): Promise<FullInheritanceEntry[]> {
+  async fullInheritance(
+    tagId: number,
+    load: (id: number) => Promise<{ inheritance: InheritanceLink[] } | null> = (id) => this.tag(id),
+  ): Promise<FullInheritanceEntry[]> {
     const out: FullInheritanceEntry[] = [];
     const seen = new Set<number>([tagId]);
     const walk = async (childId: number, depth: number, maxdepth: number | null) => {
       if (maxdepth !== null && maxdepth < 1) return;
-      const child = await this.tag(childId);
+      const child = await load(childId);
       if (!child) return;
       const links = [...child.inheritance].sort((a, b) => a.priority - b.priority);
       for (const l of links) {
@@ -137,16 +142,20 @@ export class TagsReader {
     return { ...tagInfo(tag), arches, extra };
   }
 
-  /** Builds tagged into a tag, optionally with inheritance (the nearest tag wins for one package). */
-  async tagged(tagId: number, inherit: boolean): Promise<(TaggedDoc & { package_name: string })[]> {
-    const tags = [tagId, ...(inherit ? (await this.fullInheritance(tagId)).map((e) => e.parent_id) : [])];
+  /**
+   * Builds tagged into a tag, optionally with inheritance (the nearest tag wins for one package);
+   * with `event`, as they were at that Koji event id (the tags' streams folded up to it).
+   */
+  async tagged(
+    tagId: number,
+    inherit: boolean,
+    event: number | null = null,
+  ): Promise<(TaggedDoc & { package_name: string })[]> {
+    const lists =
+      event === null ? await this.taggedNow(tagId, inherit) : await this.taggedAtEvent(tagId, inherit, event);
     const out: (TaggedDoc & { package_name: string })[] = [];
     const packages = new Set<string>();
-    for (const id of tags) {
-      const rows = await this.rm.find<TaggedDoc>(TAGGED, {
-        where: { tag_id: id },
-        orderBy: [['create_event', 'desc']],
-      });
+    for (const rows of lists) {
       const here = new Set<string>();
       for (const r of rows) {
         const b = await this.build(r.build_id);
@@ -158,6 +167,55 @@ export class TagsReader {
       for (const p of here) packages.add(p);
     }
     return out;
+  }
+
+  /** Each tag's rows, the tag first, then its ancestors, newest tagging first. */
+  private async taggedNow(tagId: number, inherit: boolean): Promise<TaggedDoc[][]> {
+    const tags = [tagId, ...(inherit ? (await this.fullInheritance(tagId)).map((e) => e.parent_id) : [])];
+    const lists: TaggedDoc[][] = [];
+    for (const id of tags)
+      lists.push(
+        await this.rm.find<TaggedDoc>(TAGGED, { where: { tag_id: id }, orderBy: [['create_event', 'desc']] }),
+      );
+    return lists;
+  }
+
+  /** The same at an event: the inheritance and the content each tag had then. */
+  private async taggedAtEvent(tagId: number, inherit: boolean, event: number): Promise<TaggedDoc[][]> {
+    const at = this.atEvent(event);
+    if (!(await at(tagId))) return [];
+    const chain = inherit
+      ? (await this.fullInheritance(tagId, async (id) => (await at(id))?.state ?? null)).map(
+          (e) => e.parent_id,
+        )
+      : [];
+    const lists: TaggedDoc[][] = [];
+    for (const id of [tagId, ...chain]) {
+      const t = await at(id);
+      if (!t) continue;
+      lists.push(
+        t.tagged.map((r) => ({
+          tag_id: id,
+          tag_name: t.state.name,
+          build_id: r.build_id,
+          nvr: r.nvr,
+          create_event: r.create_event,
+          create_ts: kojiTime(r.create_time).ts,
+          tagged_by: r.tagged_by,
+        })),
+      );
+    }
+    return lists;
+  }
+
+  /** A loader of tags as they were at `event`, each folded once. */
+  atEvent(event: number): (id: number) => Promise<TagAtEvent | null> {
+    const cache = new Map<number, Promise<TagAtEvent | null>>();
+    return (id) => {
+      let p = cache.get(id);
+      if (!p) cache.set(id, (p = tagAtEvent(this.backend, id, event)));
+      return p;
+    };
   }
 
   /** Koji's tag_last_change_event: the newest change to the tag (and, with inherit, its ancestors). */
