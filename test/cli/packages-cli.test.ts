@@ -88,7 +88,9 @@ describe('package-list CLI against an in-process hub', () => {
       (await cli.run(['add-pkg', '--help'])).stdout,
       /--extra-arches <arches>\s+Specify extra arches/,
     );
-    assert.doesNotMatch((await cli.run(['list-pkgs', '--help'])).stdout, /--event|--ts|--repo/);
+    const help = (await cli.run(['list-pkgs', '--help'])).stdout;
+    assert.match(help, /--event <EVENT#>\s+query at event/);
+    assert.doesNotMatch(help, /--ts|--repo/);
   });
 
   test('add-pkg: usage errors, unknown owner or tag, then the packages that are not listed yet', async () => {
@@ -190,7 +192,7 @@ describe('package-list CLI against an in-process hub', () => {
     ok(await cli.run(['list-pkgs', '--noinherit']), `Package\n${'-'.repeat(23)}\nfoo\nbar\nbaz\n`);
   });
 
-  test('list-pkgs: usage errors, no --event, unknown package', async () => {
+  test('list-pkgs: usage errors, --event (no --ts or --repo), unknown package', async () => {
     usage(await cli.run(['list-pkgs', 'extra']), 'list-pkgs', 'This command takes no arguments');
     usage(await cli.run(['list-pkgs', '--tag', 'nope']), 'list-pkgs', 'No such tag: nope');
     usage(await cli.run(['list-pkgs', '--owner', 'nobody']), 'list-pkgs', 'No such user: nobody');
@@ -199,8 +201,26 @@ describe('package-list CLI against an in-process hub', () => {
       'list-pkgs',
       '--show-blocked makes sense only with --tag, --owner or --package',
     );
-    for (const opt of ['--event', '--ts', '--repo'])
+    for (const opt of ['--ts', '--repo'])
       usage(await cli.run(['list-pkgs', '--tag', 'pbase', opt, '1']), 'list-pkgs', `unknown option '${opt}'`);
+    // As Koji: the event line comes first, then the usage error.
+    const noFilter = await cli.run(['list-pkgs', '--event', '5']);
+    assert.equal(noFilter.code, 2);
+    assert.equal(noFilter.stdout, 'Querying at event 5\n');
+    assert.match(noFilter.stderr, /--event and --ts makes sense only with --tag, --owner or --package/);
+    // Event 1 is before the tag was made: nothing was listed then.
+    const before = await cli.run(['list-pkgs', '--tag', 'pbase', '--event', '1']);
+    assert.equal(before.stdout, 'Querying at event 1\n');
+    fault(before, 'GenericError', '(no matching packages)', 'Querying at event 1\n');
+    const now = await cli.run(['list-pkgs', '--tag', 'pbase', '--event', '999999999', '--quiet']);
+    ok(now);
+    assert.equal(
+      now.stdout,
+      (await cli.run(['list-pkgs', '--tag', 'pbase', '--quiet'])).stdout.replace(
+        /^/,
+        'Querying at event 999999999\n',
+      ),
+    );
     fault(
       await cli.run(['list-pkgs', '--package', 'nope']),
       'GenericError',

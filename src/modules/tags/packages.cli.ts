@@ -3,15 +3,15 @@
 // handle_set_pkg_arches), with Koji's names, usage, options, messages and output.
 // Deliberate differences: failures follow koji-es's output rules (one line, `koji-es: <Class>: …`,
 // Koji's own error() lines, "(no matching packages)" included, become GenericError faults; its warn()
-// lines stay bare); list-pkgs has no --event, --ts or --repo (the hub answers listPackages at the
-// present only) and no ParameterError retry for old hubs; the hub checks permissions (the
+// lines stay bare); list-pkgs has --event (printed as list-tagged does, without the time) but no
+// --ts or --repo, and no ParameterError retry for old hubs; the hub checks permissions (the
 // package_list policy). The client has no multicall: the calls Koji batches go one by one, all of
 // them, and the first fault is reported afterwards, as Koji's multiCall(strict=True) does.
 import type { Command } from 'commander';
 import type { HubClient } from '../../cli/client.js';
 import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { parseArches } from './tags.cli.js';
+import { parseArches, parseIntOption } from './tags.cli.js';
 
 interface TagInfo {
   id: number;
@@ -78,9 +78,10 @@ interface ListPkgsOptions {
   noinherit?: boolean;
   showBlocked?: boolean;
   showDups?: boolean;
+  event?: number;
 }
 
-/** `anon_handle_list_pkgs` without the event options. */
+/** `anon_handle_list_pkgs`, with --event but not --ts or --repo. */
 async function listPkgs(rt: Runtime, args: string[], o: ListPkgsOptions): Promise<void> {
   if (args.length) throw new UsageError('This command takes no arguments');
   const client = await rt.client(false);
@@ -101,8 +102,16 @@ async function listPkgs(rt: Runtime, args: string[], o: ListPkgsOptions): Promis
   opts.inherited = !o.noinherit;
   // Hiding duplicates only makes sense when a tag is queried.
   opts.with_dups = o.tag ? (o.showDups ?? null) : true;
-  if (!opts.tagID && !opts.userID && !opts.pkgID && o.showBlocked)
-    throw new UsageError('--show-blocked makes sense only with --tag, --owner or --package');
+  if (o.event !== undefined) {
+    opts.event = o.event;
+    rt.print(`Querying at event ${o.event}`);
+  }
+  if (!opts.tagID && !opts.userID && !opts.pkgID) {
+    if (o.event !== undefined)
+      throw new UsageError('--event and --ts makes sense only with --tag, --owner or --package');
+    if (o.showBlocked)
+      throw new UsageError('--show-blocked makes sense only with --tag, --owner or --package');
+  }
   if (o.showBlocked) opts.with_blocked = true;
   const data = await client.call<PackageRow[]>('listPackages', [kw(opts)]);
   if (!data.length) throw fault('(no matching packages)');
@@ -249,6 +258,7 @@ export function registerPackages(program: Command, rt: Runtime): void {
     .option('--noinherit', "Don't follow inheritance")
     .option('--show-blocked', 'Show blocked packages')
     .option('--show-dups', 'Show superseded owners')
+    .option('--event <EVENT#>', 'query at event', parseIntOption('--event'))
     .action(action(rt, 'list-pkgs', (args: string[], o: ListPkgsOptions) => listPkgs(rt, args, o)));
 
   subcommand(program, rt, 'set-pkg-owner', 'Set the owner for a package [tag permission]')

@@ -177,7 +177,7 @@ export function printList(l: string[]): string {
   return `${l.slice(0, -1).join(', ')}, and ${l[l.length - 1]}`;
 }
 
-function parseIntOption(name: string) {
+export function parseIntOption(name: string) {
   return (v: string): number => {
     if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`option ${name}: invalid integer value: '${v}'`);
     return Number(v);
