@@ -28,6 +28,16 @@ function redactLogin(body: unknown): unknown {
 /** Raised when the hub cannot be reached at all (not a Koji fault). */
 export class ConnectionError extends Error {}
 
+interface RpcReply {
+  id: unknown;
+  result?: unknown;
+  error?: {
+    code: number;
+    message: string;
+    data?: { name?: string; faultCode?: number; faultString?: string };
+  };
+}
+
 /**
  * A JSON-RPC client of the hub. Credentials: an API token (Bearer) if one is configured, else the
  * user's cached session for this profile, logging in with the password when there is none (or when
@@ -130,19 +140,53 @@ export class HubClient {
   }
 
   private async rawCall(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
-    const reply = (await this.post({ jsonrpc: '2.0', id: this.nextId++, method, params })) as {
-      result?: unknown;
-      error?: {
-        code: number;
-        message: string;
-        data?: { name?: string; faultCode?: number; faultString?: string };
-      };
-    };
+    const reply = (await this.post({ jsonrpc: '2.0', id: this.nextId++, method, params })) as RpcReply;
     if (reply.error) {
       const d = reply.error.data;
       throw errorFromFault(d?.faultCode ?? 1000, d?.faultString ?? reply.error.message);
     }
     return reply.result;
+  }
+
+  /** One JSON-RPC batch: each call's result or fault, in the order given (replies come in any order). */
+  private async rawBatch(
+    calls: [string, unknown[]][],
+  ): Promise<({ result: unknown } | { fault: KojiError })[]> {
+    const first = this.nextId;
+    this.nextId += calls.length;
+    const reply = await this.post(
+      calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: first + i, method, params })),
+    );
+    if (!Array.isArray(reply))
+      throw new ConnectionError(`the hub at ${this.profile.server} did not answer the batch with a list`);
+    const byId = new Map<number, RpcReply>((reply as RpcReply[]).map((r) => [Number(r.id), r]));
+    return calls.map((_, i) => {
+      const r = byId.get(first + i);
+      if (!r)
+        return { fault: new KojiError('GenericError', `the hub left call ${i + 1} of the batch unanswered`) };
+      if (!r.error) return { result: r.result };
+      const d = r.error.data;
+      return { fault: errorFromFault(d?.faultCode ?? 1000, d?.faultString ?? r.error.message) };
+    });
+  }
+
+  /**
+   * Several calls in one request (JSON-RPC batch), where Koji's CLI uses a multicall: each runs on
+   * its own and answers on its own. A refused cached session is replaced once, as for `call`.
+   */
+  async batch(calls: [string, unknown[]][]): Promise<({ result: unknown } | { fault: KojiError })[]> {
+    if (!calls.length) return [];
+    const out = await this.rawBatch(calls);
+    const stale =
+      out.every((r) => 'fault' in r && r.fault.isA('AuthError')) &&
+      this.auth !== null &&
+      !this.profile.token &&
+      this.profile.user &&
+      this.profile.password;
+    if (!stale) return out;
+    this.forgetSession();
+    await this.login();
+    return this.rawBatch(calls);
   }
 
   /** Logs in (or reuses this profile's cached session) unless a token or --noauth is in use. */

@@ -120,9 +120,18 @@ describe('package-list CLI against an in-process hub', () => {
     );
     assert.deepEqual(await entries('pbase'), []);
 
-    ok(
-      await cli.run(['add-pkg', '--owner', 'alice', 'pbase', 'foo', 'bar'], { env: PACKAGER }),
-      'Adding 2 packages to tag pbase\n',
+    // The adds go in one request, as Koji's multicall: a JSON-RPC batch (--debug shows the requests).
+    const two = await cli.run(['--debug', 'add-pkg', '--owner', 'alice', 'pbase', 'foo', 'bar'], {
+      env: PACKAGER,
+    });
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(two.stdout, 'Adding 2 packages to tag pbase\n');
+    const posts = two.stderr.split('\n').filter((l) => l.includes('debug: POST'));
+    const adds = posts.filter((l) => l.includes('packageListAdd'));
+    assert.equal(adds.length, 1, posts.join('\n'));
+    assert.match(
+      adds[0],
+      /POST \S+ \[\{"jsonrpc":"2\.0".*"method":"packageListAdd".*"method":"packageListAdd"/,
     );
     ok(
       await cli.run(['add-pkg', '--owner', 'alice', '--extra-arches', 'i686, s390x', 'pbase', 'bar', 'baz'], {

@@ -5,8 +5,7 @@
 // Koji's own error() lines, "(no matching packages)" included, become GenericError faults; its warn()
 // lines stay bare); list-pkgs has --event (printed as list-tagged does, without the time) but no
 // --ts or --repo, and no ParameterError retry for old hubs; the hub checks permissions (the
-// package_list policy). The client has no multicall: the calls Koji batches go one by one, all of
-// them, and the first fault is reported afterwards, as Koji's multiCall(strict=True) does.
+// package_list policy). The calls Koji batches in a multicall go in one JSON-RPC batch.
 import type { Command } from 'commander';
 import type { HubClient } from '../../cli/client.js';
 import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
@@ -54,20 +53,11 @@ async function listedNames(client: HubClient, tagId: number, inherited: boolean)
 }
 
 /**
- * Koji's `multiCall(strict=True)`: every call runs (the hub keeps each one that succeeds), then the
- * first fault is raised. An error that is not a fault (the hub is gone) stops at once.
+ * Koji's `multiCall(strict=True)`: the calls go in one request (a JSON-RPC batch), each runs (the hub
+ * keeps each one that succeeds), then the first fault is raised.
  */
 async function multiCall(client: HubClient, calls: [string, unknown[]][]): Promise<void> {
-  let first: KojiError | null = null;
-  for (const [method, params] of calls) {
-    try {
-      await client.call(method, params);
-    } catch (e) {
-      if (!(e instanceof KojiError)) throw e;
-      first ??= e;
-    }
-  }
-  if (first) throw first;
+  for (const r of await client.batch(calls)) if ('fault' in r) throw r.fault;
 }
 
 interface ListPkgsOptions {
