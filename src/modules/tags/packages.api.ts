@@ -11,14 +11,11 @@ import { policyAction } from './package-list.decider.js';
 import { ChangePackageList, CreatePackage, type PackageListChange } from './packages.commands.js';
 import * as api from './packages.contract.js';
 import { PACKAGES, type PackageDoc } from './packages.projection.js';
-import { PackagesReader, type PackageInfo, type PackageRow } from './packages.reader.js';
+import { PackagesReader, pyStr, type PackageInfo, type PackageRow } from './packages.reader.js';
 import { policyMeta } from './tags.api.js';
 import { TagsReader, type TagInfo } from './tags.reader.js';
 
 const given = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
-
-/** Python's %s of a name or id as the caller gave it. */
-const shown = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
 /** Koji's package lists: packageList* writes under the package_list policy, listPackages and lookups. */
 @Injectable()
@@ -112,7 +109,7 @@ export class PackagesApi implements OnModuleInit {
         if (!p.with_owners && given(p.userID))
           throw genericError("userID and with_owners=False can't be used together");
         const tag = given(p.tagID) ? await this.tags.tag(p.tagID as TagInfo) : null;
-        if (given(p.tagID) && !tag) throw genericError(`No such entry in table tag: ${shown(p.tagID)}`);
+        if (given(p.tagID) && !tag) throw genericError(`No such entry in table tag: ${pyStr(p.tagID)}`);
         const user = given(p.userID) ? await this.users.strict(p.userID as number | string) : null;
         const pkg = given(p.pkgID) ? await this.packages.strict(p.pkgID as PackageInfo) : null;
         const list = await this.packages.list({
@@ -143,7 +140,7 @@ export class PackagesApi implements OnModuleInit {
         if (!ctx.user) throw actionNotAllowed('you must be logged in for this operation');
         return this.bus.execute(new CreatePackage(ctx, p.info));
       }
-      if (p.strict) throw genericError(`No such entry in table package: ${shown(p.info)}`);
+      if (p.strict) throw genericError(`No such entry in table package: ${pyStr(p.info)}`);
       return null;
     });
     r.implement<api.GetPackageIdParams>(api.getPackageID, async (p) => {
@@ -199,7 +196,7 @@ export class PackagesApi implements OnModuleInit {
   ): Promise<null> {
     const tag = await this.tags.strictTag(taginfo as TagInfo);
     const pkg = await this.packages.find(pkginfo as PackageInfo);
-    if (!pkg && typeof pkginfo !== 'string') throw genericError(`No such package: ${shown(pkginfo)}`);
+    if (!pkg && typeof pkginfo !== 'string') throw genericError(`No such package: ${pyStr(pkginfo)}`);
     const owner = given(o.owner) ? await this.users.strict(o.owner as number | string) : null;
     const action = policyAction({ kind: 'add', update: o.update, block: o.block });
     const check = await this.assertPolicy(ctx, { tag: tag.id, action, package: pkginfo, force: o.force });

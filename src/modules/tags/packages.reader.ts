@@ -228,6 +228,6 @@ function entriesAt(then: TagAtEvent | null, tagId: number): TagPackageDoc[] {
 }
 
 /** Python's %s of a name or id as given. */
-function pyStr(v: unknown): string {
+export function pyStr(v: unknown): string {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : pyRepr(v);
 }
