@@ -101,15 +101,12 @@ export function registerSidetag(program: Command, rt: Runtime): void {
       action(rt, 'remove-sidetag', async (names: string[]) => {
         if (!names.length) throw new UsageError('Sidetag argument is required');
         const client = await rt.client(true);
-        let failed: unknown = null;
-        for (const n of names) {
-          try {
-            await client.call('removeSideTag', [n]);
-          } catch (e) {
-            if (!(e instanceof KojiError)) throw e;
-            rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
-            failed ??= e;
-          }
+        // Koji's multicall, in one request; every refusal is reported (Koji reports the first, T13).
+        let failed = false;
+        for (const r of await client.batch(names.map((n) => ['removeSideTag', [n]]))) {
+          if (!('fault' in r)) continue;
+          rt.io.err(`koji-es: ${r.fault.faultName}: ${r.fault.message}\n`);
+          failed = true;
         }
         return failed ? 1 : 0;
       }),
