@@ -464,7 +464,7 @@ describe('package lists over JSON-RPC', () => {
     assert.deepEqual(verify.differences, []);
   });
 
-  test('at an event: getTag, listPackages, getPackageConfig and listTagged answer as the tags were then', async () => {
+  test('at an event: getTag, the inheritance, listPackages, getPackageConfig and listTagged answer as the tags were then', async () => {
     await ok('createTag', ['ev-base']);
     await ok('createTag', ['ev-child', 'ev-base']);
     await ok('packageListAdd', ['ev-base', 'evpkg', 'alice']);
@@ -515,6 +515,32 @@ describe('package lists over JSON-RPC', () => {
       tagged.map((b) => [b.nvr, b.create_event]),
     );
     assert.deepEqual(await ok('listTagged', ['ev-child'], undefined), [], 'untagged since');
+    // the inheritance then: ev-base, not ev-other
+    const parentsThen = await ok<{ name: string }[]>('getInheritanceData', ['ev-child', event], undefined);
+    assert.deepEqual(
+      parentsThen.map((l) => l.name),
+      ['ev-base'],
+    );
+    assert.deepEqual(
+      (await ok<{ name: string }[]>('getInheritanceData', ['ev-child'], undefined)).map((l) => l.name),
+      ['ev-other'],
+    );
+    const fullThen = await ok<{ name: string }[]>('getFullInheritance', ['ev-child', event], undefined);
+    assert.deepEqual(
+      fullThen.map((l) => l.name),
+      ['ev-base'],
+    );
+    assert.deepEqual(
+      await ok('readInheritanceData', [(await ok<{ id: number }>('getTag', ['ev-child'])).id, event]),
+      parentsThen,
+    );
+    await fault(
+      'getFullInheritance',
+      ['ev-base', event, true],
+      undefined,
+      'GenericError',
+      /^getFullInheritance\(reverse=True\) at an event is not supported/,
+    );
     await fault(
       'listPackages',
       [kw({ userID: 'bob', event })],

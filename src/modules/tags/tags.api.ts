@@ -138,16 +138,28 @@ export class TagsApi implements OnModuleInit {
       if (p.pattern) tags = tags.filter((t) => fnmatch(t.name, p.pattern!));
       return applyQueryOpts(tags.map(tagInfo), p.queryOpts);
     });
-    const inheritance = async (info: unknown) => {
+    // With `event`, the links as they were then (the tags' streams folded up to it).
+    const inheritance = async (info: unknown, event: number | null | undefined) => {
       const t = await this.tags.strictTag(info as TagInfo);
-      return [...t.inheritance]
-        .sort((a, b) => a.priority - b.priority)
-        .map((l) => ({ ...l, child_id: t.id }));
+      const links = given(event)
+        ? ((await this.tags.atEvent(event)(t.id))?.state.inheritance ?? [])
+        : t.inheritance;
+      return [...links].sort((a, b) => a.priority - b.priority).map((l) => ({ ...l, child_id: t.id }));
     };
-    r.implement<api.InheritanceParams>(api.getInheritanceData, (p) => inheritance(p.tag));
-    r.implement<api.ReadInheritanceParams>(api.readInheritanceData, (p) => inheritance(p.tag_id));
+    r.implement<api.InheritanceParams>(api.getInheritanceData, (p) => inheritance(p.tag, p.event));
+    r.implement<api.ReadInheritanceParams>(api.readInheritanceData, (p) => inheritance(p.tag_id, p.event));
     r.implement<api.FullInheritanceParams>(api.getFullInheritance, async (p) => {
       const t = await this.tags.strictTag(p.tag as TagInfo);
+      if (given(p.event)) {
+        if (p.reverse)
+          throw genericError(
+            'getFullInheritance(reverse=True) at an event is not supported: ask each child tag at that event instead',
+          );
+        const at = this.tags.atEvent(p.event);
+        return (await at(t.id))
+          ? this.tags.fullInheritance(t.id, async (id) => (await at(id))?.state ?? null)
+          : [];
+      }
       if (!p.reverse) return this.tags.fullInheritance(t.id);
       const out = [];
       for (const other of await this.tags.descendants(t.id)) {
