@@ -6,6 +6,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
+import type { PackageRow } from 'koji-es/modules/tags/packages.reader';
 // The hub first: it loads the decorator metadata the contract's classes need.
 import { REPO_ROOT, startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -24,16 +25,8 @@ const ROW_FIELDS = [
   'tag_name',
 ];
 
-interface Row {
-  package_id: number;
-  package_name: string;
-  tag_id: number;
-  tag_name: string;
-  extra_arches: string | null;
-  blocked: boolean;
-  owner_id: number;
-  owner_name: string;
-}
+/** listPackages' rows, as the hub declares them. */
+type Row = PackageRow;
 
 describe('package lists over JSON-RPC', () => {
   let h: TestHub;
