@@ -59,12 +59,19 @@ export function registerAudit(program: Command, rt: Runtime): void {
   )
     .option('--projection <name>', 'only this projection')
     .option('--store <url>', 'open this store directly (the hub is stopped)')
+    .option(
+      '--threads <n>',
+      'replay the projections in up to N threads, in groups of about equal work (default: one per core; 1: in one thread)',
+    )
     .action(
-      action(rt, 'audit rebuild', async (o: { projection?: string; store?: string }) => {
+      action(rt, 'audit rebuild', async (o: { projection?: string; store?: string; threads?: string }) => {
+        const threads = o.threads === undefined ? undefined : Number(o.threads);
+        if (threads !== undefined && (!/^\d+$/.test(o.threads!.trim()) || threads < 1 || threads > 64))
+          throw new UsageError(`--threads must be a number from 1 to 64, not ${JSON.stringify(o.threads)}`);
         const bar = progressBar(rt);
         let stats: RebuildStats;
         if (o.store) {
-          stats = await (await offline()).rebuild(o.store, o.projection ?? null, (p) => bar.show(p));
+          stats = await (await offline()).rebuild(o.store, o.projection ?? null, (p) => bar.show(p), threads);
         } else {
           const client = await rt.client(true);
           const poll = setInterval(() => {
@@ -74,7 +81,7 @@ export function registerAudit(program: Command, rt: Runtime): void {
             );
           }, 200);
           try {
-            stats = await client.call<RebuildStats>('auditRebuild', [o.projection ?? null]);
+            stats = await client.call<RebuildStats>('auditRebuild', [o.projection ?? null, threads ?? null]);
           } finally {
             clearInterval(poll);
           }
@@ -84,6 +91,8 @@ export function registerAudit(program: Command, rt: Runtime): void {
         rt.print(
           `${stats.events} events in ${stats.seconds.toFixed(2)} s (${stats.eventsPerSecond} events/s)`,
         );
+        if (stats.groups.length > 1)
+          rt.print(`in ${stats.groups.length} threads: ${stats.groups.map((g) => g.join(', ')).join(' | ')}`);
       }),
     );
 

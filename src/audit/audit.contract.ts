@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, Length, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { method, perm } from '../rpc/method.js';
 import { STATE_KINDS } from './state.js';
 
@@ -70,13 +70,20 @@ export const auditVerify = method({
   params: AuditProjectionParams,
   result: { type: 'object' },
 });
+export class AuditRebuildParams extends AuditProjectionParams {
+  /** Threads replaying the projections, in groups; default one per core of the hub's machine. */
+  @IsOptional() @IsInt() @Min(1) @Max(64) threads?: number | null;
+}
 export const auditRebuild = method({
   name: 'auditRebuild',
   summary:
-    'Rebuild read models from the log into fresh tables and swap them in while the hub answers (admin)',
+    'Rebuild read models from the log into fresh tables and swap them in while the hub answers, the projections spread over `threads` threads (admin)',
   access: perm('admin'),
-  args: [['projection', null]],
-  params: AuditProjectionParams,
+  args: [
+    ['projection', null],
+    ['threads', null],
+  ],
+  params: AuditRebuildParams,
   result: { type: 'object' },
 });
 class NoParams {}

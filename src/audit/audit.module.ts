@@ -49,7 +49,7 @@ class AuditApi implements OnModuleInit {
     r.implement<api.AuditProjectionParams>(api.auditVerify, (p) =>
       wrap(() => verifyProjections(this.backend, this.select(p.projection))),
     );
-    r.implement<api.AuditProjectionParams>(api.auditRebuild, async (p) => {
+    r.implement<api.AuditRebuildParams>(api.auditRebuild, async (p) => {
       if (this.progress) throw genericError(`a rebuild of ${this.progress.projection} is already running`);
       const started = new Date().toISOString();
       this.progress = { projection: '', events: 0, position: 0, head: 0, started };
@@ -58,6 +58,7 @@ class AuditApi implements OnModuleInit {
           this.backend,
           this.select(p.projection),
           (pr) => (this.progress = { ...pr, started }),
+          { threads: p.threads ?? undefined },
         );
       } finally {
         this.progress = null;

@@ -26,6 +26,8 @@ export const offline = {
   explain: (url: string, ref: string) => withStore(url, (b) => explain(b, ref)),
   verify: (url: string, projection: string | null) =>
     withStore(url, (b) => verifyProjections(b, selectProjections(ALL_PROJECTIONS, projection))),
-  rebuild: (url: string, projection: string | null, onProgress: (p: Progress) => void) =>
-    withStore(url, (b) => rebuildProjections(b, selectProjections(ALL_PROJECTIONS, projection), onProgress)),
+  rebuild: (url: string, projection: string | null, onProgress: (p: Progress) => void, threads?: number) =>
+    withStore(url, (b) =>
+      rebuildProjections(b, selectProjections(ALL_PROJECTIONS, projection), onProgress, { threads }),
+    ),
 };

@@ -1,6 +1,8 @@
 import type { StoreBackend } from '../eventstore/open.js';
+import { SqliteEventStore } from '../eventstore/sqlite.store.js';
 import type { Projection } from '../eventstore/projection.js';
 import { feed, type Progress } from './replay.js';
+import { defaultThreads, fillInThreads, planGroups } from './rebuild.threads.js';
 
 export interface RebuildStats {
   projections: string[];
@@ -8,6 +10,8 @@ export interface RebuildStats {
   events: number;
   /** Events each projection applied. */
   applied: Record<string, number>;
+  /** The groups of projections replayed in threads of their own (one group: in the calling thread). */
+  groups: string[][];
   seconds: number;
   eventsPerSecond: number;
 }
@@ -21,8 +25,10 @@ export async function rebuildProjections(
   backend: StoreBackend,
   projections: Projection[],
   onProgress?: (p: Progress) => void,
+  o: { threads?: number } = {},
 ): Promise<RebuildStats> {
   const started = performance.now();
+  const groups = await planGroups(backend, projections, o.threads ?? defaultThreads());
   let events = 0;
   const applied: Record<string, number> = Object.fromEntries(projections.map((p) => [p.name, 0]));
   const add = (a: Record<string, number>) => {
@@ -32,7 +38,23 @@ export async function rebuildProjections(
     projections: projections.map((p) => ({ name: p.name, version: p.version })),
     collections: projections.flatMap((p) => p.collections),
     fill: async (batch, shadow) => {
-      const r = await feed(backend, projections, batch, { onProgress, fresh: shadow });
+      const until = groups && (await backend.events.headCheckpoint());
+      if (!groups || !until) {
+        const r = await feed(backend, projections, batch, { onProgress, fresh: shadow });
+        events += r.events;
+        add(r.applied);
+        return r.checkpoint;
+      }
+      const head = backend.events.positionOf(until);
+      // Every thread has read the log up to `position`: about that many events are done.
+      const lock = backend.events instanceof SqliteEventStore ? backend.events.writeLock : null;
+      const threads = await fillInThreads(backend.url, groups, until, lock, (position) =>
+        onProgress?.({ projection: 'all', events: position, position, head }),
+      );
+      events += threads.events;
+      add(threads.applied);
+      // What was appended while the threads ran, in this thread, before the swap's short transaction.
+      const r = await feed(backend, projections, batch, { after: until });
       events += r.events;
       add(r.applied);
       return r.checkpoint;
@@ -47,6 +69,7 @@ export async function rebuildProjections(
   const seconds = (performance.now() - started) / 1000;
   return {
     projections: projections.map((p) => p.name),
+    groups: groups ? groups.map((g) => g.map((p) => p.name)) : [projections.map((p) => p.name)],
     events,
     applied,
     seconds,

@@ -77,6 +77,14 @@ async function* pagesOf(
   }
 }
 
+export interface FeedResult {
+  checkpoint: Checkpoint | null;
+  events: number;
+  applied: Record<string, number>;
+  /** Events fed, per type. */
+  types: Record<string, number>;
+}
+
 /**
  * Feeds projections the log from `after` to `until` (or to the head) in pages, one scan for all of
  * them, each page through `batch` — a rebuild commits page by page, a verify replays into memory.
@@ -97,7 +105,7 @@ export async function feed(
      */
     fresh?: ReadModelReader;
   } = {},
-): Promise<{ checkpoint: Checkpoint | null; events: number; applied: Record<string, number> }> {
+): Promise<FeedResult> {
   const registry = o.registry ?? defaultUpcasters;
   const headCp = await backend.events.headCheckpoint();
   const head = headCp ? backend.events.positionOf(headCp) : 0;
@@ -106,6 +114,7 @@ export async function feed(
   const label = projections.length === 1 ? projections[0].name : 'all';
   let after = o.after ?? null;
   let events = 0;
+  const types: Record<string, number> = Object.create(null) as Record<string, number>;
   const fresh = o.fresh ? new BufferedTx(o.fresh, { emptyBase: true }) : null;
   // Write-behind: a full buffer goes out while the replay goes on (the store may write it on another
   // connection, thread or process); at most one write is in flight, so the buffer's memory of the
@@ -143,6 +152,7 @@ export async function feed(
             await buffered.flush(tx);
           });
         events += list.length;
+        for (const e of list) types[e.type] = (types[e.type] ?? 0) + 1;
       }
       after = reached(page, o.until);
       o.onProgress?.({
@@ -159,5 +169,5 @@ export async function feed(
   }
   if (fresh?.size) await writeBehind();
   await inFlight;
-  return { checkpoint: after, events, applied };
+  return { checkpoint: after, events, applied, types: { ...types } };
 }

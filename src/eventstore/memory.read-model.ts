@@ -9,6 +9,7 @@ import {
   type ReadModelStore,
   type ReadModelTx,
   type RebuildOptions,
+  type ShadowFill,
   type Where,
 } from './read-model.port.js';
 import type { Checkpoint } from './port.js';
@@ -100,7 +101,13 @@ export class MemoryReadModelStore implements ReadModelStore {
 
   async rebuild(o: RebuildOptions): Promise<Checkpoint | null> {
     const shadow: Tables = new Map(o.collections.map((c) => [c.name, new Map<string, string>()]));
-    const cp = await o.fill(async (fn) => fn(new MemoryTx(() => shadow)), new MemoryReader(() => shadow));
+    this.shadow = shadow;
+    let cp: Checkpoint | null;
+    try {
+      cp = await this.fillShadow(o.fill);
+    } finally {
+      this.shadow = null;
+    }
     return this.lock.run(async () => {
       const next = await o.finish(new MemoryTx(() => shadow), cp);
       const tables = cloneTables(this.tables);
@@ -112,6 +119,15 @@ export class MemoryReadModelStore implements ReadModelStore {
       }
       return next;
     });
+  }
+
+  /** The fresh tables of the rebuild under way; another thread cannot reach them, this object can. */
+  private shadow: Tables | null = null;
+
+  async fillShadow<T>(fill: ShadowFill<T>): Promise<T> {
+    const shadow = this.shadow;
+    if (!shadow) throw new Error('no rebuild is under way in this in-memory store');
+    return fill(async (fn) => fn(new MemoryTx(() => shadow)), new MemoryReader(() => shadow));
   }
 
   async reset(projection: string, collections: string[]): Promise<void> {

@@ -1,5 +1,10 @@
+/** Runs one function at a time (a SQLite writer connection's transactions). */
+export interface WriteLock {
+  run<T>(fn: () => Promise<T> | T): Promise<T>;
+}
+
 /** An async mutex: the SQLite writer connection runs one transaction at a time, awaits included. */
-export class Mutex {
+export class Mutex implements WriteLock {
   private tail: Promise<void> = Promise.resolve();
 
   async run<T>(fn: () => Promise<T> | T): Promise<T> {

@@ -1,5 +1,6 @@
 import { MemoryReadModelStore } from './memory.read-model.js';
 import { MemoryEventStore } from './memory.store.js';
+import type { WriteLock } from './mutex.js';
 import type { EventStore } from './port.js';
 import type { ReadModelStore } from './read-model.port.js';
 import { SqliteReadModelStore } from './sqlite.read-model.js';
@@ -21,6 +22,8 @@ export interface OpenOptions {
    * commands need them; a reader of the log alone may pass false.
    */
   requireMultiStreamAppends?: boolean;
+  /** SQLite: the lock its writes take turns under (SqliteOptions.writeLock). */
+  writeLock?: WriteLock;
 }
 
 export async function openBackend(url: string | StoreUrl, opts: OpenOptions = {}): Promise<StoreBackend> {
@@ -32,7 +35,7 @@ export async function openBackend(url: string | StoreUrl, opts: OpenOptions = {}
       return { url: parsed, events, readModels, close: () => events.close() };
     }
     case 'sqlite': {
-      const events = new SqliteEventStore(parsed.path, { clock: opts.clock });
+      const events = new SqliteEventStore(parsed.path, { clock: opts.clock, writeLock: opts.writeLock });
       const readModels = new SqliteReadModelStore(events);
       return {
         url: parsed,

@@ -132,6 +132,11 @@ export interface EventStore {
   /** Catch-up, then live, until the signal aborts. Resolves when aborted; rejects if onBatch rejects. */
   subscribe(options: SubscribeOptions): Promise<void>;
   headCheckpoint(): Promise<Checkpoint | null>;
+  /**
+   * How many of the last `count` events of the log are of each type: the mix a parallel rebuild
+   * splits its projections by. Left out by stores a rebuild thread cannot open again.
+   */
+  recentTypeCounts?(count: number): Promise<Record<string, number>>;
   /** Number of events in the stream (0 when it does not exist). */
   streamVersion(stream: StreamName): Promise<number>;
   /** Events by global position or by event id (for `audit explain`); missing ones are left out. */

@@ -13,6 +13,7 @@ import {
   type ReadModelStore,
   type ReadModelTx,
   type RebuildOptions,
+  type ShadowFill,
   type Where,
 } from './read-model.port.js';
 
@@ -355,8 +356,9 @@ export class PostgresReadModelStore implements ReadModelStore {
     }
   }
 
-  private async fillAndSwap(o: RebuildOptions): Promise<Checkpoint | null> {
-    const cp = await o.fill(
+  async fillShadow<T>(fill: ShadowFill<T>): Promise<T> {
+    await this.events.ready();
+    return fill(
       async (fn) => {
         const client = await this.events.pool.connect();
         let broken = false;
@@ -375,6 +377,10 @@ export class PostgresReadModelStore implements ReadModelStore {
       },
       new PgReader(async (sql, values) => this.events.pool.query(sql, values), SHADOW),
     );
+  }
+
+  private async fillAndSwap(o: RebuildOptions): Promise<Checkpoint | null> {
+    const cp = await this.fillShadow(o.fill);
     await this.indexShadow(o.collections);
     const client = await this.events.pool.connect();
     let broken = false;

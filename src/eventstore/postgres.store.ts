@@ -446,6 +446,16 @@ export class PostgresEventStore implements EventStore {
     return this.listenerStarting;
   }
 
+  async recentTypeCounts(count: number): Promise<Record<string, number>> {
+    await this.ready();
+    const r = await this.pool.query<{ type: string; n: number }>(
+      `SELECT event_type AS type, count(*)::int AS n FROM
+         (SELECT event_type FROM es_events ORDER BY global_position DESC LIMIT $1) AS recent GROUP BY event_type`,
+      [count],
+    );
+    return Object.fromEntries(r.rows.map((row) => [row.type, row.n]));
+  }
+
   async headCheckpoint(): Promise<Checkpoint | null> {
     await this.ready();
     const r = await this.pool.query<{ transaction_id: string; global_position: string }>({

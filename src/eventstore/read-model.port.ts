@@ -84,6 +84,11 @@ export interface ReadModelStore {
    * in atomically, each projection's checkpoint set to the one `finish` reached. Returns it.
    */
   rebuild(o: RebuildOptions): Promise<Checkpoint | null>;
+  /**
+   * Writes into the fresh tables of a rebuild under way on this database, begun by `rebuild` on
+   * another store object — another thread's, which fills some of the collections beside it.
+   */
+  fillShadow<T>(fill: ShadowFill<T>): Promise<T>;
   /** Empties the collections and forgets the checkpoint (a rebuild from zero). */
   reset(projection: string, collections: string[]): Promise<void>;
   /**
@@ -103,14 +108,17 @@ export interface RebuildOptions {
   projections: { name: string; version: number }[];
   /** Every collection of those projections. */
   collections: CollectionDef[];
-  /**
-   * Replays the log into the fresh tables, a transaction per `batch`; `shadow` reads them outside a
-   * batch. Returns how far it got.
-   */
-  fill(
-    batch: (fn: (tx: ReadModelTx) => Promise<void>) => Promise<void>,
-    shadow: ReadModelReader,
-  ): Promise<Checkpoint | null>;
+  /** Replays the log into the fresh tables; returns how far it got. */
+  fill: ShadowFill<Checkpoint | null>;
   /** Inside the swap's own transaction: applies what was appended since `from`; returns the new checkpoint. */
   finish(tx: ReadModelTx, from: Checkpoint | null): Promise<Checkpoint | null>;
 }
+
+/**
+ * Replays the log into a rebuild's fresh tables, a transaction per `batch`; `shadow` reads them
+ * outside a batch.
+ */
+export type ShadowFill<T> = (
+  batch: (fn: (tx: ReadModelTx) => Promise<void>) => Promise<void>,
+  shadow: ReadModelReader,
+) => Promise<T>;

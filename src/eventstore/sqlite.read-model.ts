@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import { BufferedTx } from './buffered-tx.js';
-import { Mutex } from './mutex.js';
+import { Mutex, type WriteLock } from './mutex.js';
 import { SqliteBulkWriter } from './sqlite.bulk-writer.js';
 import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
 import {
@@ -15,6 +15,7 @@ import {
   type ReadModelStore,
   type ReadModelTx,
   type RebuildOptions,
+  type ShadowFill,
   type Where,
 } from './read-model.port.js';
 import type { Checkpoint } from './port.js';
@@ -26,7 +27,7 @@ import type { Checkpoint } from './port.js';
 export interface SqliteConnection {
   readonly db: Database.Database;
   /** Every write transaction on `db` runs under this lock. */
-  readonly writeLock: Mutex;
+  readonly writeLock: WriteLock;
   readonly path: string;
 }
 
@@ -258,43 +259,15 @@ export class SqliteReadModelStore implements ReadModelStore {
         })
         .immediate(),
     );
-    const shadow = new SqliteTx(() => db, SHADOW);
-    const shadowReader = new SqliteReader(() => db, SHADOW);
-    // A file can be opened again from a worker thread; an in-memory database cannot.
-    const writer =
-      this.events.path === ':memory:'
-        ? null
-        : new SqliteBulkWriter(this.events.path, (c) => table(c, SHADOW));
     let cp: Checkpoint | null;
     try {
-      cp = await o.fill(
-        (fn) =>
-          this.events.writeLock.run(async () => {
-            if (writer) {
-              // The batch gets and puts through a buffer; its writes go to the thread in one message.
-              const tx = new BufferedTx(shadowReader);
-              await fn(tx);
-              await writer.write(tx.detach());
-              return;
-            }
-            db.exec('BEGIN IMMEDIATE');
-            try {
-              await fn(shadow);
-              db.exec('COMMIT');
-            } catch (e) {
-              if (db.inTransaction) db.exec('ROLLBACK');
-              throw e;
-            }
-          }),
-        shadowReader,
-      );
+      cp = await this.fillShadow(o.fill);
     } catch (e) {
-      await writer?.close();
       // Nothing half-written stays behind (a crash leaves them to the next rebuild, which drops them).
       await this.dropShadow(o.collections).catch(() => {});
       throw e;
     }
-    await writer?.close();
+    const shadow = new SqliteTx(() => db, SHADOW);
     return this.events.writeLock.run(async () => {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -323,6 +296,42 @@ export class SqliteReadModelStore implements ReadModelStore {
         throw e;
       }
     });
+  }
+
+  async fillShadow<T>(fill: ShadowFill<T>): Promise<T> {
+    const db = this.events.db;
+    const shadow = new SqliteTx(() => db, SHADOW);
+    const shadowReader = new SqliteReader(() => db, SHADOW);
+    // A file can be opened again from a worker thread; an in-memory database cannot.
+    const writer =
+      this.events.path === ':memory:'
+        ? null
+        : new SqliteBulkWriter(this.events.path, (c) => table(c, SHADOW));
+    try {
+      return await fill(
+        (fn) =>
+          this.events.writeLock.run(async () => {
+            if (writer) {
+              // The batch gets and puts through a buffer; its writes go to the thread in one message.
+              const tx = new BufferedTx(shadowReader);
+              await fn(tx);
+              await writer.write(tx.detach());
+              return;
+            }
+            db.exec('BEGIN IMMEDIATE');
+            try {
+              await fn(shadow);
+              db.exec('COMMIT');
+            } catch (e) {
+              if (db.inTransaction) db.exec('ROLLBACK');
+              throw e;
+            }
+          }),
+        shadowReader,
+      );
+    } finally {
+      await writer?.close();
+    }
   }
 
   private dropShadow(collections: CollectionDef[]): Promise<void> {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import { positionFromPadded } from './log-filter.js';
 import { idempotentReplay, resultOf } from './memory.store.js';
-import { Mutex } from './mutex.js';
+import { Mutex, type WriteLock } from './mutex.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -57,6 +57,12 @@ type Row = [
 
 export interface SqliteOptions {
   busyTimeoutMs?: number;
+  /**
+   * The lock write transactions take turns under, when another connection of this process writes
+   * too: a rebuild thread borrows the one of the thread that opened the store, so the hub's appends
+   * and the rebuild's writes queue fairly instead of racing for SQLite's lock.
+   */
+  writeLock?: WriteLock;
   clock?: () => Date;
   readonly?: boolean;
 }
@@ -70,7 +76,7 @@ export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   /** Every write transaction on `db` (appends, read-model batches) runs under this lock. */
-  readonly writeLock = new Mutex();
+  readonly writeLock: WriteLock;
   private notifier = new AppendNotifier();
   private clock: () => Date;
   private stmts!: ReturnType<SqliteEventStore['prepare']>;
@@ -80,6 +86,7 @@ export class SqliteEventStore implements EventStore {
     opts: SqliteOptions = {},
   ) {
     this.clock = opts.clock ?? (() => new Date());
+    this.writeLock = opts.writeLock ?? new Mutex();
     try {
       if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, {
@@ -260,6 +267,16 @@ export class SqliteEventStore implements EventStore {
   async headCheckpoint(): Promise<Checkpoint | null> {
     const h = this.stmts.head.get()?.h ?? 0;
     return h > 0 ? padPosition(h) : null;
+  }
+
+  async recentTypeCounts(count: number): Promise<Record<string, number>> {
+    const rows = this.db
+      .prepare<[number], { type: string; n: number }>(
+        `SELECT event_type AS type, count(*) AS n FROM
+           (SELECT event_type FROM es_events ORDER BY global_position DESC LIMIT ?) GROUP BY event_type`,
+      )
+      .all(count);
+    return Object.fromEntries(rows.map((r) => [r.type, r.n]));
   }
 
   async streamVersion(stream: string): Promise<number> {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startTestHub, REPO_ROOT, type Creds, type TestHub } from '../helpers/hub.js';
+import { startTestHub, ADMIN_PASSWORD, REPO_ROOT, type Creds, type TestHub } from '../helpers/hub.js';
+import { Client, loginEnv, usage } from '../helpers/cli-client.js';
 import { tempDir } from '../helpers/tmp.js';
 import { upcasters } from 'koji-es/kernel/upcasters';
 import 'koji-es/modules/tags/tags.upcasters';
@@ -220,6 +221,38 @@ describe('audit', () => {
       (await hub.call<{ differences: unknown[] }>('auditVerify', [], hub.admin)).differences,
       [],
     );
+  });
+
+  test('the CLI rebuilds in threads, online and offline, and says how it split the projections', async () => {
+    const c = new Client(hub.url);
+    try {
+      const env = { env: loginEnv('admin', ADMIN_PASSWORD) };
+      const online = await c.run(['audit', 'rebuild', '--threads', '2'], env);
+      assert.equal(online.code, 0, online.stderr);
+      assert.match(online.stdout, /^tasks: \d+ events applied$/m);
+      assert.match(online.stdout, /^in 2 threads: [a-z_, ]+ \| [a-z_, ]+$/m);
+      const one = await c.run(['audit', 'rebuild', '--threads', '1', '--projection', 'users'], env);
+      assert.equal(one.code, 0, one.stderr);
+      assert.doesNotMatch(one.stdout, /threads/);
+      usage(
+        await c.run(['audit', 'rebuild', '--threads', '0'], env),
+        'audit rebuild',
+        /--threads must be a number from 1 to 64/,
+      );
+      // Offline, beside the running hub: the threads take turns with nobody in this process, and
+      // SQLite's own lock with the hub.
+      const offline = cli(['audit', 'rebuild', '--threads', '2', '--store', `sqlite:${storePath}`], {
+        HOME: home.dir,
+      });
+      assert.equal(offline.status, 0, offline.stderr);
+      assert.match(offline.stdout, /^in 2 threads: /m);
+      assert.deepEqual(
+        (await hub.call<{ differences: unknown[] }>('auditVerify', [], hub.admin)).differences,
+        [],
+      );
+    } finally {
+      c.cleanup();
+    }
   });
 
   test('an event of an old schema version replays into the current shape through its upcaster', async () => {

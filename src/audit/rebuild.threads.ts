@@ -1,0 +1,147 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { StoreBackend } from '../eventstore/open.js';
+import type { Checkpoint } from '../eventstore/port.js';
+import type { Projection } from '../eventstore/projection.js';
+import type { WriteLock } from '../eventstore/mutex.js';
+import type { StoreUrl } from '../eventstore/store-url.js';
+import { ALL_PROJECTIONS } from '../projections.js';
+import { splitProjections } from './rebuild.groups.js';
+
+/** What a rebuild thread replays (rebuild.worker.ts). */
+export interface GroupJob {
+  url: StoreUrl;
+  projections: string[];
+  until: Checkpoint;
+  /** Whether its writes borrow the opening thread's write lock. */
+  lock: boolean;
+}
+
+export type GroupMessage =
+  | { kind: 'progress'; position: number }
+  /** The thread asks for the opening thread's write lock (SQLite), and gives it back. */
+  | { kind: 'lock' }
+  | { kind: 'unlock' }
+  | { kind: 'done'; applied: Record<string, number>; types: Record<string, number> }
+  | { kind: 'failed'; message: string };
+
+export interface GroupResult {
+  applied: Record<string, number>;
+  /** Events read, per type: two groups reading a type read the same events. */
+  types: Record<string, number>;
+}
+
+/** The opening thread's answer to `lock`. */
+export interface LockGranted {
+  kind: 'granted';
+}
+
+/** Events of the log's tail sampled to weigh the projections against each other. */
+const SAMPLE = 100_000;
+
+/** Threads a rebuild uses unless told: one per core. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/**
+ * The groups a rebuild of `projections` replays in threads of their own, or null when it runs in
+ * this thread: one thread asked for, a store a thread cannot open again (memory, an in-memory SQLite
+ * database, KurrentDB), projections other than the product's, or a log whose mix is one group.
+ */
+export async function planGroups(
+  backend: StoreBackend,
+  projections: Projection[],
+  threads: number,
+): Promise<Projection[][] | null> {
+  const u = backend.url;
+  const reopenable = (u.kind === 'sqlite' && u.path !== ':memory:') || u.kind === 'postgres';
+  if (threads < 2 || projections.length < 2 || !reopenable || !backend.events.recentTypeCounts) return null;
+  if (!projections.every((p) => ALL_PROJECTIONS.includes(p))) return null;
+  const groups = splitProjections(projections, await backend.events.recentTypeCounts(SAMPLE), threads);
+  return groups.length > 1 ? groups : null;
+}
+
+/**
+ * Replays each group into the rebuild's fresh tables in a worker thread of its own (its own
+ * connections, reads and writes), all up to `until`. Spread over the cores this way, a rebuild is
+ * no longer bound to one thread's CPU. If one fails, the others are stopped before the error goes
+ * on, so nothing writes into the tables the caller then drops.
+ */
+export async function fillInThreads(
+  url: StoreUrl,
+  groups: Projection[][],
+  until: Checkpoint,
+  /** The store's write lock, lent to the threads' writes (SQLite); none for PostgreSQL. */
+  lock: WriteLock | null,
+  /** The log position every thread has got past (the slowest one's). */
+  onProgress: (position: number) => void,
+): Promise<GroupResult & { events: number }> {
+  const positions = groups.map(() => 0);
+  const report = () => onProgress(Math.min(...positions));
+  const workers: Worker[] = [];
+  const runs = groups.map(
+    (g, i) =>
+      new Promise<GroupResult>((resolve, reject) => {
+        const job: GroupJob = { url, projections: g.map((p) => p.name), until, lock: lock !== null };
+        const w = new Worker(join(__dirname, 'rebuild.worker.js'), { workerData: job });
+        workers.push(w);
+        let settled = false;
+        const names = job.projections.join(', ');
+        // Lent once the thread asks, given back when it says so — or when it stops holding it.
+        let giveBack: (() => void) | null = null;
+        let exited = false;
+        const lend = () =>
+          void lock!.run(
+            () =>
+              new Promise<void>((release) => {
+                // A thread that stopped while waiting for its turn never gives it back.
+                if (exited) return release();
+                giveBack = release;
+                w.postMessage({ kind: 'granted' } satisfies LockGranted);
+              }),
+          );
+        const takeBack = () => {
+          giveBack?.();
+          giveBack = null;
+        };
+        w.on('exit', () => {
+          exited = true;
+          takeBack();
+        });
+        w.on('message', (m: GroupMessage) => {
+          if (m.kind === 'lock') lend();
+          else if (m.kind === 'unlock') takeBack();
+          else if (m.kind === 'progress') {
+            positions[i] = m.position;
+            report();
+          } else if (m.kind === 'done') {
+            settled = true;
+            resolve({ applied: m.applied, types: m.types });
+          } else {
+            settled = true;
+            reject(new Error(`rebuilding ${names}: ${m.message}`));
+          }
+        });
+        w.on('error', (e) => {
+          settled = true;
+          reject(new Error(`rebuilding ${names}: ${e.message}`));
+        });
+        w.on('exit', (code) => {
+          if (!settled) reject(new Error(`the thread rebuilding ${names} stopped (exit ${code})`));
+        });
+      }),
+  );
+  try {
+    const results = await Promise.all(runs);
+    const types = Object.assign({}, ...results.map((r) => r.types)) as Record<string, number>;
+    return {
+      applied: Object.assign({}, ...results.map((r) => r.applied)) as Record<string, number>,
+      types,
+      events: Object.values(types).reduce((a, b) => a + b, 0),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
