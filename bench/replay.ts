@@ -21,6 +21,10 @@ const REPS = 3;
 /** Which stores to measure (comma-separated), for a quicker look at one of them. */
 const STORES = (process.env.KOJI_ES_BENCH_REPLAY_STORES ?? 'sqlite,postgres').split(',');
 const DIR = process.env.KOJI_ES_BENCH_DIR ?? '/dev/shm';
+/** Threads of the rebuild (default: one per core, as `audit rebuild`); 1 for the one-thread figure. */
+const THREADS = process.env.KOJI_ES_BENCH_REPLAY_THREADS
+  ? Number(process.env.KOJI_ES_BENCH_REPLAY_THREADS)
+  : undefined;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 interface Expected {
@@ -607,14 +611,21 @@ async function counts(b: StoreBackend) {
   };
 }
 
-/** Events each projection applied in the last rebuild, for the report. */
+/** Events each projection applied in the last rebuild, and its threads' groups, for the report. */
 let lastApplied: Record<string, number> = {};
+let lastGroups: string[][] = [];
+
+const threadsNote = () =>
+  lastGroups.length > 1
+    ? `${lastGroups.length} threads: ${lastGroups.map((g) => g.join(', ')).join(' | ')}`
+    : 'one thread';
 
 async function rebuildRun(b: StoreBackend, events: number, expected: Expected): Promise<Run> {
   const t = performance.now();
-  const stats = await rebuildProjections(b, ALL_PROJECTIONS);
+  const stats = await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: THREADS });
   const s = (performance.now() - t) / 1000;
   lastApplied = stats.applied;
+  lastGroups = stats.groups;
   const idle = Object.entries(stats.applied).filter(([, n]) => n === 0);
   if (idle.length)
     return { rate: null, note: `projections with no event to apply: ${idle.map(([p]) => p).join(', ')}` };
@@ -705,7 +716,7 @@ async function main() {
       ));
     if (sq)
       notes.push(
-        `sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}, events applied ${JSON.stringify(lastApplied)}`,
+        `sqlite: ${sq.events} events, read models ${JSON.stringify(sq.expected)}, events applied ${JSON.stringify(lastApplied)}, ${threadsNote()}`,
       );
     const url = server ? await server.url() : '';
     const pgr =
@@ -735,7 +746,7 @@ async function main() {
       ));
     if (pgr)
       notes.push(
-        `postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}, events applied ${JSON.stringify(lastApplied)}`,
+        `postgres: ${pgr.events} events, read models ${JSON.stringify(pgr.expected)}, events applied ${JSON.stringify(lastApplied)}, ${threadsNote()}`,
       );
   } finally {
     await server?.stop();
