@@ -460,6 +460,7 @@ describe('package lists over JSON-RPC', () => {
   test('at an event: getTag, the inheritance, listPackages, getPackageConfig and listTagged answer as the tags were then', async () => {
     await ok('createTag', ['ev-base']);
     await ok('createTag', ['ev-child', 'ev-base']);
+    await ok('createTag', ['ev-grand', 'ev-child']);
     await ok('packageListAdd', ['ev-base', 'evpkg', 'alice']);
     await ok('createEmptyBuild', ['evpkg', '1', '1', null]);
     await ok('tagBuild', ['ev-child', 'evpkg-1-1']);
@@ -527,12 +528,28 @@ describe('package lists over JSON-RPC', () => {
       await ok('readInheritanceData', [(await ok<{ id: number }>('getTag', ['ev-child'])).id, event]),
       parentsThen,
     );
-    await fault(
-      'getFullInheritance',
-      ['ev-base', event, true],
-      undefined,
-      'GenericError',
-      /^getFullInheritance\(reverse=True\) at an event is not supported/,
+    // reverse at the event: ev-base's descendants then, found though ev-child has left it since
+    type Descendant = { name: string; tag_id: number; child_id: number; currdepth: number };
+    const below = (rows: Descendant[]) => rows.map((r) => [r.name, r.currdepth]);
+    const reverseThen = await ok<Descendant[]>('getFullInheritance', ['ev-base', event, true], undefined);
+    assert.deepEqual(below(reverseThen), [
+      ['ev-child', 1],
+      ['ev-grand', 2],
+    ]);
+    assert.deepEqual(
+      below(await ok<Descendant[]>('getFullInheritance', ['ev-base', null, true], undefined)),
+      [],
+    );
+    assert.deepEqual(
+      below(await ok<Descendant[]>('getFullInheritance', ['ev-other', event, true], undefined)),
+      [],
+    );
+    assert.deepEqual(
+      below(await ok<Descendant[]>('getFullInheritance', ['ev-other', null, true], undefined)),
+      [
+        ['ev-child', 1],
+        ['ev-grand', 2],
+      ],
     );
     await fault(
       'listPackages',

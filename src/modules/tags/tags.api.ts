@@ -151,14 +151,19 @@ export class TagsApi implements OnModuleInit {
     r.implement<api.FullInheritanceParams>(api.getFullInheritance, async (p) => {
       const t = await this.tags.strictTag(p.tag as TagInfo);
       if (given(p.event)) {
-        if (p.reverse)
-          throw genericError(
-            'getFullInheritance(reverse=True) at an event is not supported: ask each child tag at that event instead',
-          );
+        // The tags and their links as they were then (each tag's stream folded up to the event).
         const at = this.tags.atEvent(p.event);
-        return (await at(t.id))
-          ? this.tags.fullInheritance(t.id, async (id) => (await at(id))?.state ?? null)
-          : [];
+        const load = async (id: number) => (await at(id))?.state ?? null;
+        if (!(await at(t.id))) return [];
+        if (!p.reverse) return this.tags.fullInheritance(t.id, load);
+        const out = [];
+        for (const other of await this.tags.descendantsAtEvent(t.id, p.event, at)) {
+          const link = (await this.tags.fullInheritance(other.state.id, load)).find(
+            (e) => e.parent_id === t.id,
+          );
+          if (link) out.push({ ...link, tag_id: other.state.id, name: other.state.name });
+        }
+        return out;
       }
       if (!p.reverse) return this.tags.fullInheritance(t.id);
       const out = [];

@@ -4,7 +4,8 @@
 import type { StoreBackend } from '../../eventstore/open.js';
 import { upcasters } from '../../kernel/upcasters.js';
 import { evolveTag, initialTagState, type TagState } from './tag.decider.js';
-import type { TagEvent } from './tags.events.js';
+import type { InheritanceLink, TagEvent } from './tags.events.js';
+import type { Checkpoint } from '../../eventstore/port.js';
 
 export interface TaggedAt {
   build_id: number;
@@ -46,4 +47,24 @@ export async function tagAtEvent(
   }
   if (!state.exists) return null;
   return { state, tagged: [...tagged.values()].sort((a, b) => b.create_event - a.create_event) };
+}
+
+/**
+ * Every tag that had a parent at some point up to `position`: the only ones that can have inherited
+ * from anything then. One scan of the log's inheritance-bearing events, for getFullInheritance's
+ * reverse at an event (the read models only know today's children).
+ */
+export async function tagsWithParentsUntil(backend: StoreBackend, position: number): Promise<Set<number>> {
+  const out = new Set<number>();
+  const filter = { types: ['TagCreated', 'TagInheritanceChanged'] };
+  for (let after: Checkpoint | null = null; ;) {
+    const page = await backend.events.readAll({ after, maxCount: 1000, filter });
+    for (const raw of page.events) {
+      if (raw.position > position) return out;
+      const d = upcasters.upcast(raw).data as { id: number; inheritance: InheritanceLink[] };
+      if (d.inheritance.length) out.add(d.id);
+    }
+    if (page.atEnd || page.checkpoint === after) return out;
+    after = page.checkpoint;
+  }
 }

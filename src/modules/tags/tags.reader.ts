@@ -19,7 +19,7 @@ import {
   type TargetDoc,
 } from './tags.projection.js';
 import { REPO_STATES, type InheritanceLink } from './tags.events.js';
-import { tagAtEvent, type TagAtEvent } from './tags.at-event.js';
+import { tagAtEvent, tagsWithParentsUntil, type TagAtEvent } from './tags.at-event.js';
 import { kojiTime } from '../tasks/tasks.projection.js';
 
 export type TagInfo = number | string | { id?: number; name?: string } | null | undefined;
@@ -116,6 +116,33 @@ export class TagsReader {
       frontier = next;
     }
     return out.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * `descendants` as they were at `event`, each with its state then: the children are found among
+   * the tags that had a parent by then, each folded up to the event (`at`).
+   */
+  async descendantsAtEvent(
+    tagId: number,
+    event: number,
+    at: (id: number) => Promise<TagAtEvent | null> = this.atEvent(event),
+  ): Promise<TagAtEvent[]> {
+    const candidates = [...(await tagsWithParentsUntil(this.backend, event))];
+    const found = new Set<number>([tagId]);
+    const out: TagAtEvent[] = [];
+    for (let frontier = [tagId]; frontier.length;) {
+      const next: number[] = [];
+      for (const id of candidates) {
+        if (found.has(id)) continue;
+        const t = await at(id);
+        if (!t?.state.inheritance.some((l) => frontier.includes(l.parent_id))) continue;
+        found.add(id);
+        next.push(id);
+        out.push(t);
+      }
+      frontier = next;
+    }
+    return out.sort((a, b) => a.state.id - b.state.id);
   }
 
   /**
