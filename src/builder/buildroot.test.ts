@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildrootsDir, holdBuildroot, makeRoot, sweepBuildroots } from './buildroot.js';
+import { buildrootsDir, holdBuildroot, makeRoot, sweepBuildroots, writeIntoBuilddir } from './buildroot.js';
 import { makeLogger } from './log.js';
 
 test('a held buildroot outlives its retention until the hold ends (Save Failed Tree archiving it)', async () => {
@@ -60,5 +70,24 @@ test("a new buildroot from a base loses the base's rpmdb environment files and d
     );
   } finally {
     rmSync(top, { recursive: true, force: true });
+  }
+});
+
+test('a file written into /builddir replaces what the base left there, never writing through its symlink', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'koji-es-builddir-'));
+  try {
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'builddir'), { recursive: true });
+    const host = join(dir, 'host-file');
+    writeFileSync(host, "the host's\n");
+    symlinkSync(host, join(root, 'builddir', '.rpmmacros'));
+    await writeIntoBuilddir(root, '.rpmmacros', '%dist .fc40\n');
+    assert.equal(readFileSync(host, 'utf8'), "the host's\n");
+    assert.ok(lstatSync(join(root, 'builddir', '.rpmmacros')).isFile());
+    assert.equal(readFileSync(join(root, 'builddir', '.rpmmacros'), 'utf8'), '%dist .fc40\n');
+    mkdirSync(join(root, 'builddir', 'adir'));
+    await assert.rejects(writeIntoBuilddir(root, 'adir', 'x'), /\/builddir\/adir in the base is a directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

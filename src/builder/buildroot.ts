@@ -270,6 +270,19 @@ export async function makeRoot(root: string, base: BaseRoot, signal?: AbortSigna
   return binds;
 }
 
+/**
+ * Writes /builddir/NAME of a new root, replacing what the base had there, never through a symlink:
+ * makeRoot made sure /builddir is a real directory, and a link the base left at NAME is removed, not
+ * followed (the builder runs as root, and a link could point at any file of the host).
+ */
+export async function writeIntoBuilddir(root: string, name: string, content: string): Promise<void> {
+  const p = join(root, 'builddir', name);
+  const st = lstatSafe(p);
+  if (st?.isDirectory()) throw new Error(`/builddir/${name} in the base is a directory`);
+  if (st) unlinkSync(p);
+  await writeFile(p, content, { flag: 'wx', mode: 0o644 });
+}
+
 /** A directory inside the root reached without any symlink on the way, or null. */
 function realDirInside(root: string, rel: string): string | null {
   let cur = root;

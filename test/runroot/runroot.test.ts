@@ -519,6 +519,41 @@ describe('runroot on a builder with the bwrap sandbox', () => {
     }
   });
 
+  test("the tag's rpm macros, inherited ones too, are in /builddir/.rpmmacros and task output rpmmacros.log", async (t) => {
+    const w = world(t);
+    if (!w) return;
+    const A = w.h.admin;
+    const macro = (extra: Record<string, unknown>) => ({ arches: 'x86_64', extra, __starstar: true });
+    await w.h.call('createTag', ['rr-macros-base', macro({ 'rpm.macro.dist': '.fc40' })], A);
+    await w.h.call(
+      'createTag',
+      [
+        'rr-macros',
+        { ...macro({ 'rpm.macro._with_bootstrap': 1, 'rpm.macro.x': 'no' }), parent: 'rr-macros-base' },
+      ],
+      A,
+    );
+    const id = await w.runroot(['cat', '/builddir/.rpmmacros'], {}, 'x86_64', 'rr-macros');
+    assert.equal((await w.wait(id)).state, STATE.CLOSED, await w.log(id));
+    assert.equal(
+      (await w.log(id))
+        .split('\n')
+        .filter((l) => l.startsWith('%'))
+        .join('\n'),
+      '%_with_bootstrap 1\n%dist .fc40',
+    );
+    assert.deepEqual(await w.outputs(id), ['rpmmacros.log', 'runroot.log']);
+    const logged = Buffer.from(await w.h.call<string>('downloadTaskOutput', [id, 'rpmmacros.log']), 'base64');
+    assert.equal(
+      logged.toString('utf8'),
+      "# rpm macros of rr-macros (its build config's rpm.macro.*), written to /builddir/.rpmmacros\n%_with_bootstrap 1\n%dist .fc40\n",
+    );
+    // A tag without macros: no file, no output.
+    const plain = await w.runroot(['sh', '-c', 'test ! -e /builddir/.rpmmacros']);
+    assert.equal((await w.wait(plain)).state, STATE.CLOSED);
+    assert.deepEqual(await w.outputs(plain), ['runroot.log']);
+  });
+
   test('runroot.log is on the hub while the command runs (runrootLog), and task output only once complete', async (t) => {
     const w = world(t);
     if (!w) return;

@@ -25,6 +25,7 @@
 //   them, root inside, so files written on mounts are theirs (pungi appends chown -R for this);
 // - `[runroot] capture_on_failure` (spec §8.4): a failed command's chosen files are archived at once.
 import { createReadStream, realpathSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { machine } from 'node:os';
 import { join } from 'node:path';
 import { Buildroot, type BaseRoot } from '../../builder/buildroot.js';
@@ -46,7 +47,8 @@ import { loadRunrootConfig, type RunrootConfig } from './runroot.conf.js';
 import { isUnder, taskBinds } from './runroot.mounts.js';
 import { checkCommand, checkOpts, runAsIds, type RunrootOpts } from './runroot.request.js';
 import { unreachable, type HostIds } from '../../builder/sandbox/reach.js';
-import { exec } from '../../builder/buildroot.js';
+import { exec, writeIntoBuilddir } from '../../builder/buildroot.js';
+import { tagMacros } from './runroot.macros.js';
 import { archiveTree } from '../../builder/archive/archive.js';
 import { loadSaveFailedTreeConf } from '../failed-tree/failed-tree.builder-conf.js';
 import { LogTail } from './runroot.tail.js';
@@ -362,6 +364,7 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
   });
   let result: 'closed' | 'failed' | 'aborted' = 'failed';
   try {
+    await writeMacros(ctx, br.root, cfg);
     // The buildroot is this task's alone: its new owner is root inside the sandbox.
     if (runAs) await exec(['chown', '-hR', `${runAs.uid}:${runAs.gid}`, br.root], ctx.signal);
     const hostname = sandboxHostname(cfg.name, br.id, repoId);
@@ -437,6 +440,26 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
 }
 
 /**
+ * The tag's rpm macros in /builddir/.rpmmacros, as mock writes them for kojid; and, when there are
+ * any, the same file as task output `rpmmacros.log` (Koji #3875: log the macros a sidetag enables).
+ */
+async function writeMacros(ctx: TaskContext, root: string, cfg: BuildConfig): Promise<void> {
+  const m = tagMacros(cfg.extra ?? {});
+  for (const s of m.skipped) ctx.log.warn(`tag ${cfg.name}: ${s}`);
+  if (!m.lines.length) return;
+  const text = `${m.lines.join('\n')}\n`;
+  await writeIntoBuilddir(root, '.rpmmacros', text);
+  const log = join(ctx.workdir, MACROS_LOG);
+  await writeFile(
+    log,
+    `# rpm macros of ${cfg.name} (its build config's rpm.macro.*), written to /builddir/.rpmmacros\n${text}`,
+  );
+  await ctx.upload.upload(MACROS_LOG, log);
+}
+
+const MACROS_LOG = 'rpmmacros.log';
+
+/**
  * koji-es (spec §8.4): the files `[runroot] capture_on_failure` names, archived from the failed
  * command's buildroot at once — Save Failed Tree's filters and archiver — as task output
  * `failure-capture.tar.gz`. A capture that fails is logged and never hides the command's failure.
@@ -473,7 +496,7 @@ async function captureFailure(ctx: TaskContext, root: string, conf: RunrootConfi
  */
 async function uploadLogs(ctx: TaskContext, root: string, paths: string[]): Promise<string[]> {
   const problems: string[] = [];
-  const names = new Set(['runroot.log', 'install.log', CAPTURE_FILE]);
+  const names = new Set(['runroot.log', 'install.log', CAPTURE_FILE, MACROS_LOG]);
   for (const p of paths) {
     const name = p.slice(p.lastIndexOf('/') + 1);
     if (!name || names.has(name)) {
