@@ -546,9 +546,9 @@ export function* generate(
   expected.locks = [...locks.values()].filter(Boolean).length;
 }
 
-/** Appends the generated log in batches of about 2,000 events, each batch one multi-stream append. */
-export async function fill(b: StoreBackend, total: number): Promise<Expected> {
-  const expected: Expected = {
+/** The row counts before the generator made anything. */
+export function noRows(): Expected {
+  return {
     users: 0,
     tasks: 0,
     buildroots: 0,
@@ -561,6 +561,11 @@ export async function fill(b: StoreBackend, total: number): Promise<Expected> {
     packages: 0,
     listed: 0,
   };
+}
+
+/** Appends the generated log in batches of about 2,000 events, each batch one multi-stream append. */
+export async function fill(b: StoreBackend, total: number): Promise<Expected> {
+  const expected = noRows();
   let batch = new Map<string, NewEvent[]>();
   let size = 0;
   let done = 0;

@@ -56,30 +56,7 @@ export function pyTruthy(value: unknown): boolean {
   return true;
 }
 
-/** Python's `repr()` for the scalars that appear in error messages. */
-export function pyRepr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'string') {
-    const q = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const body = value
-      .replace(/\\/g, '\\\\')
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t');
-    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
-  }
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyFloat(value);
-  return JSON.stringify(value) ?? String(value);
-}
-
-/** Python's `str()` of a list item, as `match_any`/`match_all` see it. */
-export function pyStr(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && !Number.isInteger(value)) return pyFloat(value);
-  return pyRepr(value);
-}
+export { pyRepr, pyStr } from '../kernel/python.js';
 
 /** The name Python would give the value's type, for TypeError-like messages. */
 export function pyTypeName(value: unknown): string {
@@ -90,13 +67,6 @@ export function pyTypeName(value: unknown): string {
   if (Array.isArray(value)) return 'list';
   if (value instanceof Set) return 'set';
   return 'dict';
-}
-
-function pyFloat(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  return String(n);
 }
 
 const INT_RE = /^[+-]?\d+(?:_\d+)*$/;

@@ -4,6 +4,7 @@
  * Validation, `_listapi`, `system.methodHelp`, the OpenRPC document, the CLI's `list-api` and the
  * API snapshot test all derive from these declarations.
  */
+import { pyRepr } from '../kernel/python.js';
 
 export type Access =
   { kind: 'anonymous' } | { kind: 'login' } | { kind: 'perm'; perm: string } | { kind: 'host' };
@@ -62,18 +63,8 @@ export function method(d: MethodInput): MethodDecl {
   return { ...d, args, starstar: d.starstar ?? null };
 }
 
-/** Python's repr of a default, as `koji list-api` prints it. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(', ')}}`;
-}
+// Re-exported: most callers took Python's repr from here before it moved to the kernel.
+export { pyRepr };
 
 /** `createSideTag(basetag, debuginfo=False, suffix=None)`. */
 export function signature(d: MethodDecl): string {

@@ -2,7 +2,7 @@
 // config (extra, merged along the inheritance) into mock's `config_opts['macros']['%NAME'] =
 // str(value)`, and mock writes them to /builddir/.rpmmacros, so a runroot command in a sidetag with
 // `rpm.macro.dist` sees it (`rpm --eval %dist`). Here there is no mock: the builder writes that file.
-import { pyStr } from '../../policy/policy.python.js';
+import { pyStr } from '../../kernel/python.js';
 
 export const MACRO_PREFIX = 'rpm.macro.';
 

@@ -11,7 +11,8 @@ import { policyAction } from './package-list.decider.js';
 import { ChangePackageList, CreatePackage, type PackageListChange } from './packages.commands.js';
 import * as api from './packages.contract.js';
 import { PACKAGES, type PackageDoc } from './packages.projection.js';
-import { PackagesReader, pyStr, type PackageInfo, type PackageRow } from './packages.reader.js';
+import { pyStr } from '../../kernel/python.js';
+import { PackagesReader, type PackageInfo, type PackageRow } from './packages.reader.js';
 import { policyMeta } from './tags.api.js';
 import { TagsReader, type TagInfo } from './tags.reader.js';
 

@@ -1,3 +1,4 @@
+import { pyStr } from '../../kernel/python.js';
 import { Injectable } from '@nestjs/common';
 import { genericError, parameterError } from '../../kernel/errors.js';
 import { pyRepr } from '../../rpc/method.js';
@@ -225,9 +226,4 @@ function entriesAt(then: TagAtEvent | null, tagId: number): TagPackageDoc[] {
       extra_arches: e.extraArches,
     }))
     .sort((a, b) => (a.package_name < b.package_name ? -1 : a.package_name > b.package_name ? 1 : 0));
-}
-
-/** Python's %s of a name or id as given. */
-export function pyStr(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : pyRepr(v);
 }

@@ -58,7 +58,9 @@ describe('tags CLI helpers', () => {
       pformat({ b: [1, 'x'], a: { d: null, c: true } }),
       "{'a': {'c': True, 'd': None}, 'b': [1, 'x']}",
     );
-    assert.equal(pformat("it's"), "'it\\'s'");
+    // Python picks double quotes for a string with a ' and no ", and escapes the ' otherwise.
+    assert.equal(pformat("it's"), '"it\'s"');
+    assert.equal(pformat('it\'s "x"'), "'it\\'s \"x\"'");
   });
 
   test('inheritanceFlags: M F I N or dots', () => {

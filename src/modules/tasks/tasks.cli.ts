@@ -5,6 +5,7 @@
 // download-task takes any task's output, shows its progress on stderr with the rate, resumes with a
 // Range request and checks the size the hub lists; buildrootinfo is ours (Koji shows buildroots
 // only on its web pages).
+import { pyStr } from '../../kernel/python.js';
 import type { Command } from 'commander';
 import { createWriteStream, existsSync, mkdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,7 +16,6 @@ import { StringDecoder } from 'node:string_decoder';
 import type { HubClient } from '../../cli/client.js';
 import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { pyRepr } from '../../rpc/method.js';
 
 // The client keeps its own copy of these tables: importing tasks.events.ts would be harmless
 // today, but the CLI must never start depending on the hub's modules.
@@ -112,11 +112,6 @@ export function formatTimeLong(ts: number): string {
     `${DAYS[d.getDay()]}, ${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
     `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}`
   ).trimEnd();
-}
-
-/** Python's `str()` of a value as Koji's CLI prints it with `%s`. */
-export function pyStr(v: unknown): string {
-  return typeof v === 'string' ? v : pyRepr(v);
 }
 
 /** Python's `%s` of a float: `2.0`, not `2`. */

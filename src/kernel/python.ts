@@ -1,0 +1,39 @@
+// Python's repr() and str() of the JSON-like values Koji puts in its messages and CLI output
+// (`%r`, `%s`, `str(value)`): one spelling for the whole product, so a message reads as Koji's would.
+
+/** Python's `repr()`: quotes as Python chooses them, `None`/`True`/`False`, lists and dicts. */
+export function pyRepr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyFloat(value);
+  if (typeof value === 'string') {
+    const q = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const body = value
+      .replace(/\\/g, '\\\\')
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')
+      .replace(/\t/g, '\\t');
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (value instanceof Set) return value.size ? `{${[...value].map(pyRepr).join(', ')}}` : 'set()';
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  return String(value);
+}
+
+/** Python's `str()` (what `%s` prints): a string as it is, anything else as its repr. */
+export function pyStr(value: unknown): string {
+  return typeof value === 'string' ? value : pyRepr(value);
+}
+
+/** A float as Python prints it (JavaScript cannot tell 2.0 from 2; both print `2`). */
+function pyFloat(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
