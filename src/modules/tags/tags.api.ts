@@ -27,6 +27,7 @@ import {
 import { BUILD_STATE_NAMES, BUILD_STATES, REPO_STATES, type Ref } from './tags.events.js';
 import {
   BUILDS,
+  kojiTagFields,
   REPO_REQUESTS,
   TAGS,
   TARGETS,
@@ -109,16 +110,7 @@ export class TagsApi implements OnModuleInit {
           if (p.strict) throw genericError(`No such tagInfo: ${pyRepr(p.tagInfo)}`);
           return null;
         }
-        Object.assign(info, {
-          name: then.name,
-          arches: then.arches,
-          locked: then.locked,
-          perm_id: then.perm?.id ?? null,
-          perm: then.perm?.name ?? null,
-          maven_support: then.mavenSupport,
-          maven_include_all: then.mavenIncludeAll,
-          extra: then.extra,
-        });
+        Object.assign(info, kojiTagFields(then));
       }
       if (!p.blocked)
         info.extra = Object.fromEntries(Object.entries(info.extra).filter(([, v]) => v !== null));
@@ -150,26 +142,19 @@ export class TagsApi implements OnModuleInit {
     r.implement<api.ReadInheritanceParams>(api.readInheritanceData, (p) => inheritance(p.tag_id, p.event));
     r.implement<api.FullInheritanceParams>(api.getFullInheritance, async (p) => {
       const t = await this.tags.strictTag(p.tag as TagInfo);
-      if (given(p.event)) {
-        // The tags and their links as they were then (each tag's stream folded up to the event).
-        const at = this.tags.atEvent(p.event);
-        const load = async (id: number) => (await at(id))?.state ?? null;
-        if (!(await at(t.id))) return [];
-        if (!p.reverse) return this.tags.fullInheritance(t.id, load);
-        const out = [];
-        for (const other of await this.tags.descendantsAtEvent(t.id, p.event, at)) {
-          const link = (await this.tags.fullInheritance(other.state.id, load)).find(
-            (e) => e.parent_id === t.id,
-          );
-          if (link) out.push({ ...link, tag_id: other.state.id, name: other.state.name });
-        }
-        return out;
-      }
-      if (!p.reverse) return this.tags.fullInheritance(t.id);
+      // With `event`, the tags and their links as they were then (each stream folded up to it).
+      const at = given(p.event) ? this.tags.atEvent(p.event) : null;
+      const load = at ? async (id: number) => (await at(id))?.state ?? null : undefined;
+      if (at && !(await at(t.id))) return [];
+      if (!p.reverse) return this.tags.fullInheritance(t.id, load);
+      // Koji's reverse: each descendant with its link to this tag, as its own chain reaches it.
+      const descendants =
+        at && given(p.event)
+          ? (await this.tags.descendantsAtEvent(t.id, p.event, at)).map((d) => d.state)
+          : await this.tags.descendants(t.id);
       const out = [];
-      for (const other of await this.tags.descendants(t.id)) {
-        const chain = await this.tags.fullInheritance(other.id);
-        const link = chain.find((e) => e.parent_id === t.id);
+      for (const other of descendants) {
+        const link = (await this.tags.fullInheritance(other.id, load)).find((e) => e.parent_id === t.id);
         if (link) out.push({ ...link, tag_id: other.id, name: other.name });
       }
       return out;

@@ -10,9 +10,27 @@ import {
   type InheritanceLink,
   type RepoEvent,
   type RepoQueueEvent,
+  type TagConfig,
   type TagEvent,
   type TargetEvent,
 } from './tags.events.js';
+
+/**
+ * A tag's name, settings and extra as Koji's tag rows spell them, from the events' (and the folded
+ * state's) configuration: the read model and getTag at an event both answer with these.
+ */
+export function kojiTagFields(c: TagConfig & { name: string; extra: Record<string, unknown> }) {
+  return {
+    name: c.name,
+    arches: c.arches,
+    locked: c.locked,
+    perm_id: c.perm?.id ?? null,
+    perm: c.perm?.name ?? null,
+    maven_support: c.mavenSupport,
+    maven_include_all: c.mavenIncludeAll,
+    extra: c.extra,
+  };
+}
 
 export interface TagDoc {
   id: number;
@@ -170,14 +188,7 @@ export const tagsProjection: Projection = {
         await setParents(tx, d.id, d.inheritance);
         await tx.put(TAGS, String(d.id), {
           id: d.id,
-          name: d.name,
-          arches: d.arches,
-          locked: d.locked,
-          perm_id: d.perm?.id ?? null,
-          perm: d.perm?.name ?? null,
-          maven_support: d.mavenSupport,
-          maven_include_all: d.mavenIncludeAll,
-          extra: d.extra,
+          ...kojiTagFields(d),
           inheritance: d.inheritance,
           last_event: ev.position,
           sidetag_user_id: sidetagUser(d.extra),
