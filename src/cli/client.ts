@@ -177,16 +177,16 @@ export class HubClient {
   async batch(calls: [string, unknown[]][]): Promise<({ result: unknown } | { fault: KojiError })[]> {
     if (!calls.length) return [];
     const out = await this.rawBatch(calls);
-    const stale =
-      out.every((r) => 'fault' in r && r.fault.isA('AuthError')) &&
-      this.auth !== null &&
-      !this.profile.token &&
-      this.profile.user &&
-      this.profile.password;
+    const stale = out.every((r) => 'fault' in r && r.fault.isA('AuthError')) && this.canLogInAgain();
     if (!stale) return out;
     this.forgetSession();
     await this.login();
     return this.rawBatch(calls);
+  }
+
+  /** A session of ours was refused, and the profile has a password to log in with again. */
+  private canLogInAgain(): boolean {
+    return this.auth !== null && !this.profile.token && !!this.profile.user && !!this.profile.password;
   }
 
   /** Logs in (or reuses this profile's cached session) unless a token or --noauth is in use. */
@@ -217,13 +217,7 @@ export class HubClient {
     try {
       return (await this.rawCall(method, params)) as T;
     } catch (e) {
-      const stale =
-        e instanceof KojiError &&
-        e.isA('AuthError') &&
-        this.auth !== null &&
-        !this.profile.token &&
-        this.profile.user &&
-        this.profile.password;
+      const stale = e instanceof KojiError && e.isA('AuthError') && this.canLogInAgain();
       if (!stale) throw e;
       this.forgetSession();
       await this.login();
