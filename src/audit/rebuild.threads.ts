@@ -46,18 +46,32 @@ export function defaultThreads(): number {
 }
 
 /**
+ * Unless threads are asked for, a log shorter than this is rebuilt in the calling thread. Starting
+ * the threads (each loads the projections and opens the store; on SQLite each has its writer
+ * thread) and their separate scans cost about 0.3 s on the 2-core machine the figures come from:
+ * on SQLite 200,000 and 400,000 events rebuilt slower in 2 threads, 600,000 as fast, 1,000,000 10%
+ * faster; on PostgreSQL 20,000 slower, 100,000 as fast, 1,000,000 17% faster.
+ */
+export const THREADS_FROM_EVENTS = 500_000;
+
+/**
  * The groups a rebuild of `projections` replays in threads of their own, or null when it runs in
  * this thread: one thread asked for, a store a thread cannot open again (memory, an in-memory SQLite
- * database, KurrentDB), projections other than the product's, or a log whose mix is one group.
+ * database, KurrentDB), projections other than the product's, a log too short to be worth the
+ * threads, or a log whose mix is one group.
  */
 export async function planGroups(
   backend: StoreBackend,
   projections: Projection[],
   threads: number,
+  /** A log shorter than this is replayed in this thread (THREADS_FROM_EVENTS unless threads were asked for). */
+  minEvents: number,
 ): Promise<Projection[][] | null> {
   const u = backend.url;
   const reopenable = (u.kind === 'sqlite' && u.path !== ':memory:') || u.kind === 'postgres';
   if (threads < 2 || projections.length < 2 || !reopenable || !backend.events.recentTypeCounts) return null;
+  const head = await backend.events.headCheckpoint();
+  if (!head || backend.events.positionOf(head) < minEvents) return null;
   if (!projections.every((p) => ALL_PROJECTIONS.includes(p))) return null;
   const groups = splitProjections(projections, await backend.events.recentTypeCounts(SAMPLE), threads);
   return groups.length > 1 ? groups : null;

@@ -2,7 +2,7 @@ import type { StoreBackend } from '../eventstore/open.js';
 import { SqliteEventStore } from '../eventstore/sqlite.store.js';
 import type { Projection } from '../eventstore/projection.js';
 import { feed, type Progress } from './replay.js';
-import { defaultThreads, fillInThreads, planGroups } from './rebuild.threads.js';
+import { defaultThreads, fillInThreads, planGroups, THREADS_FROM_EVENTS } from './rebuild.threads.js';
 
 export interface RebuildStats {
   projections: string[];
@@ -28,7 +28,13 @@ export async function rebuildProjections(
   o: { threads?: number } = {},
 ): Promise<RebuildStats> {
   const started = performance.now();
-  const groups = await planGroups(backend, projections, o.threads ?? defaultThreads());
+  // Threads asked for are used whatever the log's length; by default only for a long log.
+  const groups = await planGroups(
+    backend,
+    projections,
+    o.threads ?? defaultThreads(),
+    o.threads === undefined ? THREADS_FROM_EVENTS : 0,
+  );
   let events = 0;
   const applied: Record<string, number> = Object.fromEntries(projections.map((p) => [p.name, 0]));
   const add = (a: Record<string, number>) => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generate, noRows } from '../../bench/replay.js';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
+import { THREADS_FROM_EVENTS } from 'koji-es/audit/rebuild.threads';
 import { verifyProjections } from 'koji-es/audit/verify';
 import { openBackend, type StoreBackend } from 'koji-es/eventstore/open';
 import type { NewEvent, StreamWrite } from 'koji-es/eventstore/port';
@@ -157,6 +158,20 @@ describe('a rebuild in threads', () => {
       const again = await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 2 });
       assert.equal(again.groups.length, 2);
       assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('unless threads are asked for, a log shorter than THREADS_FROM_EVENTS is rebuilt in the calling thread', async () => {
+    assert.ok(LOG.flat().reduce((n, w) => n + w.events.length, 0) < THREADS_FROM_EVENTS);
+    const b = await openFilled(`sqlite:${join(dir.dir, 'short.sqlite')}`, LOG);
+    try {
+      assert.equal((await rebuildProjections(b, ALL_PROJECTIONS)).groups.length, 1);
+      assert.equal(
+        (await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 2 })).groups.length,
+        2,
+      );
     } finally {
       await b.close();
     }
