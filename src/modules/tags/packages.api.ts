@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { actionNotAllowed, genericError } from '../../kernel/errors.js';
+import { pyStr } from '../../kernel/python.js';
 import type { CallContext } from '../../rpc/context.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { MethodRegistry } from '../../rpc/registry.js';
@@ -11,7 +12,6 @@ import { policyAction } from './package-list.decider.js';
 import { ChangePackageList, CreatePackage, type PackageListChange } from './packages.commands.js';
 import * as api from './packages.contract.js';
 import { PACKAGES, type PackageDoc } from './packages.projection.js';
-import { pyStr } from '../../kernel/python.js';
 import { PackagesReader, type PackageInfo, type PackageRow } from './packages.reader.js';
 import { policyMeta } from './tags.api.js';
 import { TagsReader, type TagInfo } from './tags.reader.js';

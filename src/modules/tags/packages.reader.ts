@@ -1,7 +1,6 @@
-import { pyStr } from '../../kernel/python.js';
 import { Injectable } from '@nestjs/common';
 import { genericError, parameterError } from '../../kernel/errors.js';
-import { pyRepr } from '../../rpc/method.js';
+import { pyRepr, pyStr } from '../../kernel/python.js';
 import type { InheritedEntry } from './package-list.decider.js';
 import {
   PACKAGES,

@@ -5,7 +5,6 @@
 // download-task takes any task's output, shows its progress on stderr with the rate, resumes with a
 // Range request and checks the size the hub lists; buildrootinfo is ours (Koji shows buildroots
 // only on its web pages).
-import { pyStr } from '../../kernel/python.js';
 import type { Command } from 'commander';
 import { createWriteStream, existsSync, mkdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { HubClient } from '../../cli/client.js';
 import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
+import { pyStr } from '../../kernel/python.js';
 
 // The client keeps its own copy of these tables: importing tasks.events.ts would be harmless
 // today, but the CLI must never start depending on the hub's modules.
