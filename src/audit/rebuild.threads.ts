@@ -103,30 +103,10 @@ export async function fillInThreads(
         workers.push(w);
         let settled = false;
         const names = job.projections.join(', ');
-        // Lent once the thread asks, given back when it says so — or when it stops holding it.
-        let giveBack: (() => void) | null = null;
-        let exited = false;
-        const lend = () =>
-          void lock!.run(
-            () =>
-              new Promise<void>((release) => {
-                // A thread that stopped while waiting for its turn never gives it back.
-                if (exited) return release();
-                giveBack = release;
-                w.postMessage({ kind: 'granted' } satisfies LockGranted);
-              }),
-          );
-        const takeBack = () => {
-          giveBack?.();
-          giveBack = null;
-        };
-        w.on('exit', () => {
-          exited = true;
-          takeBack();
-        });
+        const turns = lock ? lendTo(w, lock) : null;
         w.on('message', (m: GroupMessage) => {
-          if (m.kind === 'lock') lend();
-          else if (m.kind === 'unlock') takeBack();
+          if (m.kind === 'lock') turns?.lend();
+          else if (m.kind === 'unlock') turns?.takeBack();
           else if (m.kind === 'progress') {
             positions[i] = m.position;
             report();
@@ -143,6 +123,7 @@ export async function fillInThreads(
           reject(new Error(`rebuilding ${names}: ${e.message}`));
         });
         w.on('exit', (code) => {
+          turns?.exited();
           if (!settled) reject(new Error(`the thread rebuilding ${names} stopped (exit ${code})`));
         });
       }),
@@ -158,4 +139,33 @@ export async function fillInThreads(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * The write lock lent to a rebuild thread: taken when the thread asks, given back when it says so,
+ * or when it stops while holding the lock or waiting for it.
+ */
+function lendTo(w: Worker, lock: WriteLock) {
+  let giveBack: (() => void) | null = null;
+  let gone = false;
+  const takeBack = () => {
+    giveBack?.();
+    giveBack = null;
+  };
+  return {
+    lend: () =>
+      void lock.run(
+        () =>
+          new Promise<void>((release) => {
+            if (gone) return release();
+            giveBack = release;
+            w.postMessage({ kind: 'granted' } satisfies LockGranted);
+          }),
+      ),
+    takeBack,
+    exited: () => {
+      gone = true;
+      takeBack();
+    },
+  };
 }
