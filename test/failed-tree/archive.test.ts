@@ -4,10 +4,20 @@
 // fnmatch filters, the mandatory exclusions, files that change while read, flat memory, abort.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { archiveTree, MissingTreeError, type ArchiveResult } from 'koji-es/builder/archive/archive';
+import { LogTail } from 'koji-es/builder/tail';
 import { REPO_ROOT } from '../helpers/hub.js';
 import { tempDir } from '../helpers/tmp.js';
 import { commandExists, needTool } from '../helpers/tools.js';
@@ -316,13 +326,29 @@ describe('files that change while they are read', () => {
     while (statSync(growing).size === start) await new Promise((res) => setTimeout(res, 5));
     const out = join(tmp.dir, 'growing.tar.gz');
     const warnings: string[] = [];
+    // Read back as Save Failed Tree uploads it, while it is made: only the final bytes.
+    const tail = new LogTail(out, 20, 0);
+    const streamed = (async () => {
+      const parts: Buffer[] = [];
+      for await (const p of tail) parts.push(p);
+      return Buffer.concat(parts);
+    })();
     let res: ArchiveResult;
     try {
-      res = await archiveTree({ root: r, full: false, output: out, onWarning: (m) => warnings.push(m) });
+      res = await archiveTree({
+        root: r,
+        full: false,
+        output: out,
+        onWarning: (m) => warnings.push(m),
+        onCommitted: (bytes) => tail.advance(bytes),
+      });
+      tail.end();
     } finally {
       appender.kill('SIGKILL');
       appender = null;
     }
+    // The growing file's bytes were packed, then taken back: none of them went out.
+    assert.deepEqual(await streamed, readFileSync(out));
     assert.equal(res.skipped, 1);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /^skipped builddir\/m-growing\.log: it changed while it was read \(/);

@@ -37,6 +37,8 @@ export interface ArchiveOptions extends ArchiveRequest {
   signal?: AbortSignal;
   onWarning?(message: string): void;
   onInfo?(message: string): void;
+  /** Bytes at the start of the output that are final, as they grow (about 10 times a second). */
+  onCommitted?(bytes: number): void;
 }
 
 export interface ArchiveResult extends WalkStats {
@@ -57,6 +59,7 @@ export async function archiveHere(req: ArchiveRequest, hooks: WalkHooks): Promis
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
   const fd = openSync(req.output, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, 0o600);
   let ok = false;
+  let reporter: NodeJS.Timeout | undefined;
   try {
     const gz = new GzipBlockWriter(fd, {
       level: req.level ?? GZIP_DEFAULTS.level,
@@ -73,6 +76,11 @@ export async function archiveHere(req: ArchiveRequest, hooks: WalkHooks): Promis
         }
       : null;
     const walker = new TreeWalker(gz, makeFilter(req.filters ?? []), hooks, capture);
+    let told = 0;
+    if (hooks.committed)
+      reporter = setInterval(() => {
+        if (gz.committed > told) hooks.committed!((told = gz.committed));
+      }, 100);
     const stats = await walker.run(req.root, req.full);
     const { bytesIn, bytesOut } = await gz.end();
     ok = true;
@@ -86,6 +94,7 @@ export async function archiveHere(req: ArchiveRequest, hooks: WalkHooks): Promis
     };
   } finally {
     clearInterval(sampler);
+    clearInterval(reporter);
     closeSync(fd);
     if (!ok) unlinkQuietly(req.output);
   }
@@ -101,12 +110,13 @@ function unlinkQuietly(path: string): void {
 
 export type WorkerMessage =
   | { kind: 'warn' | 'info'; message: string }
+  | { kind: 'committed'; bytes: number }
   | { kind: 'done'; result: ArchiveResult }
   | { kind: 'error'; message: string; missing: boolean };
 
 /** Archives in a worker thread. Rejects with MissingTreeError when the directory is not there. */
 export function archiveTree(opts: ArchiveOptions): Promise<ArchiveResult> {
-  const { signal, onWarning, onInfo, ...req } = opts;
+  const { signal, onWarning, onInfo, onCommitted, ...req } = opts;
   return new Promise<ArchiveResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     // The walker's heap stays small (stat results, names); a small young generation keeps the
@@ -138,6 +148,7 @@ export function archiveTree(opts: ArchiveOptions): Promise<ArchiveResult> {
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'warn') onWarning?.(m.message);
       else if (m.kind === 'info') onInfo?.(m.message);
+      else if (m.kind === 'committed') onCommitted?.(m.bytes);
       else if (m.kind === 'done') finish(null, m.result);
       else if (m.kind === 'error') finish(m.missing ? new MissingTreeError(m.message) : new Error(m.message));
     });

@@ -82,3 +82,22 @@ test('rollback takes back everything since the mark, whether or not blocks were 
     assert.deepEqual(gunzipSync(out), Buffer.concat([a, c]), `window ${window}`);
   }
 });
+
+test('committed: the bytes written before the latest mark, which no rollback can cut', async () => {
+  await withFile(async (gz) => {
+    gz.write(randomBytes(2500));
+    await gz.ready();
+    const m = gz.mark();
+    gz.write(randomBytes(4321));
+    await gz.ready();
+    // Members of the marked part may be in the file, but they are not final yet.
+    const before = gz.committed;
+    assert.ok(before <= gz.bytesOut);
+    await gz.rollback(m);
+    assert.equal(gz.bytesOut, before, 'the rollback cut exactly where committed stood');
+    gz.write(randomBytes(10));
+    gz.mark();
+    await gz.end();
+    assert.equal(gz.committed, gz.bytesOut, 'with the latest mark behind, all of it is final');
+  });
+});

@@ -89,6 +89,14 @@ export class GzipBlockWriter {
     return this.written;
   }
 
+  /**
+   * Bytes of the file no rollback can take back any more: everything before the latest mark's first
+   * member (a reader may send them on while the archive is still being made).
+   */
+  get committed(): number {
+    return this.markSeq >= 0 && this.markOffset >= 0 ? this.markOffset : this.written;
+  }
+
   /** Takes bytes; full blocks go to the threadpool at once. Call `ready()` between steps. */
   write(data: Uint8Array): void {
     if (this.ended) throw new Error('write after end');

@@ -70,6 +70,8 @@ export interface Capture {
 export interface WalkHooks {
   warn(message: string): void;
   info(message: string): void;
+  /** How many bytes of the output are final (GzipBlockWriter.committed), now and then. */
+  committed?(bytes: number): void;
 }
 
 export class MissingTreeError extends Error {}

@@ -9,6 +9,7 @@ const send = (m: WorkerMessage) => port.postMessage(m);
 archiveHere(workerData as ArchiveRequest, {
   warn: (message) => send({ kind: 'warn', message }),
   info: (message) => send({ kind: 'info', message }),
+  committed: (bytes) => send({ kind: 'committed', bytes }),
 }).then(
   (result) => send({ kind: 'done', result }),
   (e: unknown) =>

@@ -34,6 +34,8 @@ interface Upload {
   name: string;
   volume: string | null | undefined;
   bytes: Buffer;
+  /** Sent while it was made (a live stream), or from the finished file. */
+  how: 'stream' | 'file';
 }
 
 interface Harness {
@@ -45,16 +47,33 @@ interface Harness {
 }
 
 let serial = 0;
-function harness(o: { buildroot: unknown; hostId?: number; configDir?: string }): Harness {
+function harness(o: {
+  buildroot: unknown;
+  hostId?: number;
+  configDir?: string;
+  /** The upload while archiving breaks once all of it was read. */
+  breakStream?: boolean;
+}): Harness {
   const workdir = join(dir, `work-${serial++}`);
   mkdirSync(workdir, { recursive: true });
   const calls: [string, unknown][] = [];
   const uploads: Upload[] = [];
   const logs: string[] = [];
   const upload = async (name: string, source: UploadSource, opts: UploadOptions = {}) => {
-    assert.equal(typeof source, 'string', 'the tarball is uploaded from its file');
-    const bytes = readFileSync(source as string);
-    uploads.push({ name, volume: opts.volume, bytes });
+    let bytes: Buffer;
+    let how: Upload['how'];
+    if (typeof source === 'string') {
+      bytes = readFileSync(source);
+      how = 'file';
+    } else {
+      assert.ok(opts.live, 'a stream is sent as it comes');
+      const parts: Buffer[] = [];
+      for await (const p of source as AsyncIterable<Uint8Array>) parts.push(Buffer.from(p));
+      bytes = Buffer.concat(parts);
+      how = 'stream';
+      if (o.breakStream) throw new Error('the connection to the hub broke');
+    }
+    uploads.push({ name, volume: opts.volume, bytes, how });
     return {
       size: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -153,6 +172,7 @@ describe("Koji's builder tests (spec §6.6)", () => {
     assert.equal(await saveFailedTreeHandler.run(task([1]), h.ctx), null, "Koji's result is None");
     assert.equal(h.uploads.length, 1);
     const up = h.uploads[0];
+    assert.equal(up.how, 'stream', 'sent while it was made (spec §7 S9)');
     assert.equal(up.name, 'broot-1.tar.gz');
     assert.equal(up.volume, 'failed-tree', 'the shipped [general] volume');
     assert.deepEqual(names(up.bytes), ['builddir/', 'builddir/build/', 'builddir/build/foo.c']);
@@ -169,6 +189,28 @@ describe("Koji's builder tests (spec §6.6)", () => {
       0,
     ]);
     assert.deepEqual(readdirSync(h.workdir), [], 'the local tarball is deleted');
+  });
+
+  test('an upload while archiving that breaks: the finished file is uploaded instead, with a warning', async () => {
+    const root = buildroot('br-broken-upload');
+    const h = harness({ buildroot: { id: 7, host_id: 1, path: root, task_id: 5 }, breakStream: true });
+    assert.equal(await saveFailedTreeHandler.run(task([7]), h.ctx), null);
+    assert.deepEqual(
+      h.uploads.map((u) => [u.name, u.how]),
+      [['broot-7.tar.gz', 'file']],
+    );
+    assert.deepEqual(names(h.uploads[0].bytes), ['builddir/', 'builddir/build/', 'builddir/build/foo.c']);
+    assert.ok(
+      h.logs.some((l) =>
+        /^warn .*broot-7\.tar\.gz: the upload while archiving failed \(the connection to the hub broke\); uploading the file$/.test(
+          l,
+        ),
+      ),
+      h.logs.join('\n'),
+    );
+    const recorded = h.calls.find(([m]) => m === 'host.treeArchived')!;
+    assert.equal((recorded[1] as unknown[])[3], h.uploads[0].bytes.length);
+    assert.deepEqual(readdirSync(h.workdir), []);
   });
 
   test('a buildroot of another host: Task is run on wrong builder', async () => {

@@ -19,14 +19,19 @@
 //   tarfile would archive it torn or fail the task;
 // - tar-stream with gzip members compressed in parallel at level 6, in a worker thread, instead of
 //   tarfile's single-stream level 9 (~9 MB/s, platform-notes §5);
-// - the upload is the shared resumable, sha256-checked one, and `host.treeArchived` records the
-//   tarball (size, sha256, entries, what was left out) before the task closes.
+// - the tarball goes to the hub while it is made (spec §7 S9: Koji uploads it only once it is whole):
+//   the bytes no rollback can take back are sent as they come; if that upload breaks, the finished
+//   file is uploaded again with the shared resumable, sha256-checked upload, from where the hub's
+//   copy stops; `host.treeArchived` records the tarball (size, sha256, entries, what was left out)
+//   before the task closes.
 import { lstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { holdBuildroot } from '../../builder/buildroot.js';
+import { LogTail } from '../../builder/tail.js';
 import { archiveTree, MissingTreeError, type ArchiveResult } from '../../builder/archive/archive.js';
 import type { BuilderTask, TaskContext, TaskHandler } from '../../builder/handler.js';
+import type { Uploaded } from '../../builder/uploader.js';
 import { genericError, parameterError } from '../../kernel/errors.js';
 import { DEFAULT_VOLUME } from '../tasks/task-files.js';
 import { loadSaveFailedTreeConf } from './failed-tree.builder-conf.js';
@@ -83,39 +88,63 @@ export const saveFailedTreeHandler: TaskHandler = {
     const root = br.path;
     const file = `broot-${buildrootId}.tar.gz`;
     const output = join(ctx.workdir, file);
-    // The sweep must not remove a kept root half way through, when its retention ends meanwhile.
-    const result = await holdBuildroot(root, async (): Promise<ArchiveResult> => {
-      const path = full ? root : join(root, 'builddir');
-      try {
-        lstatSync(path);
-      } catch {
-        throw genericError(`Buildroot directory is missing: ${path}`);
-      }
-      ctx.log.info(
-        `archiving ${path} (${full ? 'the whole root' : 'builddir'}) into ${file}; ${conf.filters.length} config filter(s) from ${conf.file}, volume ${conf.volume} (${conf.volumeFrom})`,
-      );
-      try {
-        return await archiveTree({
-          root,
-          full,
-          output,
-          filters: conf.filters,
-          signal: ctx.signal,
-          onWarning: (m) => ctx.log.warn(m),
-          onInfo: (m) => ctx.log.info(m),
-        });
-      } catch (e) {
-        if (e instanceof MissingTreeError) throw genericError(e.message);
-        throw e;
-      }
-    });
+    const volume = conf.volume === DEFAULT_VOLUME ? null : conf.volume;
+    // Only what the archiver can no longer take back goes out before the tarball is complete.
+    const tail = new LogTail(output, 500, 0);
+    // Started once the tree is known to be there; set inside the hold below.
+    let streaming = null as Promise<Uploaded> | null;
+    let result: ArchiveResult;
+    try {
+      // The sweep must not remove a kept root half way through, when its retention ends meanwhile.
+      result = await holdBuildroot(root, async (): Promise<ArchiveResult> => {
+        const path = full ? root : join(root, 'builddir');
+        try {
+          lstatSync(path);
+        } catch {
+          throw genericError(`Buildroot directory is missing: ${path}`);
+        }
+        ctx.log.info(
+          `archiving ${path} (${full ? 'the whole root' : 'builddir'}) into ${file}; ${conf.filters.length} config filter(s) from ${conf.file}, volume ${conf.volume} (${conf.volumeFrom})`,
+        );
+        streaming = ctx.upload.upload(file, tail, { volume, live: true });
+        // Awaited below; a failure meanwhile must not count as unhandled.
+        streaming.catch(() => undefined);
+        try {
+          return await archiveTree({
+            root,
+            full,
+            output,
+            filters: conf.filters,
+            signal: ctx.signal,
+            onWarning: (m) => ctx.log.warn(m),
+            onInfo: (m) => ctx.log.info(m),
+            onCommitted: (bytes) => tail.advance(bytes),
+          });
+        } catch (e) {
+          if (e instanceof MissingTreeError) throw genericError(e.message);
+          throw e;
+        }
+      });
+    } catch (e) {
+      // The upload stops unfinished: the hub never publishes a partial tarball.
+      tail.fail(e as Error);
+      await streaming?.catch(() => undefined);
+      throw e;
+    }
+    tail.end();
     ctx.log.info(
       `${file}: ${result.entries} entries, ${mb(result.tarBytes)} MB of tar in ${mb(result.size)} MB, ${result.seconds.toFixed(1)} s (${mb(result.tarBytes / Math.max(result.seconds, 1e-6))} MB/s); left out: ${result.excludedByConfig} by config, ${result.excludedMandatory} by the mandatory rules, ${result.skipped} skipped`,
     );
-
-    const up = await ctx.upload.upload(file, output, {
-      volume: conf.volume === DEFAULT_VOLUME ? null : conf.volume,
-    });
+    let up: Uploaded;
+    try {
+      up = await streaming!;
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      ctx.log.warn(
+        `${file}: the upload while archiving failed (${(e as Error).message}); uploading the file`,
+      );
+      up = await ctx.upload.upload(file, output, { volume });
+    }
     await ctx.hub.call('host.treeArchived', [
       task.id,
       file,

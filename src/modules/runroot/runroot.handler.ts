@@ -51,7 +51,7 @@ import { exec, writeIntoBuilddir } from '../../builder/buildroot.js';
 import { tagMacros } from './runroot.macros.js';
 import { archiveTree } from '../../builder/archive/archive.js';
 import { loadSaveFailedTreeConf } from '../failed-tree/failed-tree.builder-conf.js';
-import { LogTail } from './runroot.tail.js';
+import { LogTail } from '../../builder/tail.js';
 
 const ARG_NAMES = [
   'root',
