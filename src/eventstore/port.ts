@@ -91,6 +91,19 @@ export interface ReadAllOptions {
   filter?: LogFilter;
 }
 
+/** A long forward read of the log: a replay's. */
+export interface ScanOptions {
+  after?: Checkpoint | null;
+  /** The last checkpoint to read; without it the scan ends at the head it finds. */
+  until?: Checkpoint | null;
+  filter?: LogFilter;
+  /**
+   * The event types whose metadata the reader uses. The others carry METADATA_NOT_READ (parsing
+   * metadata nobody reads was a tenth of a rebuild). Absent: every event's.
+   */
+  metadataOf?: readonly string[];
+}
+
 export interface ReadAllPage {
   events: RecordedEvent[];
   /**
@@ -131,6 +144,11 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<ReadAllPage>;
   /** Catch-up, then live, until the signal aborts. Resolves when aborted; rejects if onBatch rejects. */
   subscribe(options: SubscribeOptions): Promise<void>;
+  /**
+   * The pages of a long forward read, which the store may read ahead of the caller on a thread of
+   * its own. Left out by stores that cannot: a replay then reads with readAll.
+   */
+  scan?(options: ScanOptions): AsyncIterable<ReadAllPage>;
   headCheckpoint(): Promise<Checkpoint | null>;
   /**
    * How many of the last `count` events of the log are of each type: the mix a parallel rebuild

@@ -13,5 +13,10 @@ export interface Projection {
   readonly collections: CollectionDef[];
   /** Event types it reads; the runner scans past everything else. */
   readonly filter?: LogFilter;
+  /**
+   * `apply` reads `event.metadata`. A replay parses metadata only for the event types of the
+   * projections that say so; any other projection touching it fails (METADATA_NOT_READ).
+   */
+  readonly readsMetadata?: boolean;
   apply(event: RecordedEvent, tx: ReadModelTx): Promise<void>;
 }

@@ -5,6 +5,8 @@ import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import { positionFromPadded } from './log-filter.js';
 import { idempotentReplay, resultOf } from './memory.store.js';
 import { Mutex, type WriteLock } from './mutex.js';
+import { COLUMNS, HEAD_SQL, pageQuery, type Row } from './sqlite.page-query.js';
+import { scanInThread } from './sqlite.scan.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -15,6 +17,7 @@ import type {
   ReadAllPage,
   ReadStreamOptions,
   RecordedEvent,
+  ScanOptions,
   StreamWrite,
   SubscribeOptions,
 } from './port.js';
@@ -36,24 +39,6 @@ CREATE TABLE IF NOT EXISTS es_events (
 );
 CREATE INDEX IF NOT EXISTS es_events_type ON es_events (event_type, global_position);
 `;
-
-/**
- * The columns of a read, fetched as arrays (better-sqlite3's raw mode): building an object with
- * nine named properties per row cost as much as the read itself.
- */
-const COLUMNS =
-  'global_position, stream_id, stream_position, event_id, event_type, schema_version, data, metadata, created_at';
-type Row = [
-  globalPosition: number,
-  streamId: string,
-  streamPosition: number,
-  eventId: string,
-  eventType: string,
-  schemaVersion: number,
-  data: string,
-  metadata: string,
-  createdAt: string,
-];
 
 export interface SqliteOptions {
   busyTimeoutMs?: number;
@@ -80,6 +65,8 @@ export class SqliteEventStore implements EventStore {
   private notifier = new AppendNotifier();
   private clock: () => Date;
   private stmts!: ReturnType<SqliteEventStore['prepare']>;
+  /** A file can be opened again from the read-ahead thread; an in-memory database cannot. */
+  readonly scan?: (options: ScanOptions) => AsyncIterable<ReadAllPage>;
 
   constructor(
     readonly path: string,
@@ -103,6 +90,7 @@ export class SqliteEventStore implements EventStore {
       throw new EventStoreUnavailableError(`cannot open SQLite store ${path}: ${(e as Error).message}`);
     }
     this.stmts = this.prepare();
+    if (path !== ':memory:') this.scan = (o) => scanInThread(path, o);
   }
 
   private prepare() {
@@ -116,7 +104,7 @@ export class SqliteEventStore implements EventStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM es_events WHERE event_id = ?`).raw(true),
-      head: db.prepare<[], { h: number | null }>('SELECT max(global_position) AS h FROM es_events'),
+      head: db.prepare<[], { h: number | null }>(HEAD_SQL),
       // Prepared once: every command reads several streams, and preparing cost as much as reading.
       forward: db
         .prepare<[string, number, number], Row>(
@@ -196,27 +184,10 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
     const after = options.after ? positionFromPadded(options.after) : 0;
     const max = options.maxCount ?? 1000;
-    const filter = options.filter;
-    const clauses = ['global_position > ?'];
-    const params: (string | number)[] = [after];
-    if (filter?.types) {
-      if (filter.types.length === 0) clauses.push('0');
-      else {
-        // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
-        // row of each type and sort them for each page, which makes a long replay quadratic.
-        clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
-        params.push(...filter.types);
-      }
-    }
-    if (filter?.streamPrefixes) {
-      const ors = filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?');
-      clauses.push(ors.length ? `(${ors.join(' OR ')})` : '0');
-      for (const p of filter.streamPrefixes) params.push(p.length, p);
-    }
-    const sql = `SELECT ${COLUMNS} FROM es_events WHERE ${clauses.join(' AND ')} ORDER BY global_position LIMIT ?`;
+    const { sql, params } = pageQuery(options.filter);
     // One read transaction: the head and the page come from the same snapshot.
     const { rows, head } = this.db.transaction(() => ({
-      rows: this.cached(sql).all(...params, max),
+      rows: this.cached(sql).all(after, ...params, max),
       head: this.stmts.head.get()?.h ?? 0,
     }))();
     const events = rows.map(toRecorded);

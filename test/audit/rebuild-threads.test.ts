@@ -5,15 +5,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generate, noRows } from '../../bench/replay.js';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
 import { THREADS_FROM_EVENTS } from 'koji-es/audit/rebuild.threads';
 import { verifyProjections } from 'koji-es/audit/verify';
-import { openBackend, type StoreBackend } from 'koji-es/eventstore/open';
-import type { NewEvent, StreamWrite } from 'koji-es/eventstore/port';
 import { ALL_PROJECTIONS } from 'koji-es/projections';
 import { startTestPostgres } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
+import { appends, eventCount, openFilled, snapshot } from '../helpers/generated-log.js';
 
 const dir = tempDir('koji-es-rebuild-threads-');
 const server = startTestPostgres();
@@ -21,40 +19,6 @@ after(async () => {
   await (await server).stop();
   dir.cleanup();
 });
-
-/** The generated log as appends of about 500 events, each one multi-stream append. */
-function appends(total: number): StreamWrite[][] {
-  const out: StreamWrite[][] = [];
-  let batch = new Map<string, NewEvent[]>();
-  let size = 0;
-  const flush = () => {
-    out.push([...batch].map(([stream, events]) => ({ stream, events, expectedVersion: 'any' })));
-    batch = new Map();
-    size = 0;
-  };
-  for (const cmd of generate(total, noRows())) {
-    for (const { stream, event } of cmd) batch.set(stream, [...(batch.get(stream) ?? []), event]);
-    size += cmd.length;
-    if (size >= 500) flush();
-  }
-  if (size) flush();
-  return out;
-}
-
-/** Every document of every collection, for comparing two stores. */
-async function snapshot(b: StoreBackend): Promise<Record<string, [string, unknown][]>> {
-  const out: Record<string, [string, unknown][]> = {};
-  for (const c of ALL_PROJECTIONS.flatMap((p) => p.collections))
-    out[c.name] = await b.readModels.reader.entries(c.name);
-  return out;
-}
-
-async function openFilled(url: string, writes: StreamWrite[][]): Promise<StoreBackend> {
-  const b = await openBackend(url);
-  await b.readModels.ensureCollections(ALL_PROJECTIONS.flatMap((p) => p.collections));
-  for (const w of writes) await b.events.appendMulti(w);
-  return b;
-}
 
 const LOG = appends(12_000);
 
@@ -164,7 +128,7 @@ describe('a rebuild in threads', () => {
   });
 
   test('unless threads are asked for, a log shorter than THREADS_FROM_EVENTS is rebuilt in the calling thread', async () => {
-    assert.ok(LOG.flat().reduce((n, w) => n + w.events.length, 0) < THREADS_FROM_EVENTS);
+    assert.ok(eventCount(LOG) < THREADS_FROM_EVENTS);
     const b = await openFilled(`sqlite:${join(dir.dir, 'short.sqlite')}`, LOG);
     try {
       assert.equal((await rebuildProjections(b, ALL_PROJECTIONS)).groups.length, 1);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { EventStore, NewEvent, RecordedEvent } from 'koji-es/eventstore/port';
+import type { EventStore, NewEvent, ReadAllPage, RecordedEvent, ScanOptions } from 'koji-es/eventstore/port';
 import { EventStoreInputError, WrongExpectedVersionError } from 'koji-es/eventstore/errors';
 
 export interface OpenedStore {
@@ -17,6 +17,8 @@ export interface OpenedStore {
 
 export interface ContractHarness {
   open(): Promise<OpenedStore>;
+  /** The store reads long scans ahead on a thread of its own (EventStore.scan). */
+  scans?: boolean;
 }
 
 export const ev = (type: string, data: unknown = {}, extra: Partial<NewEvent> = {}): NewEvent => ({
@@ -290,6 +292,87 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
       const caught = await s.readAll({ after: await s.headCheckpoint() });
       assert.deepEqual(caught.events, []);
       assert.equal(caught.atEnd, true);
+    });
+
+    test('scan: what readAll reads, to the head or to `until`, with only the metadata asked for', async () => {
+      const s = await fresh();
+      assert.equal(typeof s.scan, harness.scans ? 'function' : 'undefined');
+      if (!s.scan) return;
+      const scan = async (o: ScanOptions) => {
+        const pages: ReadAllPage[] = [];
+        for await (const p of s.scan!(o)) pages.push(p);
+        return pages;
+      };
+      const empty = await scan({});
+      assert.deepEqual(
+        empty.map((p) => [p.events.length, p.checkpoint, p.atEnd]),
+        [[0, null, true]],
+      );
+      for (let i = 0; i < 25; i++)
+        await s.appendMulti(
+          [0, 1, 2, 3].map((k) => ({
+            stream: `scan-${k}`,
+            events: Array.from({ length: 25 }, (_, j) =>
+              ev(
+                k % 2 ? 'Odd' : 'Even',
+                { i, j, s: `é "${k}"\n` },
+                { metadata: { recordedTime: `t${i}`, k } },
+              ),
+            ),
+            expectedVersion: 'any',
+          })),
+        );
+      const all: RecordedEvent[] = [];
+      for (let cp = null as string | null; ;) {
+        const p = await s.readAll({ after: cp, maxCount: 700 });
+        all.push(...p.events);
+        cp = p.checkpoint;
+        if (p.atEnd) break;
+      }
+      assert.equal(all.length, 2500);
+      const pages = await scan({});
+      assert.ok(pages.length > 1, 'a long scan comes in pages');
+      assert.deepEqual(
+        pages.flatMap((p) => p.events),
+        all,
+      );
+      assert.equal(pages.at(-1)!.checkpoint, await s.headCheckpoint());
+      assert.equal(pages.at(-1)!.atEnd, true);
+
+      // Filtered, with metadata for one type only: the other type's fails when read.
+      const odd = (await scan({ filter: { types: ['Odd', 'Even'] }, metadataOf: ['Odd'] })).flatMap(
+        (p) => p.events,
+      );
+      assert.equal(odd.length, 2500);
+      for (const e of odd.slice(0, 8))
+        if (e.type === 'Odd')
+          assert.equal(
+            e.metadata.recordedTime,
+            all.find((a) => a.eventId === e.eventId)!.metadata.recordedTime,
+          );
+        else assert.throws(() => e.metadata.recordedTime, /metadata of this event was not read/);
+      const evens = (await scan({ filter: { types: ['Even'] }, metadataOf: [] })).flatMap((p) => p.events);
+      assert.deepEqual(
+        evens.map((e) => e.eventId),
+        all.filter((e) => e.type === 'Even').map((e) => e.eventId),
+      );
+
+      // From `after` to `until`, both positions of the log.
+      const from = all[99];
+      const to = all[1999];
+      const part = await scan({ after: from.checkpoint, until: to.checkpoint });
+      assert.deepEqual(
+        part.flatMap((p) => p.events).map((e) => e.position),
+        all.slice(100, 2000).map((e) => e.position),
+      );
+      assert.equal(part.at(-1)!.checkpoint, to.checkpoint);
+      assert.deepEqual(await scan({ after: to.checkpoint, until: from.checkpoint }), []);
+
+      // A reader that stops early leaves nothing running behind (the test would not end).
+      for await (const p of s.scan({})) {
+        assert.ok(p.events.length > 0);
+        break;
+      }
     });
 
     test('lookup finds events by global position and by event id', async () => {

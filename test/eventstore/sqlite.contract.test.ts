@@ -8,6 +8,7 @@ const tmp = tempDir('koji-es-sqlite-');
 process.on('exit', tmp.cleanup);
 
 eventStoreContract('sqlite', {
+  scans: true,
   async open() {
     const path = join(tmp.dir, `store-${++n}.sqlite`);
     const store = new SqliteEventStore(path);

@@ -85,6 +85,8 @@ export const sidetagProjection: Projection = {
       'SideTagReleased',
     ],
   },
+  // A sidetag's create_ts is the time its command was decided (metadata.recordedTime).
+  readsMetadata: true,
   async apply(ev: RecordedEvent, tx: ReadModelTx) {
     const e = { type: ev.type, data: ev.data } as TagEvent | SideTagEvent;
     const save = async (m: TagMirror) => {

@@ -1,0 +1,97 @@
+// A long replay reads the log ahead on a thread of its own (EventStore.scan) and parses event
+// metadata only for the projections that read it: the read models are those of a replay that reads
+// page by page, and a projection that reads metadata without saying so fails loudly.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { rebuildProjections } from 'koji-es/audit/rebuild';
+import { metadataTypes, SCAN_FROM } from 'koji-es/audit/replay';
+import { verifyProjections } from 'koji-es/audit/verify';
+import type { StoreBackend } from 'koji-es/eventstore/open';
+import type { ScanOptions } from 'koji-es/eventstore/port';
+import type { Projection } from 'koji-es/eventstore/projection';
+import { ALL_PROJECTIONS } from 'koji-es/projections';
+import { sidetagProjection } from 'koji-es/modules/sidetag/sidetag.projection';
+import { tempDir } from '../helpers/tmp.js';
+import { appends, eventCount, openFilled, snapshot } from '../helpers/generated-log.js';
+
+const dir = tempDir('koji-es-rebuild-scan-');
+after(() => dir.cleanup());
+
+const LOG = appends(SCAN_FROM + 5_000);
+
+/** The scans a store is asked for, and what for. */
+function spyOnScans(b: StoreBackend): ScanOptions[] {
+  const seen: ScanOptions[] = [];
+  const events = b.events as { scan?: (o: ScanOptions) => AsyncIterable<unknown> };
+  const scan = events.scan!;
+  events.scan = (o) => {
+    seen.push(o);
+    return scan(o);
+  };
+  return seen;
+}
+
+const peek = (readsMetadata: boolean): Projection => ({
+  name: 'peek',
+  version: 1,
+  collections: [{ name: 'peek' }],
+  filter: { types: ['TaskCreated'] },
+  readsMetadata,
+  async apply(ev, tx) {
+    await tx.put('peek', String(ev.position), { by: ev.metadata.actor?.name ?? null });
+  },
+});
+
+describe('a long replay reads ahead', () => {
+  test('the metadata a replay parses: the types of the projections that read it', () => {
+    assert.deepEqual(metadataTypes(ALL_PROJECTIONS), sidetagProjection.filter!.types);
+    assert.deepEqual(metadataTypes([peek(false)]), []);
+    assert.deepEqual(metadataTypes([peek(true), peek(false)]), ['TaskCreated']);
+    assert.equal(metadataTypes([{ ...peek(true), filter: undefined }]), undefined, 'no filter: every type');
+    assert.equal(
+      metadataTypes([{ ...peek(true), filter: { streamPrefixes: ['task-'] } }]),
+      undefined,
+      'a stream filter: every type',
+    );
+  });
+
+  test('SQLite: the read models of a replay page by page, with metadata read only for sidetags', async () => {
+    assert.ok(eventCount(LOG) >= SCAN_FROM);
+    const file = await openFilled(`sqlite:${join(dir.dir, 'scan.sqlite')}`, LOG);
+    const paged = await openFilled('sqlite::memory:', LOG);
+    try {
+      assert.equal(paged.events.scan, undefined, 'an in-memory database cannot be opened from a thread');
+      const scans = spyOnScans(file);
+      const a = await rebuildProjections(file, ALL_PROJECTIONS, undefined, { threads: 1 });
+      const b = await rebuildProjections(paged, ALL_PROJECTIONS, undefined, { threads: 1 });
+      assert.equal(scans.length, 1);
+      assert.deepEqual(scans[0].metadataOf, sidetagProjection.filter!.types);
+      assert.equal(a.events, b.events);
+      assert.deepEqual(a.applied, b.applied);
+      assert.deepEqual(await snapshot(file), await snapshot(paged));
+      assert.deepEqual((await verifyProjections(file, ALL_PROJECTIONS)).differences, []);
+      assert.equal(scans.length, 2, 'verify read ahead too');
+    } finally {
+      await file.close();
+      await paged.close();
+    }
+  });
+
+  test('SQLite: a projection that reads metadata without saying so fails the rebuild, and says why', async () => {
+    const b = await openFilled(`sqlite:${join(dir.dir, 'undeclared.sqlite')}`, LOG);
+    try {
+      await b.readModels.ensureCollections(peek(false).collections);
+      await assert.rejects(
+        rebuildProjections(b, [peek(false)]),
+        /metadata of this event was not read \(\.actor\): a projection that reads event metadata must say so \(readsMetadata\)/,
+      );
+      const ok = await rebuildProjections(b, [peek(true)]);
+      assert.equal(ok.applied.peek, await b.readModels.reader.count('peek'));
+      const [, doc] = (await b.readModels.reader.entries<{ by: string | null }>('peek'))[0];
+      assert.equal(typeof doc.by, 'string');
+    } finally {
+      await b.close();
+    }
+  });
+});
