@@ -61,7 +61,7 @@ export function registerAudit(program: Command, rt: Runtime): void {
     .option('--store <url>', 'open this store directly (the hub is stopped)')
     .option(
       '--threads <n>',
-      'replay the projections in up to N threads, in groups of about equal work (default: one per core for a log of 500,000 events or more, else 1)',
+      'replay the projections in up to N threads, in groups of about equal work (default for a log of 500,000 events or more: one per core on PostgreSQL, one per two cores on SQLite; else 1)',
     )
     .action(
       action(rt, 'audit rebuild', async (o: { projection?: string; store?: string; threads?: string }) => {

@@ -71,7 +71,7 @@ export const auditVerify = method({
   result: { type: 'object' },
 });
 export class AuditRebuildParams extends AuditProjectionParams {
-  /** Threads replaying the projections, in groups; default one per core of the hub's machine for a log of 500,000 events or more, else 1. */
+  /** Threads replaying the projections, in groups; default for a log of 500,000 events or more one per core of the hub's machine (PostgreSQL) or per two cores (SQLite), else 1. */
   @IsOptional() @IsInt() @Min(1) @Max(64) threads?: number | null;
 }
 export const auditRebuild = method({

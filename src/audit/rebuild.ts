@@ -32,7 +32,7 @@ export async function rebuildProjections(
   const groups = await planGroups(
     backend,
     projections,
-    o.threads ?? defaultThreads(),
+    o.threads ?? defaultThreads(backend.url.kind),
     o.threads === undefined ? THREADS_FROM_EVENTS : 0,
   );
   let events = 0;

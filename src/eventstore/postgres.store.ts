@@ -11,11 +11,24 @@ import type {
   ReadAllOptions,
   ReadAllPage,
   ReadStreamOptions,
+  ScanOptions,
   RecordedEvent,
   StreamWrite,
   SubscribeOptions,
 } from './port.js';
 import { redact } from './store-url.js';
+import { scanPostgres } from './postgres.scan.js';
+import {
+  checkpointOf,
+  COLUMNS,
+  isoFromUtcText,
+  PAGE_GP,
+  pageEnd,
+  pageQuery,
+  parseCheckpoint,
+  TIMESTAMP_TEXT,
+  type PageRow,
+} from './postgres.page-query.js';
 import { AppendNotifier, runSubscription } from './subscription.js';
 import { assertStreamName, checkExpectedVersion, padPosition, validateWrites } from './validation.js';
 
@@ -50,18 +63,6 @@ CREATE TABLE IF NOT EXISTS es_checkpoints (
   version    int         NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );`;
-
-/**
- * `created_at` comes back as UTC wall-clock text (see TIMESTAMP_TEXT): turning it into an ISO string
- * is a slice, where the driver's default makes a Date through a regular expression (replay spent
- * more time there than in JSON.parse).
- */
-// readPage's PageRow reads these by position (after the head's three columns): keep them in step.
-const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
-  data, metadata, created_at AT TIME ZONE 'UTC' AS created_at`;
-
-/** OID of `timestamp without time zone`, which this pool's clients leave as text. */
-const TIMESTAMP_TEXT = 1114;
 
 /** The expected-version rule of checkExpectedVersion, in SQL ($8 = kind, $9 = an exact version). */
 const CHECK = `CASE $8::text
@@ -120,24 +121,6 @@ interface EventRow {
   metadata: RecordedEvent['metadata'];
   created_at: string;
 }
-
-/** A row of the page query as an array: the head and its pending flag, then the COLUMNS. */
-type PageRow = [
-  headXid: string | null,
-  headGp: string | null,
-  pending: boolean,
-  globalPosition: string,
-  transactionId: string,
-  streamId: string,
-  streamPosition: string,
-  eventId: string,
-  eventType: string,
-  schemaVersion: number,
-  data: unknown,
-  metadata: RecordedEvent['metadata'],
-  createdAt: string,
-];
-const PAGE_GP = 3;
 
 type Encoded = {
   write: StreamWrite;
@@ -354,6 +337,11 @@ export class PostgresEventStore implements EventStore {
     return r.rows.map(toRecorded);
   }
 
+  async *scan(options: ScanOptions): AsyncGenerator<ReadAllPage, void, undefined> {
+    await this.ready();
+    yield* scanPostgres(this.url, options);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllPage> {
     return (await this.readPage(options)).page;
   }
@@ -382,13 +370,7 @@ export class PostgresEventStore implements EventStore {
     const rows = first[PAGE_GP] === null ? [] : r.rows;
     const head = first[0] === null ? null : checkpointOf(first[0], first[1]!);
     const events = rows.map(fromPageRow);
-    const full = rows.length >= max;
-    let checkpoint: Checkpoint | null;
-    if (full) checkpoint = events[events.length - 1].checkpoint;
-    // Not full: every transaction below the fence has been scanned (filtered-out events too), and any
-    // event not yet visible belongs to a transaction at or above it, so it sorts after the head.
-    else checkpoint = head !== null && (after === null || head > after) ? head : after;
-    const atEnd = !full || events[events.length - 1].checkpoint === head;
+    const { checkpoint, atEnd } = pageEnd(rows.length, events.at(-1)?.checkpoint ?? null, head, after, max);
     return { page: { events, checkpoint, atEnd }, pending: first[2] };
   }
 
@@ -562,35 +544,10 @@ function classify(e: unknown, index: number): Failure {
   throw e;
 }
 
-const ZEROS = '00000000000000000000';
-
 const typeParser = ((oid: number, format?: string) =>
   oid === TIMESTAMP_TEXT
     ? (v: string) => v
     : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
-
-export function checkpointOf(xid: string, gp: string | number): Checkpoint {
-  const g = typeof gp === 'number' ? padPosition(gp) : ZEROS.slice(gp.length) + gp;
-  return `${ZEROS.slice(xid.length)}${xid}:${g}`;
-}
-
-/** 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC, DateStyle ISO) → ISO 8601 with milliseconds. */
-function isoFromUtcText(t: string): string {
-  if (t.length >= 19 && t[10] === ' ' && t[4] === '-')
-    return `${t.slice(0, 10)}T${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}Z`;
-  // Years beyond 9999 or BC never come from the store's clock; be correct rather than fast.
-  return new Date(`${t}Z`).toISOString();
-}
-
-const CHECKPOINT = /^(\d{1,20}):(\d{1,20})$/;
-
-function parseCheckpoint(cp: Checkpoint): [xid: string, gp: number] {
-  const m = CHECKPOINT.exec(cp);
-  const gp = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isSafeInteger(gp))
-    throw new EventStoreInputError(`not a PostgreSQL store checkpoint: ${cp}`);
-  return [m[1].replace(/^0+(?=\d)/, ''), gp];
-}
 
 function toRecorded(r: EventRow): RecordedEvent {
   return {
@@ -620,54 +577,6 @@ function fromPageRow(r: PageRow): RecordedEvent {
     checkpoint: checkpointOf(r[4], r[3]),
     recordedAt: isoFromUtcText(r[12]),
   };
-}
-
-const pageQueries = new Map<string, { sql: string; name: string }>();
-
-/** The fenced page query, one prepared statement per filter shape. */
-function pageQuery(filter: LogFilter | undefined): { sql: string; name: string; extra: unknown[] } {
-  const clauses: string[] = [];
-  const extra: unknown[] = [];
-  let key = 'all';
-  if (filter?.types) {
-    extra.push(filter.types);
-    clauses.push(`AND e.event_type = ANY($${3 + extra.length}::text[])`);
-    key += '_types';
-  }
-  if (filter?.streamPrefixes) {
-    extra.push(filter.streamPrefixes);
-    clauses.push(
-      `AND EXISTS (SELECT 1 FROM unnest($${3 + extra.length}::text[]) AS pf(prefix) WHERE starts_with(e.stream_id, pf.prefix))`,
-    );
-    key += '_prefixes';
-  }
-  let q = pageQueries.get(key);
-  if (!q) {
-    q = {
-      name: `koji_es_page_${key}`,
-      sql: `
-SELECT h.head_xid, h.head_gp, h.pending, p.*
-FROM (
-  SELECT f.xmin, hd.transaction_id AS head_xid, hd.global_position AS head_gp,
-         EXISTS (SELECT 1 FROM es_events WHERE transaction_id >= f.xmin) AS pending
-  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) f
-  LEFT JOIN LATERAL (
-    SELECT transaction_id, global_position FROM es_events WHERE transaction_id < f.xmin
-    ORDER BY transaction_id DESC, global_position DESC LIMIT 1
-  ) hd ON true
-) h
-LEFT JOIN LATERAL (
-  SELECT ${COLUMNS.replace(/\s+/g, ' ')} FROM es_events e
-  WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.transaction_id < h.xmin
-  ${clauses.join(' ')}
-  ORDER BY e.transaction_id, e.global_position
-  LIMIT $3
-) p ON true
-ORDER BY p.transaction_id, p.global_position`,
-    };
-    pageQueries.set(key, q);
-  }
-  return { ...q, extra };
 }
 
 /** One line, no stack, no password: what went wrong connecting and to which database. */

@@ -6,7 +6,7 @@ import { positionFromPadded } from './log-filter.js';
 import { idempotentReplay, resultOf } from './memory.store.js';
 import { Mutex, type WriteLock } from './mutex.js';
 import { COLUMNS, HEAD_SQL, pageQuery, type Row } from './sqlite.page-query.js';
-import { scanInThread } from './sqlite.scan.js';
+import { scanSqlite } from './sqlite.scan.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -90,7 +90,7 @@ export class SqliteEventStore implements EventStore {
       throw new EventStoreUnavailableError(`cannot open SQLite store ${path}: ${(e as Error).message}`);
     }
     this.stmts = this.prepare();
-    if (path !== ':memory:') this.scan = (o) => scanInThread(path, o);
+    if (path !== ':memory:') this.scan = (o) => scanSqlite(path, o);
   }
 
   private prepare() {

@@ -12,11 +12,16 @@ import type { ScanOptions } from 'koji-es/eventstore/port';
 import type { Projection } from 'koji-es/eventstore/projection';
 import { ALL_PROJECTIONS } from 'koji-es/projections';
 import { sidetagProjection } from 'koji-es/modules/sidetag/sidetag.projection';
+import { startTestPostgres } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appends, eventCount, openFilled, snapshot } from '../helpers/generated-log.js';
 
 const dir = tempDir('koji-es-rebuild-scan-');
-after(() => dir.cleanup());
+const server = startTestPostgres();
+after(async () => {
+  await (await server).stop();
+  dir.cleanup();
+});
 
 const LOG = appends(SCAN_FROM + 5_000);
 
@@ -24,7 +29,7 @@ const LOG = appends(SCAN_FROM + 5_000);
 function spyOnScans(b: StoreBackend): ScanOptions[] {
   const seen: ScanOptions[] = [];
   const events = b.events as { scan?: (o: ScanOptions) => AsyncIterable<unknown> };
-  const scan = events.scan!;
+  const scan = events.scan!.bind(events);
   events.scan = (o) => {
     seen.push(o);
     return scan(o);
@@ -56,26 +61,35 @@ describe('a long replay reads ahead', () => {
     );
   });
 
-  test('SQLite: the read models of a replay page by page, with metadata read only for sidetags', async () => {
+  /** A rebuild of `url` reads ahead and gives the read models of one page by page (SQLite in memory). */
+  async function sameAsPaged(url: string) {
     assert.ok(eventCount(LOG) >= SCAN_FROM);
-    const file = await openFilled(`sqlite:${join(dir.dir, 'scan.sqlite')}`, LOG);
+    const ahead = await openFilled(url, LOG);
     const paged = await openFilled('sqlite::memory:', LOG);
     try {
       assert.equal(paged.events.scan, undefined, 'an in-memory database cannot be opened from a thread');
-      const scans = spyOnScans(file);
-      const a = await rebuildProjections(file, ALL_PROJECTIONS, undefined, { threads: 1 });
+      const scans = spyOnScans(ahead);
+      const a = await rebuildProjections(ahead, ALL_PROJECTIONS, undefined, { threads: 1 });
       const b = await rebuildProjections(paged, ALL_PROJECTIONS, undefined, { threads: 1 });
       assert.equal(scans.length, 1);
       assert.deepEqual(scans[0].metadataOf, sidetagProjection.filter!.types);
       assert.equal(a.events, b.events);
       assert.deepEqual(a.applied, b.applied);
-      assert.deepEqual(await snapshot(file), await snapshot(paged));
-      assert.deepEqual((await verifyProjections(file, ALL_PROJECTIONS)).differences, []);
+      assert.deepEqual(await snapshot(ahead), await snapshot(paged));
+      assert.deepEqual((await verifyProjections(ahead, ALL_PROJECTIONS)).differences, []);
       assert.equal(scans.length, 2, 'verify read ahead too');
     } finally {
-      await file.close();
+      await ahead.close();
       await paged.close();
     }
+  }
+
+  test('SQLite: the read models of a replay page by page, with metadata read only for sidetags', async () => {
+    await sameAsPaged(`sqlite:${join(dir.dir, 'scan.sqlite')}`);
+  });
+
+  test('PostgreSQL: the read models of a replay page by page, with metadata read only for sidetags', async () => {
+    await sameAsPaged(await (await server).url());
   });
 
   test('SQLite: a projection that reads metadata without saying so fails the rebuild, and says why', async () => {

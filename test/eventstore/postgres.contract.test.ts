@@ -11,6 +11,7 @@ const server = startTestPostgres();
 after(async () => (await server).stop());
 
 eventStoreContract('postgres', {
+  scans: true,
   async open() {
     const url = await (await server).url();
     const store = new PostgresEventStore(url);

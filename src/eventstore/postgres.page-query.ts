@@ -1,0 +1,149 @@
+import { EventStoreInputError } from './errors.js';
+import type { Checkpoint, LogFilter, RecordedEvent } from './port.js';
+import { padPosition } from './validation.js';
+
+/**
+ * `created_at` comes back as UTC wall-clock text (see TIMESTAMP_TEXT): turning it into an ISO string
+ * is a slice, where the driver's default makes a Date through a regular expression (replay spent
+ * more time there than in JSON.parse).
+ */
+// readPage's PageRow reads these by position (after the head's three columns): keep them in step.
+export const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
+  data, metadata, created_at AT TIME ZONE 'UTC' AS created_at`;
+
+/** OID of `timestamp without time zone`, which this pool's clients leave as text. */
+export const TIMESTAMP_TEXT = 1114;
+
+/**
+ * A row of the page query as an array: the head and its pending flag, then the COLUMNS. The JSON
+ * columns are parsed by the store's pool, left as text by the scan thread's connection.
+ */
+export type PageRow<Data = unknown, Metadata = RecordedEvent['metadata']> = [
+  headXid: string | null,
+  headGp: string | null,
+  pending: boolean,
+  globalPosition: string,
+  transactionId: string,
+  streamId: string,
+  streamPosition: string,
+  eventId: string,
+  eventType: string,
+  schemaVersion: number,
+  data: Data,
+  metadata: Metadata,
+  createdAt: string,
+];
+export const PAGE_GP = 3;
+
+const ZEROS = '00000000000000000000';
+
+export function checkpointOf(xid: string, gp: string | number): Checkpoint {
+  const g = typeof gp === 'number' ? padPosition(gp) : ZEROS.slice(gp.length) + gp;
+  return `${ZEROS.slice(xid.length)}${xid}:${g}`;
+}
+
+/** 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC, DateStyle ISO) → ISO 8601 with milliseconds. */
+export function isoFromUtcText(t: string): string {
+  if (t.length >= 19 && t[10] === ' ' && t[4] === '-')
+    return `${t.slice(0, 10)}T${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}Z`;
+  // Years beyond 9999 or BC never come from the store's clock; be correct rather than fast.
+  return new Date(`${t}Z`).toISOString();
+}
+
+const CHECKPOINT = /^(\d{1,20}):(\d{1,20})$/;
+
+export function parseCheckpoint(cp: Checkpoint): [xid: string, gp: number] {
+  const m = CHECKPOINT.exec(cp);
+  const gp = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(gp))
+    throw new EventStoreInputError(`not a PostgreSQL store checkpoint: ${cp}`);
+  return [m[1].replace(/^0+(?=\d)/, ''), gp];
+}
+
+const pageQueries = new Map<string, { sql: string; name: string }>();
+
+/**
+ * The fenced page query, one prepared statement per filter shape: run with (after's xid, after's
+ * position, limit, ...extra). With `until` (a checkpoint's xid and position) it reads no further.
+ */
+export function pageQuery(
+  filter: LogFilter | undefined,
+  until?: [xid: string, gp: number],
+  /** Only these types' metadata is sent (ScanOptions.metadataOf); the others' is null. */
+  metadataOf?: readonly string[],
+): { sql: string; name: string; extra: unknown[] } {
+  const clauses: string[] = [];
+  const extra: unknown[] = [];
+  let key = 'all';
+  if (until) {
+    extra.push(...until);
+    clauses.push(`AND (e.transaction_id, e.global_position) <= ($4::xid8, $5::bigint)`);
+    key += '_until';
+  }
+  if (filter?.types) {
+    extra.push(filter.types);
+    clauses.push(`AND e.event_type = ANY($${3 + extra.length}::text[])`);
+    key += '_types';
+  }
+  if (filter?.streamPrefixes) {
+    extra.push(filter.streamPrefixes);
+    clauses.push(
+      `AND EXISTS (SELECT 1 FROM unnest($${3 + extra.length}::text[]) AS pf(prefix) WHERE starts_with(e.stream_id, pf.prefix))`,
+    );
+    key += '_prefixes';
+  }
+  let columns = COLUMNS.replace(/\s+/g, ' ');
+  if (metadataOf) {
+    extra.push(metadataOf);
+    // Turning jsonb into text is the server's work; metadata nobody reads needs none of it.
+    columns = columns.replace(
+      ' metadata,',
+      ` CASE WHEN e.event_type = ANY($${3 + extra.length}::text[]) THEN e.metadata END AS metadata,`,
+    );
+    key += '_metadata';
+  }
+  let q = pageQueries.get(key);
+  if (!q) {
+    q = {
+      name: `koji_es_page_${key}`,
+      sql: `
+SELECT h.head_xid, h.head_gp, h.pending, p.*
+FROM (
+  SELECT f.xmin, hd.transaction_id AS head_xid, hd.global_position AS head_gp,
+         EXISTS (SELECT 1 FROM es_events WHERE transaction_id >= f.xmin) AS pending
+  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) f
+  LEFT JOIN LATERAL (
+    SELECT transaction_id, global_position FROM es_events WHERE transaction_id < f.xmin
+    ORDER BY transaction_id DESC, global_position DESC LIMIT 1
+  ) hd ON true
+) h
+LEFT JOIN LATERAL (
+  SELECT ${columns} FROM es_events e
+  WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.transaction_id < h.xmin
+  ${clauses.join(' ')}
+  ORDER BY e.transaction_id, e.global_position
+  LIMIT $3
+) p ON true
+ORDER BY p.transaction_id, p.global_position`,
+    };
+    pageQueries.set(key, q);
+  }
+  return { ...q, extra };
+}
+
+/**
+ * Where a page leaves a reader. Full: at its last event. Not full: every transaction below the fence
+ * has been scanned (filtered-out events too), and any event not yet visible belongs to a transaction
+ * at or above it, so it sorts after the head.
+ */
+export function pageEnd(
+  rows: number,
+  last: Checkpoint | null,
+  head: Checkpoint | null,
+  after: Checkpoint | null,
+  max: number,
+): { checkpoint: Checkpoint | null; atEnd: boolean; full: boolean } {
+  const full = rows >= max;
+  const checkpoint = full ? last : head !== null && (after === null || head > after) ? head : after;
+  return { checkpoint, atEnd: !full || last === head, full };
+}
