@@ -6,7 +6,6 @@ import type {
   Checkpoint,
   EventStore,
   ExpectedVersion,
-  LogFilter,
   NewEvent,
   ReadAllOptions,
   ReadAllPage,
@@ -30,7 +29,7 @@ import {
   type PageRow,
 } from './postgres.page-query.js';
 import { AppendNotifier, runSubscription } from './subscription.js';
-import { assertStreamName, checkExpectedVersion, padPosition, validateWrites } from './validation.js';
+import { assertStreamName, checkExpectedVersion, validateWrites } from './validation.js';
 
 /** Advisory-lock class for koji-es (ASCII "koji"); the second key tells schema and projection locks apart. */
 export const LOCK_CLASS = 0x6b6f6a69;
