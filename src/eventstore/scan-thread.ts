@@ -79,9 +79,10 @@ export async function* scanInThread<J extends object>(
 }
 
 function toPage(m: ScanPageMessage): ReadAllPage {
-  const data = JSON.parse(m.data) as unknown[];
-  const metadata = JSON.parse(m.metadata) as (EventMetadata | null)[];
-  const events = new Array<RecordedEvent>(m.ids.length);
+  const n = m.ids.length;
+  const data = parsePage(m.data, n, m, 'data') as unknown[];
+  const metadata = parsePage(m.metadata, n, m, 'metadata') as (EventMetadata | null)[];
+  const events = new Array<RecordedEvent>(n);
   for (let i = 0; i < events.length; i++) {
     // The fields in the order of the stores' own rows, so the replay sees one shape.
     events[i] = {
@@ -98,6 +99,27 @@ function toPage(m: ScanPageMessage): ReadAllPage {
     };
   }
   return { events, checkpoint: m.checkpoint, atEnd: m.atEnd };
+}
+
+/**
+ * One page's JSON texts as an array. A stored text that is not one JSON value (a file edited by
+ * hand) would shift every later event of the page onto its neighbour's data, so the count is checked
+ * and a failure names the page's positions.
+ */
+function parsePage(text: string, n: number, m: ScanPageMessage, what: string): unknown[] {
+  let out: unknown;
+  try {
+    out = JSON.parse(text);
+  } catch (e) {
+    throw new Error(
+      `unreadable event ${what} between log positions ${m.positions[0]} and ${m.positions[n - 1]}: ${(e as Error).message}`,
+    );
+  }
+  if (!Array.isArray(out) || out.length !== n)
+    throw new Error(
+      `unreadable event ${what} between log positions ${m.positions[0]} and ${m.positions[n - 1]}: not one JSON value per event`,
+    );
+  return out;
 }
 
 // The scan thread's side.

@@ -4,6 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
 import { metadataTypes, SCAN_FROM } from 'koji-es/audit/replay';
 import { verifyProjections } from 'koji-es/audit/verify';
@@ -105,6 +106,44 @@ describe('a long replay reads ahead', () => {
       const [, doc] = (await b.readModels.reader.entries<{ by: string | null }>('peek'))[0];
       assert.equal(typeof doc.by, 'string');
     } finally {
+      await b.close();
+    }
+  });
+
+  test('SQLite: an event whose stored data is not one JSON value fails the rebuild and names its page', async () => {
+    const path = join(dir.dir, 'corrupt.sqlite');
+    const b = await openFilled(`sqlite:${path}`, LOG);
+    const db = new Database(path);
+    try {
+      const victim = db
+        .prepare<[], { global_position: number; data: string }>(
+          "SELECT global_position, data FROM es_events WHERE event_type = 'TaskCreated' LIMIT 1 OFFSET 3000",
+        )
+        .get()!;
+      const set = db.prepare('UPDATE es_events SET data = ? WHERE global_position = ?');
+      const page = /unreadable event data between log positions (\d+) and (\d+): /;
+      for (const [text, why] of [
+        ['{"id":', /JSON/],
+        // Valid JSON once joined with its neighbours: it would shift them if it were not counted.
+        ['{"id":1},{"id":2}', /not one JSON value per event/],
+      ] as const) {
+        set.run(text, victim.global_position);
+        const e = await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 }).then(
+          () => assert.fail('the rebuild went through'),
+          (e: Error) => e,
+        );
+        const m = page.exec(e.message);
+        assert.ok(m, e.message);
+        assert.match(e.message, why);
+        assert.ok(
+          Number(m[1]) <= victim.global_position && victim.global_position <= Number(m[2]),
+          e.message,
+        );
+      }
+      set.run(victim.data, victim.global_position);
+      await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 });
+    } finally {
+      db.close();
       await b.close();
     }
   });
