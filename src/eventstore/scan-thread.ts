@@ -107,18 +107,14 @@ function toPage(m: ScanPageMessage): ReadAllPage {
  * and a failure names the page's positions.
  */
 function parsePage(text: string, n: number, m: ScanPageMessage, what: string): unknown[] {
+  const where = `unreadable event ${what} between log positions ${m.positions[0]} and ${m.positions[n - 1]}`;
   let out: unknown;
   try {
     out = JSON.parse(text);
   } catch (e) {
-    throw new Error(
-      `unreadable event ${what} between log positions ${m.positions[0]} and ${m.positions[n - 1]}: ${(e as Error).message}`,
-    );
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
-  if (!Array.isArray(out) || out.length !== n)
-    throw new Error(
-      `unreadable event ${what} between log positions ${m.positions[0]} and ${m.positions[n - 1]}: not one JSON value per event`,
-    );
+  if (!Array.isArray(out) || out.length !== n) throw new Error(`${where}: not one JSON value per event`);
   return out;
 }
 
