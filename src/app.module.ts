@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { rebuildProjections } from './audit/rebuild.js';
 import type { HubConfig } from './config/hub-config.js';
 import type { StoreBackend } from './eventstore/open.js';
 import { StoreModule } from './eventstore/store.module.js';
@@ -64,6 +65,11 @@ export class AppModule {
           backend: o.backend,
           projections: ALL_PROJECTIONS,
           clock: o.clock,
+          rebuild: async (projections, { signal, onProgress }) => {
+            await rebuildProjections(o.backend, projections, (p) => onProgress(p.position, p.head), {
+              signal,
+            });
+          },
         }),
         RegistryModule.forRoot(API_CONTRACTS),
         UsersModule,

@@ -97,6 +97,8 @@ export async function fillInThreads(
   lock: WriteLock | null,
   /** The log position every thread has got past (the slowest one's). */
   onProgress: (position: number) => void,
+  /** Stops the threads, with the signal's reason. */
+  signal?: AbortSignal,
 ): Promise<GroupResult & { events: number }> {
   const positions = groups.map(() => 0);
   const report = () => onProgress(Math.min(...positions));
@@ -134,8 +136,15 @@ export async function fillInThreads(
         });
       }),
   );
+  let stop = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    stop = () => reject(signal!.reason as Error);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
+  stopped.catch(() => {});
   try {
-    const results = await Promise.all(runs);
+    const results = await Promise.race([Promise.all(runs), stopped]);
     const types = Object.assign({}, ...results.map((r) => r.types)) as Record<string, number>;
     return {
       applied: Object.assign({}, ...results.map((r) => r.applied)) as Record<string, number>,
@@ -143,6 +152,7 @@ export async function fillInThreads(
       events: Object.values(types).reduce((a, b) => a + b, 0),
     };
   } finally {
+    signal?.removeEventListener('abort', stop);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -25,7 +25,11 @@ export async function rebuildProjections(
   backend: StoreBackend,
   projections: Projection[],
   onProgress?: (p: Progress) => void,
-  o: { threads?: number } = {},
+  o: {
+    threads?: number;
+    /** Stops the replay (the fresh tables are dropped and the live ones stay as they were). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<RebuildStats> {
   const started = performance.now();
   // Threads asked for are used whatever the log's length; by default only for a long log.
@@ -46,7 +50,7 @@ export async function rebuildProjections(
     fill: async (batch, shadow) => {
       const until = groups && (await backend.events.headCheckpoint());
       if (!groups || !until) {
-        const r = await feed(backend, projections, batch, { onProgress, fresh: shadow });
+        const r = await feed(backend, projections, batch, { onProgress, fresh: shadow, signal: o.signal });
         events += r.events;
         add(r.applied);
         return r.checkpoint;
@@ -54,13 +58,18 @@ export async function rebuildProjections(
       const head = backend.events.positionOf(until);
       // Every thread has read the log up to `position`: about that many events are done.
       const lock = backend.events instanceof SqliteEventStore ? backend.events.writeLock : null;
-      const threads = await fillInThreads(backend.url, groups, until, lock, (position) =>
-        onProgress?.({ projection: 'all', events: position, position, head }),
+      const threads = await fillInThreads(
+        backend.url,
+        groups,
+        until,
+        lock,
+        (position) => onProgress?.({ projection: 'all', events: position, position, head }),
+        o.signal,
       );
       events += threads.events;
       add(threads.applied);
       // What was appended while the threads ran, in this thread, before the swap's short transaction.
-      const r = await feed(backend, projections, batch, { after: until });
+      const r = await feed(backend, projections, batch, { after: until, signal: o.signal });
       events += r.events;
       add(r.applied);
       return r.checkpoint;

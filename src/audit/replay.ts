@@ -134,6 +134,8 @@ export async function feed(
      * known to be absent) and go out in bulk every FLUSH_AT documents.
      */
     fresh?: ReadModelReader;
+    /** Stops the replay between two pages, with the signal's reason. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<FeedResult> {
   const registry = o.registry ?? defaultUpcasters;
@@ -165,6 +167,7 @@ export async function feed(
       metadataOf: metadataTypes(projections),
       head,
     })) {
+      o.signal?.throwIfAborted();
       let list: RecordedEvent[] = page.events;
       if (o.until) list = list.filter((e) => compareCheckpoints(e.checkpoint, o.until) <= 0);
       if (list.length) {

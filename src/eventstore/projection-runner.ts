@@ -11,7 +11,23 @@ export interface RunnerOptions {
   batchSize?: number;
   registry?: UpcasterRegistry;
   log?: (line: string) => void;
+  /**
+   * Replays projections from zero into fresh tables and swaps them in (`audit rebuild`): how a long
+   * log is caught up for projections whose read model is of another version or missing. Without it
+   * their subscriptions catch up from zero.
+   */
+  rebuild?: (
+    projections: Projection[],
+    o: { signal: AbortSignal; onProgress: (position: number, head: number) => void },
+  ) => Promise<void>;
 }
+
+/**
+ * Events from which a projection with no read model of its version is caught up by `rebuild` rather
+ * than by its subscription. On 300,000 events of SQLite the subscriptions of all seven projections
+ * took 4.0 s from zero, one rebuild of the seven 1.9 s.
+ */
+export const REBUILD_FROM = 50_000;
 
 interface Running {
   projection: Projection;
@@ -56,11 +72,65 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const rm = this.backend.readModels;
     await rm.ensureCollections(this.projections.flatMap((p) => p.collections));
-    for (const p of this.projections) {
-      const r: Running = { projection: p, owned: false, checkpoint: null, error: null };
-      this.running.set(p.name, r);
-      this.tasks.push(this.drive(r));
+    for (const p of this.projections)
+      this.running.set(p.name, { projection: p, owned: false, checkpoint: null, error: null });
+    this.tasks.push(this.rebuildThenDrive());
+  }
+
+  /** Starts every projection, after one rebuild of those a long log would otherwise replay from zero. */
+  private async rebuildThenDrive(): Promise<void> {
+    const signal = this.abort.signal;
+    if (this.opts.rebuild) {
+      try {
+        await this.rebuildStale(this.opts.rebuild, signal);
+      } catch (e) {
+        if (!signal.aborted)
+          this.log(
+            `rebuilding from the log failed, the projections catch up one by one: ${(e as Error).message}`,
+          );
+      }
     }
+    if (signal.aborted) return;
+    for (const r of this.running.values()) this.tasks.push(this.drive(r));
+  }
+
+  private async rebuildStale(
+    rebuild: NonNullable<RunnerOptions['rebuild']>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { events, readModels: rm } = this.backend;
+    const head = await events.headCheckpoint();
+    if (!head || events.positionOf(head) < REBUILD_FROM) return;
+    const stale: Projection[] = [];
+    for (const r of this.running.values()) {
+      // Only the projections this hub runs: another hub rebuilds its own.
+      r.owned = await rm.tryLockProjection(r.projection.name);
+      if (!r.owned) continue;
+      const saved = await rm.loadCheckpoint(r.projection.name);
+      if (saved?.version !== r.projection.version) stale.push(r.projection);
+    }
+    if (!stale.length) return;
+    const names = stale.map((p) => p.name).join(', ');
+    this.log(`projections ${names}: no read model of this version, rebuilding from the log`);
+    // Documents of another version must not be served meanwhile.
+    for (const p of stale)
+      await rm.reset(
+        p.name,
+        p.collections.map((c) => c.name),
+      );
+    const started = performance.now();
+    let shown = 0;
+    await rebuild(stale, {
+      signal,
+      onProgress: (position, head) => {
+        const tenth = Math.floor((position / Math.max(head, 1)) * 10);
+        if (tenth > shown && tenth < 10) {
+          shown = tenth;
+          this.log(`projections ${names}: ${tenth * 10}% (${position} of ${head} events)`);
+        }
+      },
+    });
+    this.log(`projections ${names}: rebuilt in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 
   private log(line: string) {

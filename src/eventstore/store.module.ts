@@ -11,13 +11,15 @@ import { CLOCK, systemClock, type Clock } from '../kernel/clock.js';
 import { CommandService } from './commands.service.js';
 import type { StoreBackend } from './open.js';
 import type { Projection } from './projection.js';
-import { ProjectionRunner } from './projection-runner.js';
+import { ProjectionRunner, type RunnerOptions } from './projection-runner.js';
 
 export interface StoreModuleOptions {
   config: HubConfig;
   backend: StoreBackend;
   projections: Projection[];
   clock?: Clock;
+  /** How the runner catches up a long log for projections without a read model of their version. */
+  rebuild?: RunnerOptions['rebuild'];
 }
 
 /**
@@ -39,7 +41,7 @@ export class StoreModule implements OnApplicationBootstrap, OnApplicationShutdow
         { provide: CLOCK, useValue: o.clock ?? systemClock },
         {
           provide: ProjectionRunner,
-          useFactory: () => new ProjectionRunner(o.backend, o.projections),
+          useFactory: () => new ProjectionRunner(o.backend, o.projections, { rebuild: o.rebuild }),
         },
         CommandService,
       ],
