@@ -7,15 +7,20 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
 import { verifyProjections } from 'koji-es/audit/verify';
-import type { StoreBackend } from 'koji-es/eventstore/open';
+import { openBackend, type StoreBackend } from 'koji-es/eventstore/open';
 import { ProjectionRunner, REBUILD_FROM, type RunnerOptions } from 'koji-es/eventstore/projection-runner';
 import type { Projection } from 'koji-es/eventstore/projection';
 import { ALL_PROJECTIONS } from 'koji-es/projections';
+import { startTestPostgres } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appends, eventCount, openFilled } from '../helpers/generated-log.js';
 
 const dir = tempDir('koji-es-catch-up-');
-after(() => dir.cleanup());
+const server = startTestPostgres();
+after(async () => {
+  await (await server).stop();
+  dir.cleanup();
+});
 
 const LOG = appends(REBUILD_FROM + 5_000);
 
@@ -113,6 +118,25 @@ describe('catching up a long log at start', () => {
       assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
     } finally {
       await b.close();
+    }
+  });
+
+  test('PostgreSQL, two hubs starting at once: each projection is rebuilt once, by the hub that runs it', async () => {
+    const url = await (await server).url();
+    const one = await openFilled(url, LOG);
+    const two = await openBackend(url);
+    try {
+      const hubs = [runner(one, ALL_PROJECTIONS), runner(two, ALL_PROJECTIONS)];
+      await Promise.all(hubs.map((h) => h.r.start()));
+      const head = (await one.events.headCheckpoint())!;
+      for (const h of hubs) assert.equal((await h.r.waitFor(head, 60_000)).reached, true);
+      await Promise.all(hubs.map((h) => h.r.stop()));
+      const rebuilt = hubs.flatMap((h) => h.rebuilt.flat());
+      assert.deepEqual(rebuilt.sort(), ALL_PROJECTIONS.map((p) => p.name).sort());
+      assert.deepEqual((await verifyProjections(one, ALL_PROJECTIONS)).differences, []);
+    } finally {
+      await one.close();
+      await two.close();
     }
   });
 });
