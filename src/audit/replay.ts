@@ -60,7 +60,8 @@ export function metadataTypes(projections: Projection[]): string[] | undefined {
 
 /**
  * Events from which a replay reads through the store's scan (read ahead on a thread of its own)
- * rather than page by page here: starting the thread costs about as much as reading 20,000 events.
+ * rather than page by page here. Starting the thread takes about 40 ms on SQLite, as long as reading
+ * 13,000 events here, and the gain is the projections' work overlapping the reading.
  */
 export const SCAN_FROM = 50_000;
 
