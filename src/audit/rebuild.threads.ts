@@ -45,7 +45,7 @@ const SAMPLE = 100_000;
  * thread, the thread reading the log ahead for it and the one writing its tables. With those, one
  * group on 2 cores rebuilt 1,000,000 events at 176,000 events/s and two groups at 159,000, so SQLite
  * takes a group per two cores. On PostgreSQL the server does the writing; two groups on 2 cores
- * were still ahead there (67,700 against 61,900 events/s).
+ * were still a little ahead there (75,800 against 73,400 events/s).
  */
 export function defaultThreads(kind: StoreUrl['kind']): number {
   const cores = availableParallelism();
