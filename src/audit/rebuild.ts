@@ -1,4 +1,5 @@
 import type { StoreBackend } from '../eventstore/open.js';
+import { Mutex } from '../eventstore/mutex.js';
 import { SqliteEventStore } from '../eventstore/sqlite.store.js';
 import type { Projection } from '../eventstore/projection.js';
 import { feed, type Progress } from './replay.js';
@@ -16,6 +17,20 @@ export interface RebuildStats {
   eventsPerSecond: number;
 }
 
+export interface RebuildProjectionsOptions {
+  /** Threads to replay in (rebuild.threads.ts); by default from the store and the log's length. */
+  threads?: number;
+  /** Stops the replay (the fresh tables are dropped and the live ones stay as they were). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Rebuilds in this process take turns: two at once would share the fresh tables (`rmnext_*`) and
+ * drop them under each other (seen: "no such table: rmnext_session_locks"). The hub's catch-up at
+ * start and `auditRebuild` are such a pair. One lock for every store: rebuilds are rare.
+ */
+const rebuilding = new Mutex();
+
 /**
  * `audit rebuild`: the projections are replayed from zero — one scan of the log feeding them all —
  * into fresh tables while the live ones keep answering, then swapped in atomically together with
@@ -25,12 +40,18 @@ export async function rebuildProjections(
   backend: StoreBackend,
   projections: Projection[],
   onProgress?: (p: Progress) => void,
-  o: {
-    threads?: number;
-    /** Stops the replay (the fresh tables are dropped and the live ones stay as they were). */
-    signal?: AbortSignal;
-  } = {},
+  o: RebuildProjectionsOptions = {},
 ): Promise<RebuildStats> {
+  return rebuilding.run(() => rebuildNow(backend, projections, onProgress, o));
+}
+
+async function rebuildNow(
+  backend: StoreBackend,
+  projections: Projection[],
+  onProgress: ((p: Progress) => void) | undefined,
+  o: RebuildProjectionsOptions,
+): Promise<RebuildStats> {
+  o.signal?.throwIfAborted();
   const started = performance.now();
   // Threads asked for are used whatever the log's length; by default only for a long log.
   const groups = await planGroups(

@@ -148,3 +148,25 @@ describe('a long replay reads ahead', () => {
     }
   });
 });
+
+describe('rebuilds at once', () => {
+  test('two rebuilds in one process take turns: both succeed and the read models are right', async () => {
+    const b = await openFilled(`sqlite:${join(dir.dir, 'twice.sqlite')}`, LOG);
+    try {
+      const [a, c] = await Promise.all([
+        rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 }),
+        rebuildProjections(
+          b,
+          ALL_PROJECTIONS.filter((p) => p.name !== 'users'),
+          undefined,
+          { threads: 1 },
+        ),
+      ]);
+      assert.ok(a.events > 0);
+      assert.ok(c.events > 0);
+      assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
+    } finally {
+      await b.close();
+    }
+  });
+});
