@@ -27,7 +27,8 @@ export interface RebuildProjectionsOptions {
 /**
  * Rebuilds in this process take turns: two at once would share the fresh tables (`rmnext_*`) and
  * drop them under each other (seen: "no such table: rmnext_session_locks"). The hub's catch-up at
- * start and `auditRebuild` are such a pair. One lock for every store: rebuilds are rare.
+ * start and `auditRebuild` are such a pair. One lock for every store: rebuilds are rare. Other
+ * processes are held off by the store where it can (ReadModelStore.lockRebuilds).
  */
 const rebuilding = new Mutex();
 
@@ -42,7 +43,16 @@ export async function rebuildProjections(
   onProgress?: (p: Progress) => void,
   o: RebuildProjectionsOptions = {},
 ): Promise<RebuildStats> {
-  return rebuilding.run(() => rebuildNow(backend, projections, onProgress, o));
+  return rebuilding.run(async () => {
+    o.signal?.throwIfAborted();
+    // And with other processes on the same database (PostgreSQL).
+    const release = await backend.readModels.lockRebuilds?.(o.signal);
+    try {
+      return await rebuildNow(backend, projections, onProgress, o);
+    } finally {
+      await release?.();
+    }
+  });
 }
 
 async function rebuildNow(
@@ -51,7 +61,6 @@ async function rebuildNow(
   onProgress: ((p: Progress) => void) | undefined,
   o: RebuildProjectionsOptions,
 ): Promise<RebuildStats> {
-  o.signal?.throwIfAborted();
   const started = performance.now();
   // Threads asked for are used whatever the log's length; by default only for a long log.
   const groups = await planGroups(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import type { Checkpoint } from './port.js';
@@ -216,6 +217,9 @@ class PgTx extends PgReader implements ReadModelTx {
       await this.exec(`DELETE FROM ${table(collection, this.prefix)} WHERE key = ANY($1::text[])`, [keys]);
   }
 }
+
+/** How often a rebuild waiting for another process's looks again. */
+const REBUILD_POLL_MS = 200;
 
 /**
  * Read models beside the events in PostgreSQL (DESIGN §4). A batch and its compare-and-set checkpoint
@@ -476,6 +480,25 @@ export class PostgresReadModelStore implements ReadModelStore {
       if (r.rows[0].ok) this.held.add(projection);
       return r.rows[0].ok;
     });
+  }
+
+  async lockRebuilds(signal?: AbortSignal): Promise<() => Promise<void>> {
+    const key = [LOCK_CLASS, 'rebuild'];
+    for (;;) {
+      const ok = await this.serialized(async () => {
+        const r = await (
+          await this.session()
+        ).query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', key);
+        return r.rows[0].ok;
+      });
+      if (ok) break;
+      // Polled rather than waited for in the server, so that stopping the hub stops the wait.
+      await sleep(REBUILD_POLL_MS, undefined, { signal });
+    }
+    return () =>
+      this.serialized(async () => {
+        await this.lockSession?.query('SELECT pg_advisory_unlock($1, hashtext($2))', key);
+      });
   }
 
   unlockProjection(projection: string): Promise<void> {

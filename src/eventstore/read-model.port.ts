@@ -97,6 +97,12 @@ export interface ReadModelStore {
    */
   tryLockProjection(projection: string): Promise<boolean>;
   unlockProjection(projection: string): Promise<void>;
+  /**
+   * Holds off rebuilds of this database begun by other processes (they share the fresh tables)
+   * until the returned release; waits, or stops with the signal, while one runs elsewhere.
+   * PostgreSQL: a session advisory lock. Left out where no other process can reach the database.
+   */
+  lockRebuilds?(signal?: AbortSignal): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

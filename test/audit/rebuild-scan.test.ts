@@ -3,7 +3,9 @@
 // page by page, and a projection that reads metadata without saying so fails loudly.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
 import { metadataTypes, SCAN_FROM } from 'koji-es/audit/replay';
@@ -14,6 +16,7 @@ import type { Projection } from 'koji-es/eventstore/projection';
 import { ALL_PROJECTIONS } from 'koji-es/projections';
 import { sidetagProjection } from 'koji-es/modules/sidetag/sidetag.projection';
 import { startTestPostgres } from '../helpers/pg.js';
+import { CLI } from '../helpers/cli-client.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appends, eventCount, openFilled, snapshot } from '../helpers/generated-log.js';
 
@@ -25,6 +28,7 @@ after(async () => {
 });
 
 const LOG = appends(SCAN_FROM + 5_000);
+const execFileAsync = promisify(execFile);
 
 /** The scans a store is asked for, and what for. */
 function spyOnScans(b: StoreBackend): ScanOptions[] {
@@ -164,6 +168,25 @@ describe('rebuilds at once', () => {
       ]);
       assert.ok(a.events > 0);
       assert.ok(c.events > 0);
+      assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('PostgreSQL: a rebuild from another process waits for the one under way, and both succeed', async () => {
+    const url = await (await server).url();
+    const b = await openFilled(url, LOG);
+    try {
+      const here = rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 });
+      // An offline `audit rebuild` beside it, as an admin might start one beside a running hub.
+      const there = execFileAsync(
+        process.execPath,
+        [CLI, 'audit', 'rebuild', '--threads', '1', '--store', url],
+        { env: { ...process.env, HOME: dir.dir } },
+      );
+      const [, other] = await Promise.all([here, there]);
+      assert.match(other.stdout, /events in [\d.]+ s/);
       assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
     } finally {
       await b.close();
