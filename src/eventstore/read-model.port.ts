@@ -100,7 +100,8 @@ export interface ReadModelStore {
   /**
    * Holds off rebuilds of this database begun by other processes (they share the fresh tables)
    * until the returned release; waits, or stops with the signal, while one runs elsewhere.
-   * PostgreSQL: a session advisory lock. Left out where no other process can reach the database.
+   * PostgreSQL: a session advisory lock; SQLite: a lease its holder renews while it runs, so one that
+   * dies lets go within a minute. Left out by the in-memory store, which no other process reaches.
    */
   lockRebuilds?(signal?: AbortSignal): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
 import { BufferedTx } from './buffered-tx.js';
 import { Mutex, type WriteLock } from './mutex.js';
@@ -38,6 +40,21 @@ CREATE TABLE IF NOT EXISTS es_checkpoints (
   version    INTEGER NOT NULL,
   updated_at TEXT NOT NULL
 );`;
+
+/**
+ * Who is rebuilding this database's read models (SQLite has no advisory locks): a lease its holder
+ * renews while it runs, so one that dies lets go within LEASE_MS.
+ */
+const REBUILD_LEASE = `
+CREATE TABLE IF NOT EXISTS es_rebuild_lease (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  holder     TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+);`;
+const LEASE_MS = 60_000;
+const RENEW_MS = 5_000;
+/** How often a rebuild waiting for another process's looks again. */
+const LEASE_POLL_MS = 200;
 
 const jsonPath = (path: string) => `'$.${path}'`;
 
@@ -450,6 +467,41 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async tryLockProjection(): Promise<boolean> {
     return true;
+  }
+
+  async lockRebuilds(signal?: AbortSignal): Promise<() => Promise<void>> {
+    const db = this.events.db;
+    const holder = randomUUID();
+    // Made by the first rebuild: a store that is never rebuilt has no such table.
+    await this.events.writeLock.run(() => db.exec(REBUILD_LEASE));
+    const take = () =>
+      this.events.writeLock.run(() =>
+        db
+          .transaction(() => {
+            const now = Date.now();
+            const lease = db
+              .prepare<[], { holder: string; expires_at: number }>(
+                'SELECT holder, expires_at FROM es_rebuild_lease WHERE id = 1',
+              )
+              .get();
+            if (lease && lease.holder !== holder && lease.expires_at > now) return false;
+            db.prepare(
+              `INSERT INTO es_rebuild_lease (id, holder, expires_at) VALUES (1, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
+            ).run(holder, now + LEASE_MS);
+            return true;
+          })
+          .immediate(),
+      );
+    while (!(await take())) await sleep(LEASE_POLL_MS, undefined, { signal });
+    const renew = setInterval(() => void take().catch(() => {}), RENEW_MS);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      await this.events.writeLock.run(() =>
+        db.prepare('DELETE FROM es_rebuild_lease WHERE id = 1 AND holder = ?').run(holder),
+      );
+    };
   }
 
   async unlockProjection(): Promise<void> {}

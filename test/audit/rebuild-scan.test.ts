@@ -174,12 +174,12 @@ describe('rebuilds at once', () => {
     }
   });
 
-  test('PostgreSQL: a rebuild from another process waits for the one under way, and both succeed', async () => {
-    const url = await (await server).url();
+  /** An offline `audit rebuild` in another process beside one in this process: both succeed. */
+  async function besideAnotherProcess(url: string) {
     const b = await openFilled(url, LOG);
     try {
       const here = rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 });
-      // An offline `audit rebuild` beside it, as an admin might start one beside a running hub.
+      // As an admin might start one beside a running hub.
       const there = execFileAsync(
         process.execPath,
         [CLI, 'audit', 'rebuild', '--threads', '1', '--store', url],
@@ -189,6 +189,34 @@ describe('rebuilds at once', () => {
       assert.match(other.stdout, /events in [\d.]+ s/);
       assert.deepEqual((await verifyProjections(b, ALL_PROJECTIONS)).differences, []);
     } finally {
+      await b.close();
+    }
+  }
+
+  test('PostgreSQL: a rebuild from another process waits for the one under way, and both succeed', async () => {
+    await besideAnotherProcess(await (await server).url());
+  });
+
+  test('SQLite: a rebuild from another process waits for the one under way, and both succeed', async () => {
+    await besideAnotherProcess(`sqlite:${join(dir.dir, 'two-processes.sqlite')}`);
+  });
+
+  test("SQLite: another holder's lease is waited for until it runs out, then taken", async () => {
+    const path = join(dir.dir, 'lease.sqlite');
+    const b = await openFilled(`sqlite:${path}`, LOG.slice(0, 4));
+    const db = new Database(path);
+    try {
+      await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 });
+      // A holder that died a moment before its lease ran out.
+      db.prepare("INSERT INTO es_rebuild_lease (id, holder, expires_at) VALUES (1, 'gone', ?)").run(
+        Date.now() + 1_200,
+      );
+      const started = performance.now();
+      await rebuildProjections(b, ALL_PROJECTIONS, undefined, { threads: 1 });
+      assert.ok(performance.now() - started >= 1_000, 'it waited for the lease');
+      assert.deepEqual(db.prepare('SELECT * FROM es_rebuild_lease').all(), [], 'and gave it back');
+    } finally {
+      db.close();
       await b.close();
     }
   });
