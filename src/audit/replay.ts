@@ -10,6 +10,7 @@ import {
 import type { Projection } from '../eventstore/projection.js';
 import type { ReadModelReader, ReadModelTx } from '../eventstore/read-model.port.js';
 import { matchesFilter } from '../eventstore/log-filter.js';
+import { PAGE_EVENTS } from '../eventstore/scan-thread.js';
 import { upcasters as defaultUpcasters, type UpcasterRegistry } from '../kernel/upcasters.js';
 
 export interface Progress {
@@ -20,11 +21,6 @@ export interface Progress {
   head: number;
 }
 
-/**
- * Events per page. Small pages keep few parsed events alive at a time: with 10,000 every young-
- * generation collection copied megabytes of them, and GC took a fifth of a rebuild.
- */
-const PAGE = 1_000;
 /**
  * Documents a rebuild keeps in memory before writing them out in one transaction. Measured on a
  * 300,000-event log: 100,000 was 20–30% slower (more live memory to collect), 5,000 no faster.
@@ -90,7 +86,7 @@ async function* pagesOf(
   }
   let after = o.after;
   const read = (from: Checkpoint | null) => {
-    const p = events.readAll({ after: from, maxCount: PAGE, filter: o.filter });
+    const p = events.readAll({ after: from, maxCount: PAGE_EVENTS, filter: o.filter });
     // Seen when awaited; a page asked for ahead and never needed is not an unhandled rejection.
     p.catch(() => {});
     return p;

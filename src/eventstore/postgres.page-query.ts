@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { EventStoreInputError } from './errors.js';
 import type { Checkpoint, LogFilter, RecordedEvent } from './port.js';
 import { padPosition } from './validation.js';
@@ -11,8 +12,19 @@ import { padPosition } from './validation.js';
 export const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
   data, metadata, created_at AT TIME ZONE 'UTC' AS created_at`;
 
-/** OID of `timestamp without time zone`, which this pool's clients leave as text. */
+/** OID of `timestamp without time zone`, which the store's clients leave as text. */
 export const TIMESTAMP_TEXT = 1114;
+/** OID of `jsonb`, which the scan thread's client leaves as text. */
+export const JSONB = 3802;
+
+/** The driver's type parsers, but the values of these types stay the server's text. */
+export function keepingText(oids: readonly number[]): typeof pg.types.getTypeParser {
+  const text = (v: string) => v;
+  return ((oid: number, format?: string) =>
+    oids.includes(oid)
+      ? text
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
+}
 
 /**
  * A row of the page query as an array: the head and its pending flag, then the COLUMNS. The JSON

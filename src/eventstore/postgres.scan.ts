@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Checkpoint, LogFilter, ReadAllPage, ScanOptions } from './port.js';
 import { parseCheckpoint } from './postgres.page-query.js';
-import { scanInThread, type ScanThreadJob } from './scan-thread.js';
+import { PAGE_EVENTS, scanInThread, type ScanThreadJob } from './scan-thread.js';
 
 /** What PostgreSQL's scan thread is given. */
 export interface PostgresScanJob extends ScanThreadJob {
@@ -11,9 +11,6 @@ export interface PostgresScanJob extends ScanThreadJob {
   until: Checkpoint | null;
   pageSize: number;
 }
-
-/** Events per page, as the replay reads them (small pages keep few parsed events alive). */
-const PAGE = 1_000;
 
 /** PostgresEventStore.scan: read ahead on a thread with a connection of its own. */
 export async function* scanPostgres(
@@ -29,7 +26,7 @@ export async function* scanPostgres(
     filter: o.filter ?? null,
     after: o.after ?? null,
     until: o.until ?? null,
-    pageSize: PAGE,
+    pageSize: PAGE_EVENTS,
     metadataOf: o.metadataOf ?? null,
   };
   yield* scanInThread(join(__dirname, 'postgres.scan.worker.js'), job);

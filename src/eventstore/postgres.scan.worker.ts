@@ -6,6 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   checkpointOf,
   isoFromUtcText,
+  JSONB,
+  keepingText,
   PAGE_GP,
   pageEnd,
   pageQuery,
@@ -16,22 +18,15 @@ import {
 import type { PostgresScanJob } from './postgres.scan.js';
 import { PagePacker, takeCredit } from './scan-thread.js';
 
-const JSONB = 3802;
 const job = workerData as PostgresScanJob;
 const credit = new Int32Array(job.credit);
-const asText = (v: string) => v;
 
 async function run() {
   const client = new pg.Client({
     connectionString: job.url,
     application_name: 'koji-es scan',
     options: '-c DateStyle=ISO',
-    types: {
-      getTypeParser: ((oid: number, format?: string) =>
-        oid === TIMESTAMP_TEXT || oid === JSONB
-          ? asText
-          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-    },
+    types: { getTypeParser: keepingText([TIMESTAMP_TEXT, JSONB]) },
   });
   await client.connect();
   try {

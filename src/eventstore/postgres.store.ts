@@ -21,6 +21,7 @@ import {
   checkpointOf,
   COLUMNS,
   isoFromUtcText,
+  keepingText,
   PAGE_GP,
   pageEnd,
   pageQuery,
@@ -543,10 +544,7 @@ function classify(e: unknown, index: number): Failure {
   throw e;
 }
 
-const typeParser = ((oid: number, format?: string) =>
-  oid === TIMESTAMP_TEXT
-    ? (v: string) => v
-    : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
+const typeParser = keepingText([TIMESTAMP_TEXT]);
 
 function toRecorded(r: EventRow): RecordedEvent {
   return {

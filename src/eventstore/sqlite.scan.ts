@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { positionFromPadded } from './log-filter.js';
 import type { Checkpoint, ReadAllPage, ScanOptions } from './port.js';
-import { scanInThread, type ScanThreadJob } from './scan-thread.js';
+import { PAGE_EVENTS, scanInThread, type ScanThreadJob } from './scan-thread.js';
 import { pageQuery } from './sqlite.page-query.js';
 
 /** What SQLite's scan thread is given. */
@@ -15,9 +15,6 @@ export interface SqliteScanJob extends ScanThreadJob {
   until: number | null;
   pageSize: number;
 }
-
-/** Events per page, as the replay reads them (small pages keep few parsed events alive). */
-const PAGE = 1_000;
 
 /** SqliteEventStore.scan of a database file: read ahead on a thread with a connection of its own. */
 export async function* scanSqlite(
@@ -35,7 +32,7 @@ export async function* scanSqlite(
     after,
     from: o.after ?? null,
     until,
-    pageSize: PAGE,
+    pageSize: PAGE_EVENTS,
     metadataOf: o.metadataOf ?? null,
   };
   yield* scanInThread(join(__dirname, 'sqlite.scan.worker.js'), job);
