@@ -12,13 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { EventStore, NewEvent } from 'koji-es/eventstore/port';
 import { PostgresEventStore } from 'koji-es/eventstore/postgres.store';
 import { SqliteEventStore } from 'koji-es/eventstore/sqlite.store';
 import { startTestPostgres } from '../test/helpers/pg.js';
-import { header, printTable, verified, type Figure, type Run } from './lib/report.js';
+import { measure, type Side } from './lib/paired.js';
+import { header, printTable, type Figure } from './lib/report.js';
 
 const REPS = 3;
 const SCALE = Number(process.env.KOJI_ES_BENCH_SCALE ?? 1);
@@ -57,54 +57,6 @@ function makeEvents(count: number, seed: number): NewEvent[] {
       },
     };
   });
-}
-
-/** One side of a run: does a slice of work per step and reports the units done. */
-interface Side {
-  step(): Promise<number> | number;
-  finished(): boolean;
-  /** After the run: how many rows the side should have written or read, and how many there are. */
-  check():
-    | Promise<{ expected: number; actual: number; what: string }>
-    | { expected: number; actual: number; what: string };
-}
-
-async function pairedRun(adapter: Side, raw: Side, rawFirst: boolean): Promise<[Run, Run]> {
-  const sides = rawFirst ? [raw, adapter] : [adapter, raw];
-  const secs = [0, 0];
-  const units = [0, 0];
-  while (!sides.every((s) => s.finished())) {
-    for (let i = 0; i < 2; i++) {
-      if (sides[i].finished()) continue;
-      const t0 = performance.now();
-      units[i] += await sides[i].step();
-      secs[i] += (performance.now() - t0) / 1000;
-    }
-  }
-  const runs = await Promise.all(
-    sides.map(async (s, i) => {
-      const c = await s.check();
-      return verified(units[i] / secs[i], c.expected, c.actual, c.what);
-    }),
-  );
-  return rawFirst ? [runs[1], runs[0]] : [runs[0], runs[1]];
-}
-
-/** A warm-up run (not counted), then REPS runs, raw starting every other one. */
-async function measure(
-  fig: Figure,
-  makeRun: (warmup: boolean) => Promise<[Side, Side, () => Promise<void>]>,
-) {
-  for (let rep = -1; rep < REPS; rep++) {
-    const [adapter, raw, cleanup] = await makeRun(rep < 0);
-    const [a, r] = await pairedRun(adapter, raw, rep % 2 === 1);
-    await cleanup();
-    if (rep >= 0) {
-      fig.adapter.push(a);
-      fig.raw.push(r);
-    }
-    process.stderr.write('.');
-  }
 }
 
 /** Appends through the port with exact expected versions, as command handlers do. */
@@ -169,7 +121,7 @@ async function benchSqlite(dir: string, figures: Figure[]): Promise<void> {
   ] as const) {
     const fig = figure('sqlite', perAppend);
     const total = appends * perAppend;
-    await measure(fig, async (warmup) => {
+    await measure(fig, REPS, async (warmup) => {
       const count = warmup ? Math.min(total, 100 * perAppend) : total;
       const path = join(dir, `append-${++fileNo}.sqlite`);
       const store = new SqliteEventStore(path); // creates the table both sides write to
@@ -272,7 +224,7 @@ async function benchSqlite(dir: string, figures: Figure[]): Promise<void> {
   const page = reader.prepare<[number, number], { global_position: number; data: string; metadata: string }>(
     'SELECT * FROM es_events WHERE global_position > ? ORDER BY global_position LIMIT ?',
   );
-  await measure(fig, async (warmup) => {
+  await measure(fig, REPS, async (warmup) => {
     const limit = warmup ? 20 * PAGE : total;
     let aRead = 0;
     let aAfter: string | null = null;
@@ -352,7 +304,7 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
   ] as const) {
     const fig = figure('postgres', perAppend);
     const total = appends * perAppend;
-    await measure(fig, async (warmup) => {
+    await measure(fig, REPS, async (warmup) => {
       const n = warmup ? Math.min(total, 100 * perAppend) : total;
       await admin.query('TRUNCATE es_events RESTART IDENTITY');
       // Flush the previous run's dirty pages now rather than during this one (superuser only).
@@ -454,7 +406,7 @@ async function benchPostgres(appendsUrl: string, replayUrl: string, figures: Fig
     raw: [],
     aim: 0.5,
   };
-  await measure(fig, async (warmup) => {
+  await measure(fig, REPS, async (warmup) => {
     const limit = warmup ? 20 * PAGE : total;
     let aRead = 0;
     let aAfter: string | null = null;

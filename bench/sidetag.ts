@@ -24,7 +24,8 @@ import { SqliteEventStore } from 'koji-es/eventstore/sqlite.store';
 import type { Creds } from '../test/helpers/hub.js';
 import { startHubProcess, type HubProcess } from '../test/helpers/hub-process.js';
 import { RpcClient, sidetagConfigDir, type CreateResult, type SidetagRow } from '../test/helpers/sidetag.js';
-import { header, printTable, verified, type Figure, type Run } from './lib/report.js';
+import { measure, type Side } from './lib/paired.js';
+import { header, printTable, type Figure } from './lib/report.js';
 
 const REPS = 3;
 const SCALE = Number(process.env.KOJI_ES_BENCH_SCALE ?? 1);
@@ -62,52 +63,6 @@ const POLICY = [
   'tag bench-base-* && compare number_of_tags < 5000 :: allow',
   'all :: deny only bench base tags, at most 5000 each',
 ];
-
-interface Side {
-  step(): Promise<number> | number;
-  finished(): boolean;
-  check():
-    | Promise<{ expected: number; actual: number; what: string }>
-    | { expected: number; actual: number; what: string };
-}
-
-/** bench/eventstore's pairing: the sides take turns, each timed on its own. */
-async function pairedRun(adapter: Side, raw: Side, rawFirst: boolean): Promise<[Run, Run]> {
-  const sides = rawFirst ? [raw, adapter] : [adapter, raw];
-  const secs = [0, 0];
-  const units = [0, 0];
-  while (!sides.every((s) => s.finished())) {
-    for (let i = 0; i < 2; i++) {
-      if (sides[i].finished()) continue;
-      const t0 = performance.now();
-      units[i] += await sides[i].step();
-      secs[i] += (performance.now() - t0) / 1000;
-    }
-  }
-  const runs = await Promise.all(
-    sides.map(async (s, i) => {
-      const c = await s.check();
-      return verified(units[i] / secs[i], c.expected, c.actual, c.what);
-    }),
-  );
-  return rawFirst ? [runs[1], runs[0]] : [runs[0], runs[1]];
-}
-
-async function measure(
-  fig: Figure,
-  makeRun: (warmup: boolean) => Promise<[Side, Side, () => Promise<void>]>,
-) {
-  for (let rep = -1; rep < REPS; rep++) {
-    const [adapter, raw, cleanup] = await makeRun(rep < 0);
-    const [a, r] = await pairedRun(adapter, raw, rep % 2 === 1);
-    await cleanup();
-    if (rep >= 0) {
-      fig.adapter.push(a);
-      fig.raw.push(r);
-    }
-    process.stderr.write('.');
-  }
-}
 
 interface Bench {
   hub: HubProcess;
@@ -179,7 +134,7 @@ async function benchCreate(b: Bench, dir: string, figures: Figure[]): Promise<vo
     aim: 0.25,
   };
   let fileNo = 0;
-  await measure(fig, async (warmup) => {
+  await measure(fig, REPS, async (warmup) => {
     const calls = warmup ? CREATE_SLICE * 2 : CREATE_CALLS;
     const slices = Math.ceil(calls / CREATE_SLICE);
     const before = await b.api.ok<number>('listSideTags', { queryOpts: { countOnly: true } });
@@ -287,7 +242,7 @@ async function benchList(b: Bench, dbPath: string, figures: Figure[], c: ListCas
   const select = db.prepare<number[], { doc: string }>(c.sql);
   const rawIds = () => select.all(...c.bind).map((r) => (JSON.parse(r.doc) as { id: number }).id);
   const expectedIds = rawIds().join(',');
-  await measure(fig, async (warmup) => {
+  await measure(fig, REPS, async (warmup) => {
     const calls = warmup ? LIST_SLICE * 2 : c.calls;
     let aDone = 0;
     let aGood = 0;
