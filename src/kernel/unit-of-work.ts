@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { WrongExpectedVersionError } from '../eventstore/errors.js';
 import type {
   AppendResult,
@@ -10,6 +9,7 @@ import type {
 } from '../eventstore/port.js';
 import type { DomainEvent } from './decider.js';
 import { lockError } from './errors.js';
+import { newEventId } from './event-id.js';
 import { upcasters as defaultUpcasters, type UpcasterRegistry } from './upcasters.js';
 
 /** Everything about the request a command runs for, resolved once, outside the deciders. */
@@ -152,7 +152,7 @@ export class UnitOfWork {
     }
     const ids: string[] = [];
     for (const e of events) {
-      const eventId = randomUUID();
+      const eventId = newEventId();
       ids.push(eventId);
       w.events.push({
         eventId,
