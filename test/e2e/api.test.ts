@@ -24,22 +24,8 @@ import {
   type RpcReply,
   type TestHub,
 } from '../helpers/hub.js';
+import { assertNoStack, CheckedApi, type RpcError } from '../helpers/checked-api.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const FAULT_CODES = {
-  GenericError: 1000,
-  AuthError: 1002,
-  ActionNotAllowed: 1004,
-  AuthExpired: 1007,
-  ParameterError: 1019,
-} as const;
-type FaultName = keyof typeof FAULT_CODES;
-
-interface RpcError {
-  code: number;
-  message: string;
-  data?: Record<string, unknown>;
-}
 
 interface UserInfo {
   id: number;
@@ -87,78 +73,12 @@ const ALL_METHODS = [...usersContract, ...introspectionContract, ...policyContra
 /** Methods that returned a successful result somewhere in this file (the last test checks all were). */
 const exercised = new Set<string>();
 
-/** No reply ever carries a stack trace, a source path or a module path. */
-function assertNoStack(text: string): void {
-  assert.doesNotMatch(
-    text,
-    /\bat [\w.<>$]+ \(|\n\s+at |node_modules|\/dist\/|\.[jt]s:\d+/,
-    `a reply leaks internals: ${text}`,
-  );
-}
-
 const sessionCreds = (s: Session): Creds => ({ sessionId: s['session-id'], sessionKey: s['session-key'] });
 
-/** Calls with the assertions every reply must pass. */
-class Api {
-  constructor(readonly h: TestHub) {}
-
-  async reply<T = unknown>(
-    m: string,
-    params: unknown[] | Record<string, unknown> = [],
-    creds?: Creds,
-  ): Promise<RpcReply<T>> {
-    const r = await this.h.rpc<T>(m, params, creds);
-    assertNoStack(JSON.stringify(r.body));
-    assert.equal(r.status, 200, `${m}: JSON-RPC replies travel with HTTP 200, got ${r.status}`);
-    assert.equal(r.body.jsonrpc, '2.0');
-    return r;
-  }
-
-  async ok<T = unknown>(
-    m: string,
-    params: unknown[] | Record<string, unknown> = [],
-    creds?: Creds,
-  ): Promise<T> {
-    const r = await this.reply<T>(m, params, creds);
-    assert.equal(r.body.error, undefined, `${m} failed: ${JSON.stringify(r.body.error)}`);
-    exercised.add(m);
-    return r.body.result as T;
-  }
-
-  async fault(
-    m: string,
-    params: unknown[] | Record<string, unknown>,
-    creds: Creds | undefined,
-    name: FaultName,
-    message: string | RegExp,
-    code?: number,
-  ): Promise<RpcError> {
-    const r = await this.reply(m, params, creds);
-    const e = r.body.error;
-    assert.ok(e, `${m} should have failed with ${name}, got ${JSON.stringify(r.body.result)}`);
-    assert.equal(e.data?.name, name, JSON.stringify(e));
-    assert.equal(e.data?.faultCode, FAULT_CODES[name], JSON.stringify(e));
-    assert.equal(e.code, code ?? FAULT_CODES[name], JSON.stringify(e));
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    assert.equal(e.data?.faultString, e.message);
-    return e;
-  }
-
-  /** -32602, ParameterError 1019, the message (and data.param, when given) naming the parameter. */
-  async badParams(
-    m: string,
-    params: unknown[] | Record<string, unknown>,
-    creds: Creds | undefined,
-    message: string | RegExp,
-    param?: string,
-  ): Promise<RpcError> {
-    const e = await this.fault(m, params, creds, 'ParameterError', message, -32602);
-    if (param !== undefined) {
-      assert.equal(e.data?.param, param);
-      assert.ok(e.message.includes(param), `the message names ${param}: ${e.message}`);
-    }
-    return e;
+/** Calls with the assertions every reply must pass, and the users' own steps. */
+class Api extends CheckedApi {
+  constructor(h: TestHub) {
+    super(h, exercised);
   }
 
   async login(user: string, password: string, creds?: Creds): Promise<Creds> {

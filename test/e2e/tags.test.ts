@@ -13,16 +13,9 @@ import type { RecordedEvent } from 'koji-es/eventstore/port';
 import { PostUntagHooks } from 'koji-es/modules/tags/post-untag';
 import { RepoManager } from 'koji-es/modules/tags/repo-manager';
 import { tagsContract } from 'koji-es/modules/tags/tags.contract';
-import { REPO_ROOT, startTestHub, type Creds, type RpcReply, type TestHub } from '../helpers/hub.js';
+import { REPO_ROOT, startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+import { CheckedApi } from '../helpers/checked-api.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const FAULT_CODES = {
-  GenericError: 1000,
-  TagError: 1003,
-  ActionNotAllowed: 1004,
-  ParameterError: 1019,
-} as const;
-type FaultName = keyof typeof FAULT_CODES;
 
 const PASSWORD = 'tags-test-password';
 const TAG_FIELDS = [
@@ -122,41 +115,10 @@ interface Check {
 const exercised = new Set<string>();
 const kw = (o: Record<string, unknown>) => ({ ...o, __starstar: true });
 
-class Api {
-  constructor(readonly h: TestHub) {}
-
-  async reply<T>(m: string, params: unknown[], creds?: Creds): Promise<RpcReply<T>> {
-    const r = await this.h.rpc<T>(m, params, creds);
-    assert.equal(r.status, 200, `${m}: HTTP ${r.status}`);
-    assert.doesNotMatch(JSON.stringify(r.body), /\n\s+at |\.[jt]s:\d+/, 'no stack traces');
-    return r;
-  }
-
-  async ok<T = unknown>(
-    m: string,
-    params: unknown[] = [],
-    creds: Creds | undefined = this.h.admin,
-  ): Promise<T> {
-    const r = await this.reply<T>(m, params, creds);
-    assert.equal(r.body.error, undefined, `${m} failed: ${JSON.stringify(r.body.error)}`);
-    exercised.add(m);
-    return r.body.result as T;
-  }
-
-  async fault(
-    m: string,
-    params: unknown[],
-    creds: Creds | undefined,
-    name: FaultName,
-    message: string | RegExp,
-  ): Promise<void> {
-    const r = await this.reply(m, params, creds);
-    const e = r.body.error;
-    assert.ok(e, `${m} should have failed with ${name}, got ${JSON.stringify(r.body.result)}`);
-    assert.equal(e.data?.name, name, JSON.stringify(e));
-    assert.equal(e.data?.faultCode, FAULT_CODES[name], JSON.stringify(e));
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
+/** Calls as the admin unless told otherwise. */
+class Api extends CheckedApi {
+  constructor(h: TestHub) {
+    super(h, exercised, () => h.admin);
   }
 }
 

@@ -14,14 +14,8 @@ import { HostTimeoutScanner } from 'koji-es/modules/tasks/host-liveness';
 import { TaskFactory, type TaskSpec } from 'koji-es/modules/tasks/tasks.commands';
 import { tasksContract } from 'koji-es/modules/tasks/tasks.contract';
 import { internalContext } from 'koji-es/rpc/context';
-import {
-  REPO_ROOT,
-  startTestHub,
-  TestClock,
-  type Creds,
-  type RpcReply,
-  type TestHub,
-} from '../helpers/hub.js';
+import { REPO_ROOT, startTestHub, TestClock, type Creds, type TestHub } from '../helpers/hub.js';
+import { CheckedApi } from '../helpers/checked-api.js';
 import {
   addHost,
   countEvents,
@@ -33,26 +27,12 @@ import {
   type Host,
 } from '../helpers/tasks.js';
 
-const FAULT_CODES = {
-  GenericError: 1000,
-  ActionNotAllowed: 1004,
-  BuildError: 1005,
-  ParameterError: 1019,
-} as const;
-type FaultName = keyof typeof FAULT_CODES;
-
 const FREE = 0;
 const OPEN = 1;
 const CLOSED = 2;
 const CANCELED = 3;
 const ASSIGNED = 4;
 const FAILED = 5;
-
-interface RpcError {
-  code: number;
-  message: string;
-  data?: Record<string, unknown>;
-}
 
 interface TaskInfo {
   id: number;
@@ -179,70 +159,14 @@ const KOJI_BUILDROOT_FIELDS = [
 
 const exercised = new Set<string>();
 
-function assertNoStack(text: string): void {
-  assert.doesNotMatch(
-    text,
-    /\bat [\w.<>$]+ \(|\n\s+at |node_modules|\/dist\/|\.[jt]s:\d+/,
-    `a reply leaks internals: ${text}`,
-  );
-}
-
 function hasFields(o: unknown, fields: string[], what: string): void {
   assert.ok(o && typeof o === 'object', `${what} is an object`);
   for (const f of fields) assert.ok(f in (o as object), `${what} has ${f}: ${JSON.stringify(o)}`);
 }
 
-class Api {
-  constructor(readonly h: TestHub) {}
-
-  async reply<T = unknown>(
-    m: string,
-    params: unknown[] | Record<string, unknown>,
-    creds?: Creds,
-  ): Promise<RpcReply<T>> {
-    const r = await this.h.rpc<T>(m, params, creds);
-    assertNoStack(JSON.stringify(r.body));
-    assert.equal(r.status, 200, `${m}: HTTP ${r.status}`);
-    return r;
-  }
-
-  async ok<T = unknown>(
-    m: string,
-    params: unknown[] | Record<string, unknown> = [],
-    creds?: Creds,
-  ): Promise<T> {
-    const r = await this.reply<T>(m, params, creds);
-    assert.equal(r.body.error, undefined, `${m} failed: ${JSON.stringify(r.body.error)}`);
-    exercised.add(m);
-    return r.body.result as T;
-  }
-
-  async fault(
-    m: string,
-    params: unknown[] | Record<string, unknown>,
-    creds: Creds | undefined,
-    name: FaultName,
-    message: string | RegExp,
-    code?: number,
-  ): Promise<RpcError> {
-    const r = await this.reply(m, params, creds);
-    const e = r.body.error;
-    assert.ok(e, `${m} should have failed with ${name}, got ${JSON.stringify(r.body.result)}`);
-    assert.equal(e.data?.name, name, JSON.stringify(e));
-    assert.equal(e.data?.faultCode, FAULT_CODES[name], JSON.stringify(e));
-    assert.equal(e.code, code ?? FAULT_CODES[name], JSON.stringify(e));
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return e;
-  }
-
-  badParams(
-    m: string,
-    params: unknown[] | Record<string, unknown>,
-    creds: Creds | undefined,
-    message: string | RegExp,
-  ) {
-    return this.fault(m, params, creds, 'ParameterError', message, -32602);
+class Api extends CheckedApi {
+  constructor(h: TestHub) {
+    super(h, exercised);
   }
 
   denied(m: string, params: unknown[] | Record<string, unknown>, creds: Creds | undefined, message: string) {
