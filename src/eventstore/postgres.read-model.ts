@@ -18,6 +18,33 @@ import {
   type Where,
 } from './read-model.port.js';
 
+/**
+ * Runs `fn` in a transaction on a pooled client of its own. It commits when `keep` accepts what `fn`
+ * returned (anything, by default) and rolls back otherwise or when `fn` throws. A client whose
+ * rollback failed leaves the pool rather than reach the next caller inside a transaction.
+ */
+async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  keep: (value: T) => boolean = () => true,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const value = await fn(client);
+    await client.query(keep(value) ? 'COMMIT' : 'ROLLBACK');
+    return value;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** The schema lock of postgres.store.ts: all DDL of one database is serialized on it. */
 const SCHEMA_LOCK = 0;
 
@@ -286,50 +313,36 @@ export class PostgresReadModelStore implements ReadModelStore {
     fn: (tx: ReadModelTx) => Promise<void>,
   ): Promise<boolean> {
     await this.events.ready();
-    const client = await this.events.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      // The row lock makes a second runner of the same projection wait here, then see our checkpoint.
-      const cur = await client.query<{ position: string | null }>(
-        'SELECT position FROM es_checkpoints WHERE projection = $1 FOR UPDATE',
-        [projection],
-      );
-      if ((cur.rows[0]?.position ?? null) !== expected) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      await fn(new PgTx((sql, values) => client.query(sql, values)));
-      // Compare-and-set again in the write itself: with no row yet there was nothing to lock, and
-      // two runners may both have seen "no checkpoint".
-      const w =
-        expected === null
-          ? await client.query(
-              `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES ($1, $2, $3, now())
+    return inTransaction(
+      this.events.pool,
+      async (client) => {
+        // The row lock makes a second runner of the same projection wait here, then see our checkpoint.
+        const cur = await client.query<{ position: string | null }>(
+          'SELECT position FROM es_checkpoints WHERE projection = $1 FOR UPDATE',
+          [projection],
+        );
+        if ((cur.rows[0]?.position ?? null) !== expected) return false;
+        await fn(new PgTx((sql, values) => client.query(sql, values)));
+        // Compare-and-set again in the write itself: with no row yet there was nothing to lock, and
+        // two runners may both have seen "no checkpoint".
+        const w =
+          expected === null
+            ? await client.query(
+                `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES ($1, $2, $3, now())
                ON CONFLICT (projection) DO UPDATE SET position = excluded.position, version = excluded.version,
                  updated_at = excluded.updated_at
                WHERE es_checkpoints.position IS NULL`,
-              [projection, next, version],
-            )
-          : await client.query(
-              `UPDATE es_checkpoints SET position = $2, version = $3, updated_at = now()
+                [projection, next, version],
+              )
+            : await client.query(
+                `UPDATE es_checkpoints SET position = $2, version = $3, updated_at = now()
                WHERE projection = $1 AND position = $4`,
-              [projection, next, version, expected],
-            );
-      if (w.rowCount !== 1) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      await client.query('COMMIT');
-      return true;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+                [projection, next, version, expected],
+              );
+        return w.rowCount === 1;
+      },
+      (written) => written,
+    );
   }
 
   /**
@@ -363,22 +376,10 @@ export class PostgresReadModelStore implements ReadModelStore {
   async fillShadow<T>(fill: ShadowFill<T>): Promise<T> {
     await this.events.ready();
     return fill(
-      async (fn) => {
-        const client = await this.events.pool.connect();
-        let broken = false;
-        try {
-          await client.query('BEGIN');
-          await fn(new PgTx((sql, values) => client.query(sql, values), SHADOW));
-          await client.query('COMMIT');
-        } catch (e) {
-          await client.query('ROLLBACK').catch(() => {
-            broken = true;
-          });
-          throw e;
-        } finally {
-          client.release(broken);
-        }
-      },
+      (fn) =>
+        inTransaction(this.events.pool, (client) =>
+          fn(new PgTx((sql, values) => client.query(sql, values), SHADOW)),
+        ),
       new PgReader(async (sql, values) => this.events.pool.query(sql, values), SHADOW),
     );
   }
@@ -386,10 +387,7 @@ export class PostgresReadModelStore implements ReadModelStore {
   private async fillAndSwap(o: RebuildOptions): Promise<Checkpoint | null> {
     const cp = await this.fillShadow(o.fill);
     await this.indexShadow(o.collections);
-    const client = await this.events.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.events.pool, async (client) => {
       for (const p of o.projections)
         await client.query(
           `INSERT INTO es_checkpoints (projection, position, version, updated_at) VALUES ($1, NULL, $2, now()) ON CONFLICT (projection) DO NOTHING`,
@@ -415,16 +413,8 @@ export class PostgresReadModelStore implements ReadModelStore {
           'UPDATE es_checkpoints SET position = $2, version = $3, updated_at = now() WHERE projection = $1',
           [p.name, next, p.version],
         );
-      await client.query('COMMIT');
       return next;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /**
@@ -452,21 +442,10 @@ export class PostgresReadModelStore implements ReadModelStore {
   async reset(projection: string, collections: string[]): Promise<void> {
     const tables = collections.map((c) => table(c));
     await this.events.ready();
-    const client = await this.events.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.events.pool, async (client) => {
       for (const t of tables) await client.query(`DELETE FROM ${t}`);
       await client.query('DELETE FROM es_checkpoints WHERE projection = $1', [projection]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   tryLockProjection(projection: string): Promise<boolean> {
