@@ -34,8 +34,9 @@ export function pageQuery(filter?: LogFilter, until?: number): { sql: string; pa
   if (filter?.types) {
     if (filter.types.length === 0) clauses.push('0');
     else {
-      // `+event_type` keeps SQLite on the primary key: with the type index it would visit every later
-      // row of each type and sort them for each page, which makes a long replay quadratic.
+      // `+event_type` keeps SQLite on the primary key should an index by type exist (stores of earlier
+      // versions had one): with it SQLite would visit every later row of each type and sort them for
+      // each page, which makes a long replay quadratic.
       clauses.push(`+event_type IN (${filter.types.map(() => '?').join(',')})`);
       params.push(...filter.types);
     }

@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS es_events (
   created_at      TEXT    NOT NULL,
   UNIQUE (stream_id, stream_position)
 );
-CREATE INDEX IF NOT EXISTS es_events_type ON es_events (event_type, global_position);
+-- Stores made by earlier versions have an index by type. No query used it (pages by type stay on
+-- the primary key), and every event paid for it: an append of 8 events to 8 streams took 10–15% longer.
+DROP INDEX IF EXISTS es_events_type;
 `;
 
 export interface SqliteOptions {
