@@ -1,75 +1,84 @@
 // The scan thread of PostgresEventStore.scan: on a connection of its own it runs the fenced page
-// query, with the JSON columns left as the server's text, and packs each page, so the replay's
-// thread parses a page with two calls instead of decoding every row.
+// query, which hands each page over as one row of JSON array texts, so neither this thread nor the
+// replay's decodes the page row by row.
 import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   checkpointOf,
-  isoFromUtcText,
-  JSONB,
-  keepingText,
-  PAGE_GP,
   pageEnd,
-  pageQuery,
   parseCheckpoint,
-  TIMESTAMP_TEXT,
-  type PageRow,
+  scanPageQuery,
+  type ScanPageRow,
 } from './postgres.page-query.js';
 import type { PostgresScanJob } from './postgres.scan.js';
-import { PagePacker, takeCredit } from './scan-thread.js';
+import { takeCredit, type ScanPageMessage } from './scan-thread.js';
 
 const job = workerData as PostgresScanJob;
 const credit = new Int32Array(job.credit);
 
+const list = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
+
+/** A timestamp as to_json writes it (`2026-01-01T10:00:00.123456`, no fraction when 0) → ISO, ms, Z. */
+function isoFromJsonTimestamp(t: string): string {
+  if (t.length >= 19 && t[10] === 'T') return `${t.slice(0, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}Z`;
+  // Years beyond 9999 or BC never come from the store's clock; be correct rather than fast.
+  return new Date(`${t}Z`).toISOString();
+}
+
 async function run() {
-  const client = new pg.Client({
-    connectionString: job.url,
-    application_name: 'koji-es scan',
-    options: '-c DateStyle=ISO',
-    types: { getTypeParser: keepingText([TIMESTAMP_TEXT, JSONB]) },
-  });
+  const client = new pg.Client({ connectionString: job.url, application_name: 'koji-es scan' });
   await client.connect();
   try {
     const until = job.until;
-    const { sql, name, extra } = pageQuery(
+    const { sql, name, extra } = scanPageQuery(
       job.filter ?? undefined,
       until ? parseCheckpoint(until) : undefined,
+      job.metadataOf ?? undefined,
     );
-    const wanted = job.metadataOf && new Set(job.metadataOf);
     let after = job.after;
     while (takeCredit(credit)) {
       const [afterXid, afterGp] = after === null ? ['0', 0] : parseCheckpoint(after);
-      const r = await client.query<PageRow<string, string>>({
+      const r = await client.query<ScanPageRow>({
         name,
         text: sql,
         values: [afterXid, afterGp, job.pageSize, ...extra],
         rowMode: 'array',
       });
-      const first = r.rows[0];
-      const rows = first[PAGE_GP] === null ? [] : r.rows;
-      const head = first[0] === null ? null : checkpointOf(first[0], first[1]!);
-      const packer = new PagePacker(wanted);
-      let last: string | null = null;
-      for (const row of rows) {
-        last = checkpointOf(row[4], row[3]);
-        packer.add(
-          row[7],
-          row[8],
-          row[9],
-          row[5],
-          Number(row[6]),
-          Number(row[3]),
-          last,
-          isoFromUtcText(row[12]),
-          row[10],
-          row[11],
-        );
-      }
-      const end = pageEnd(rows.length, last, head, after, job.pageSize);
+      const [
+        headXid,
+        headGp,
+        n,
+        ids,
+        types,
+        schemas,
+        streams,
+        versions,
+        positions,
+        xids,
+        times,
+        data,
+        metadata,
+      ] = r.rows[0];
+      const head = headXid === null ? null : checkpointOf(headXid, headGp!);
+      const gps = list<number>(positions);
+      const page = {
+        ids: list<string>(ids),
+        types: list<string>(types),
+        schemas: list<number>(schemas),
+        streams: list<string>(streams),
+        versions: list<number>(versions),
+        positions: gps,
+        checkpoints: list<string>(xids).map((xid, i) => checkpointOf(xid, gps[i])),
+        times: list<string>(times).map(isoFromJsonTimestamp),
+        data: data ?? '[]',
+        metadata: metadata ?? '[]',
+      };
+      const end = pageEnd(n, n ? page.checkpoints[n - 1] : null, head, after, job.pageSize);
       let checkpoint = end.checkpoint;
       if (until && checkpoint !== null && checkpoint > until) checkpoint = until;
       const done = until ? !end.full || (checkpoint !== null && checkpoint >= until) : end.atEnd;
-      parentPort!.postMessage(packer.finish({ checkpoint, atEnd: end.atEnd, done }));
+      const message: ScanPageMessage = { ...page, checkpoint, atEnd: end.atEnd, done };
+      parentPort!.postMessage(message);
       if (done) break;
       after = checkpoint;
     }
