@@ -52,9 +52,12 @@ export function checkpointOf(xid: string, gp: string | number): Checkpoint {
   return `${ZEROS.slice(xid.length)}${xid}:${g}`;
 }
 
-/** 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC, DateStyle ISO) → ISO 8601 with milliseconds. */
+/**
+ * A UTC timestamp as the server writes it, 'YYYY-MM-DD HH:MM:SS[.ffffff]' (DateStyle ISO) or with a
+ * 'T' (to_json), → ISO 8601 with milliseconds.
+ */
 export function isoFromUtcText(t: string): string {
-  if (t.length >= 19 && t[10] === ' ' && t[4] === '-')
+  if (t.length >= 19 && (t[10] === ' ' || t[10] === 'T') && t[4] === '-')
     return `${t.slice(0, 10)}T${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}Z`;
   // Years beyond 9999 or BC never come from the store's clock; be correct rather than fast.
   return new Date(`${t}Z`).toISOString();

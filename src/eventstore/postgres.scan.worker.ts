@@ -5,6 +5,7 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   checkpointOf,
+  isoFromUtcText,
   pageEnd,
   parseCheckpoint,
   scanPageQuery,
@@ -17,13 +18,6 @@ const job = workerData as PostgresScanJob;
 const credit = new Int32Array(job.credit);
 
 const list = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
-
-/** A timestamp as to_json writes it (`2026-01-01T10:00:00.123456`, no fraction when 0) → ISO, ms, Z. */
-function isoFromJsonTimestamp(t: string): string {
-  if (t.length >= 19 && t[10] === 'T') return `${t.slice(0, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}Z`;
-  // Years beyond 9999 or BC never come from the store's clock; be correct rather than fast.
-  return new Date(`${t}Z`).toISOString();
-}
 
 async function run() {
   const client = new pg.Client({ connectionString: job.url, application_name: 'koji-es scan' });
@@ -69,7 +63,7 @@ async function run() {
         versions: list<number>(versions),
         positions: gps,
         checkpoints: list<string>(xids).map((xid, i) => checkpointOf(xid, gps[i])),
-        times: list<string>(times).map(isoFromJsonTimestamp),
+        times: list<string>(times).map(isoFromUtcText),
         data: data ?? '[]',
         metadata: metadata ?? '[]',
       };
