@@ -1,34 +1,21 @@
-import pg from 'pg';
 import { EventStoreInputError } from './errors.js';
 import type { Checkpoint, LogFilter, RecordedEvent } from './port.js';
 import { padPosition } from './validation.js';
 
 /**
- * `created_at` comes back as UTC wall-clock text (see TIMESTAMP_TEXT): turning it into an ISO string
- * is a slice, where the driver's default makes a Date through a regular expression (replay spent
- * more time there than in JSON.parse).
+ * `created_at` comes back as UTC wall-clock text (the store's pool keeps that type as text): turning
+ * it into an ISO string is a slice, where the driver's default makes a Date through a regular
+ * expression (replay spent more time there than in JSON.parse).
  */
 // readPage's PageRow reads these by position (after the head's three columns): keep them in step.
 export const COLUMNS = `global_position, transaction_id, stream_id, stream_position, event_id, event_type, schema_version,
   data, metadata, created_at AT TIME ZONE 'UTC' AS created_at`;
 
-/** OID of `timestamp without time zone`, which the store's clients leave as text. */
-export const TIMESTAMP_TEXT = 1114;
-
-/** The driver's type parsers, but the values of these types stay the server's text. */
-export function keepingText(oids: readonly number[]): typeof pg.types.getTypeParser {
-  const text = (v: string) => v;
-  return ((oid: number, format?: string) =>
-    oids.includes(oid)
-      ? text
-      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
-}
-
 /**
  * A row of the page query as an array: the head and its pending flag, then the COLUMNS, the JSON
  * ones parsed by the store's pool.
  */
-export type PageRow<Data = unknown, Metadata = RecordedEvent['metadata']> = [
+export type PageRow = [
   headXid: string | null,
   headGp: string | null,
   pending: boolean,
@@ -39,8 +26,8 @@ export type PageRow<Data = unknown, Metadata = RecordedEvent['metadata']> = [
   eventId: string,
   eventType: string,
   schemaVersion: number,
-  data: Data,
-  metadata: Metadata,
+  data: unknown,
+  metadata: RecordedEvent['metadata'],
   createdAt: string,
 ];
 export const PAGE_GP = 3;

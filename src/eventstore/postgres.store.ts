@@ -21,12 +21,10 @@ import {
   checkpointOf,
   COLUMNS,
   isoFromUtcText,
-  keepingText,
   PAGE_GP,
   pageEnd,
   pageQuery,
   parseCheckpoint,
-  TIMESTAMP_TEXT,
   type PageRow,
 } from './postgres.page-query.js';
 import { AppendNotifier, runSubscription } from './subscription.js';
@@ -544,7 +542,13 @@ function classify(e: unknown, index: number): Failure {
   throw e;
 }
 
-const typeParser = keepingText([TIMESTAMP_TEXT]);
+/** OID of `timestamp without time zone`, which this pool's clients leave as text (isoFromUtcText). */
+const TIMESTAMP_TEXT = 1114;
+
+const typeParser = ((oid: number, format?: string) =>
+  oid === TIMESTAMP_TEXT
+    ? (v: string) => v
+    : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
 
 function toRecorded(r: EventRow): RecordedEvent {
   return {
