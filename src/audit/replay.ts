@@ -38,6 +38,22 @@ function unionFilter(projections: Projection[]): LogFilter | undefined {
   return { types: [...types] };
 }
 
+/**
+ * The projections each event goes to. Without stream filters the type alone decides, so the list is
+ * worked out once per type: checking every projection's filter for every event cost a rebuild more
+ * than some of the projections themselves.
+ */
+function router(projections: Projection[]): (e: RecordedEvent) => readonly Projection[] {
+  if (projections.some((p) => p.filter?.streamPrefixes))
+    return (e) => projections.filter((p) => matchesFilter(e, p.filter));
+  const byType = new Map<string, Projection[]>();
+  return (e) => {
+    let to = byType.get(e.type);
+    if (!to) byType.set(e.type, (to = projections.filter((p) => matchesFilter(e, p.filter))));
+    return to;
+  };
+}
+
 /** How far a page takes the scan: its checkpoint, but never past `until`. */
 function reached(page: ReadAllPage, until: Checkpoint | null | undefined): Checkpoint | null {
   return until && page.checkpoint && compareCheckpoints(page.checkpoint, until) > 0 ? until : page.checkpoint;
@@ -144,6 +160,7 @@ export async function feed(
   let after = o.after ?? null;
   let events = 0;
   const types: Record<string, number> = Object.create(null) as Record<string, number>;
+  const route = router(projections);
   const fresh = o.fresh ? new BufferedTx(o.fresh, { emptyBase: true }) : null;
   // Write-behind: a full buffer goes out while the replay goes on (the store may write it on another
   // connection, thread or process); at most one write is in flight, so the buffer's memory of the
@@ -171,8 +188,7 @@ export async function feed(
         const apply = async (buffered: BufferedTx) => {
           for (const raw of list) {
             const e = registry.upcast(raw);
-            for (const p of projections) {
-              if (!matchesFilter(e, p.filter)) continue;
+            for (const p of route(e)) {
               await p.apply(e, buffered);
               applied[p.name]++;
             }

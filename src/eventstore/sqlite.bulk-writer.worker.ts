@@ -31,8 +31,11 @@ function statementsFor(table: string) {
 const write = db.transaction((batch: BulkBatch) => {
   for (const t of batch.tables) {
     const s = statementsFor(t.table);
-    for (const k of t.deletes) s.del.run(k);
-    for (let i = 0; i < t.keys.length; i++) s.put.run(t.keys[i], t.docs[i]);
+    for (let i = 0; i < t.keys.length; i++) {
+      const doc = t.docs[i];
+      if (doc === null) s.del.run(t.keys[i]);
+      else s.put.run(t.keys[i], doc);
+    }
   }
 });
 

@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreInputError, EventStoreUnavailableError } from './errors.js';
-import { BufferedTx } from './buffered-tx.js';
 import { Mutex, type WriteLock } from './mutex.js';
 import { SqliteBulkWriter } from './sqlite.bulk-writer.js';
 import { assertFieldPath, buildWhereSql, type SqlDialect } from './read-model.query.js';
@@ -329,10 +328,10 @@ export class SqliteReadModelStore implements ReadModelStore {
         (fn) =>
           this.events.writeLock.run(async () => {
             if (writer) {
-              // The batch gets and puts through a buffer; its writes go to the thread in one message.
-              const tx = new BufferedTx(shadowReader);
+              // The batch's writes go to the thread in one message.
+              const tx = writer.batch(shadowReader);
               await fn(tx);
-              await writer.write(tx.detach());
+              await writer.write(tx);
               return;
             }
             db.exec('BEGIN IMMEDIATE');

@@ -228,6 +228,10 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
           await batch(async (tx) => {
             assert.equal((await tx.get<Doc>('things', '1'))!.name, 'rebuilt', 'the fill sees its own writes');
             await tx.put('things', '8', { ...docs[2], id: 8 });
+            await tx.put('things', '9', { ...docs[2], id: 9 });
+            assert.equal((await tx.get<Doc>('things', '9'))!.id, 9, 'a batch sees its own puts');
+            await tx.delete('things', '9');
+            assert.equal(await tx.get<Doc>('things', '9'), null, 'and its own deletes');
           });
           duringFill = await s.reader.get<Doc>('things', '1');
           return 'cp-5';
