@@ -273,11 +273,14 @@ export class PostgresReadModelStore implements ReadModelStore {
 
   async ensureCollections(defs: CollectionDef[]): Promise<void> {
     const ddl: string[] = [];
+    const declared = new Set<string>();
     for (const d of defs) {
       const t = table(d.name);
       ddl.push(`CREATE TABLE IF NOT EXISTS ${t} (key text PRIMARY KEY, doc jsonb NOT NULL)`);
       for (const f of d.indexes ?? []) {
         assertFieldPath(f);
+        // Unquoted, PostgreSQL folds the name to lower case.
+        declared.add(indexName(t, f).toLowerCase());
         ddl.push(`CREATE INDEX IF NOT EXISTS ${indexName(t, f)} ON ${t} ((${field(f)}))`);
       }
     }
@@ -286,8 +289,23 @@ export class PostgresReadModelStore implements ReadModelStore {
     try {
       // Two hubs starting at once would otherwise race on the catalog (duplicate key on pg_type).
       await client.query(
-        `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${ddl.join('; ')}; COMMIT;`,
+        `BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${SCHEMA_LOCK}); ${ddl.join('; ')}`,
       );
+      // Indexes of fields no longer declared go: every write paid for them. Ours are named
+      // <table>__<field> (or a hash after the table's first 40 characters); the primary key is not.
+      const tables = defs.map((d) => table(d.name));
+      const held = await client.query<{ tablename: string; indexname: string }>(
+        'SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY($1::text[])',
+        [tables],
+      );
+      for (const r of held.rows) {
+        const ours = [`${r.tablename}__`, `${r.tablename.slice(0, 40)}__`].some((p) =>
+          r.indexname.startsWith(p),
+        );
+        if (ours && !declared.has(r.indexname))
+          await client.query(`DROP INDEX ${client.escapeIdentifier(r.indexname)}`);
+      }
+      await client.query('COMMIT');
       client.release();
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});

@@ -9,7 +9,11 @@ import type { Checkpoint } from './port.js';
 export interface CollectionDef {
   /** Lower-case letters, digits and underscores; the table is `rm_<name>`. */
   name: string;
-  /** Dotted field paths that queries filter or sort on. */
+  /**
+   * Dotted field paths that queries filter on, one index each. Every write keeps each of them up to
+   * date (most of a rebuild's writing), so a field only sorted by, or always narrowed by another
+   * index first, gets none; the stores drop the index of a field taken off this list.
+   */
   indexes?: string[];
 }
 

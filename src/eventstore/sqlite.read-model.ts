@@ -231,7 +231,8 @@ export class SqliteReadModelStore implements ReadModelStore {
    * Creates the indexes of a collection's live table, or of its rebuild table with `prefix` SHADOW.
    * Index names are global in SQLite and stay with a table when it is renamed, so each index has
    * two names, `rm_<c>__<field>` and `rmnext_<c>__<field>`: the rebuild table takes the one the
-   * live table does not hold, and after the swap the live table holds that one.
+   * live table does not hold, and after the swap the live table holds that one. The live table
+   * loses the indexes of fields no longer declared: every write paid for them.
    */
   private createIndexes(d: CollectionDef, prefix = LIVE) {
     const db = this.events.db;
@@ -243,15 +244,21 @@ export class SqliteReadModelStore implements ReadModelStore {
       .all();
     const taken = new Set(rows.map((r) => r.name));
     const held = new Set(rows.filter((r) => r.tbl_name === live).map((r) => r.name));
+    const declared = new Set<string>();
     for (const f of d.indexes ?? []) {
       assertFieldPath(f);
       const [a, b] = [LIVE, SHADOW].map((p) => `${table(d.name, p)}__${f.replace(/\./g, '_')}`);
+      declared.add(a).add(b);
       if (prefix === LIVE && (held.has(a) || held.has(b))) continue;
       // A rebuild table left by a crash may still hold a name: take the free one.
       const name = taken.has(a) ? b : a;
       db.exec(`CREATE INDEX ${name} ON ${table(d.name, prefix)} (json_extract(doc, ${jsonPath(f)}))`);
       taken.add(name);
     }
+    if (prefix !== LIVE) return;
+    const ours = [LIVE, SHADOW].map((p) => `${table(d.name, p)}__`);
+    for (const name of held)
+      if (!declared.has(name) && ours.some((o) => name.startsWith(o))) db.exec(`DROP INDEX ${name}`);
   }
 
   /**

@@ -22,7 +22,7 @@ async function openOn(url: string) {
     await store.close();
     await events.close();
   };
-  return { store, close };
+  return { store, close, events };
 }
 
 readModelContract('postgres', {
@@ -115,5 +115,28 @@ describe('PostgreSQL read models', () => {
         `count ${JSON.stringify(c)}`,
       );
     }
+  });
+
+  test('indexes no longer declared go from the live table; the declared ones and a hand-made one stay', async () => {
+    const a = await openOn(await (await server).url());
+    closers.push(a.close);
+    const indexes = async () =>
+      (
+        await a.events.pool.query<{ indexname: string }>(
+          "SELECT indexname FROM pg_indexes WHERE tablename = 'rm_pruned' ORDER BY indexname",
+        )
+      ).rows.map((r) => r.indexname);
+    await a.store.ensureCollections([{ name: 'pruned', indexes: ['name', 'state', 'ownerId'] }]);
+    assert.deepEqual(await indexes(), [
+      'rm_pruned__name',
+      'rm_pruned__ownerid',
+      'rm_pruned__state',
+      'rm_pruned_pkey',
+    ]);
+    await a.store.ensureCollections([{ name: 'pruned', indexes: ['name', 'ownerId'] }]);
+    assert.deepEqual(await indexes(), ['rm_pruned__name', 'rm_pruned__ownerid', 'rm_pruned_pkey']);
+    await a.events.pool.query("CREATE INDEX by_hand ON rm_pruned ((doc->>'state'))");
+    await a.store.ensureCollections([{ name: 'pruned', indexes: [] }]);
+    assert.deepEqual(await indexes(), ['by_hand', 'rm_pruned_pkey']);
   });
 });

@@ -77,6 +77,29 @@ describe('SQLite read models: indexes across rebuilds', () => {
   });
 });
 
+describe('SQLite read models: indexes no longer declared', () => {
+  test('go from the live table under either name; the declared ones and the documents stay', async () => {
+    const { events, store, close } = openStore();
+    try {
+      await store.ensureCollections([{ name: 'things', indexes: ['name', 'state', 'owner.id'] }]);
+      await store.applyBatch('p', null, 'cp-1', 1, (tx) => tx.put('things', '1', { name: 'a', state: 1 }));
+      // After a rebuild the live table holds the other names.
+      events.db.exec('DROP INDEX rm_things__state; CREATE INDEX rmnext_things__state ON rm_things (1)');
+      await store.ensureCollections([{ name: 'things', indexes: ['name'] }]);
+      assert.deepEqual(indexesOf(events, 'rm_things'), ['rm_things__name']);
+      assert.deepEqual(await store.reader.find('things', { where: { name: 'a' } }), [
+        { name: 'a', state: 1 },
+      ]);
+      // An index someone made by hand, outside the naming, is left alone.
+      events.db.exec("CREATE INDEX by_hand ON rm_things (json_extract(doc, '$.state'))");
+      await store.ensureCollections([{ name: 'things', indexes: ['name'] }]);
+      assert.deepEqual(indexesOf(events, 'rm_things'), ['by_hand', 'rm_things__name']);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('SQLite read models: a rebuild that stopped halfway', () => {
   test('a failed one drops its tables; a killed one leaves them holding index names, and the hub and the next rebuild cope', async () => {
     const { events, store, close } = openStore();

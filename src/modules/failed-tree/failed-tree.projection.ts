@@ -30,7 +30,8 @@ export const TREES = 'failed_trees';
 export const failedTreeProjection: Projection = {
   name: 'failed_trees',
   version: 1,
-  collections: [{ name: TREES, indexes: ['owner_id', 'volume', 'archived_ts'] }],
+  // The task and buildroot pages find a task's trees; the collector reads them all.
+  collections: [{ name: TREES, indexes: ['owner_id', 'failed_task_id', 'buildroot_id'] }],
   filter: { types: ['TreeArchived', 'TreeExpired'] },
   async apply(ev: RecordedEvent, tx: ReadModelTx) {
     const e = { type: ev.type, data: ev.data } as FailedTreeEvent;

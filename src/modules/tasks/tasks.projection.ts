@@ -117,10 +117,8 @@ export const tasksProjection: Projection = {
   name: 'tasks',
   version: 1,
   collections: [
-    {
-      name: TASKS,
-      indexes: ['state', 'owner', 'host_id', 'parent', 'method', 'channel_id', 'create_ts', 'priority'],
-    },
+    // priority and create_ts only order the free tasks a host is offered, found by channel and state.
+    { name: TASKS, indexes: ['state', 'owner', 'host_id', 'parent', 'method', 'channel_id'] },
     { name: HOSTS, indexes: ['name', 'user_id'] },
     { name: CHANNELS, indexes: ['name'] },
     { name: BUILDROOTS, indexes: ['host_id', 'task_id', 'tag_id', 'state', 'repo_id'] },

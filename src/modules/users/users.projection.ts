@@ -82,9 +82,9 @@ export const usersProjection: Projection = {
   collections: [
     { name: USERS, indexes: ['name', 'usertype'] },
     { name: PERMISSIONS, indexes: ['id'] },
-    { name: MEMBERS, indexes: ['group_id', 'user_id'] },
+    { name: MEMBERS, indexes: ['group_id'] },
     { name: CREDENTIALS },
-    { name: SESSIONS, indexes: ['user_id'] },
+    { name: SESSIONS },
     { name: TOKENS, indexes: ['user_id'] },
     { name: PRINCIPALS },
   ],
