@@ -41,12 +41,12 @@ export class BulkTx implements ReadModelTx {
     return t;
   }
 
-  async put(collection: string, key: string, doc: object): Promise<void> {
-    this.putMany(collection, [[key, doc]]);
+  put(collection: string, key: string, doc: object): Promise<void> {
+    return this.putMany(collection, [[key, doc]]);
   }
 
-  async delete(collection: string, key: string): Promise<void> {
-    this.deleteMany(collection, [key]);
+  delete(collection: string, key: string): Promise<void> {
+    return this.deleteMany(collection, [key]);
   }
 
   async putMany(collection: string, entries: [string, object][]): Promise<void> {

@@ -258,7 +258,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     if (prefix !== LIVE) return;
     const ours = [LIVE, SHADOW].map((p) => `${table(d.name, p)}__`);
     for (const name of held)
-      if (!declared.has(name) && ours.some((o) => name.startsWith(o))) db.exec(`DROP INDEX ${name}`);
+      if (!declared.has(name) && ours.some((o) => name.startsWith(o)))
+        db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
   }
 
   /**
