@@ -18,8 +18,11 @@ function statementsFor(table: string) {
   if (!s) {
     if (!SHADOW_TABLE.test(table)) throw new Error(`not a rebuild table: ${table}`);
     s = {
+      // json_each gives each member's key, and its value (a document: an object or array) as JSON text.
+      // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
       put: db.prepare(
-        `INSERT INTO ${table} (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`,
+        `INSERT INTO ${table} (key, doc) SELECT key, value FROM json_each(?) WHERE true
+         ON CONFLICT(key) DO UPDATE SET doc = excluded.doc`,
       ),
       del: db.prepare(`DELETE FROM ${table} WHERE key = ?`),
     };
@@ -31,11 +34,8 @@ function statementsFor(table: string) {
 const write = db.transaction((batch: BulkBatch) => {
   for (const t of batch.tables) {
     const s = statementsFor(t.table);
-    for (let i = 0; i < t.keys.length; i++) {
-      const doc = t.docs[i];
-      if (doc === null) s.del.run(t.keys[i]);
-      else s.put.run(t.keys[i], doc);
-    }
+    for (const k of t.deletes) s.del.run(k);
+    s.put.run(t.puts);
   }
 });
 

@@ -286,6 +286,35 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.deepEqual((await s.reader.entries<Doc>('things')).map(([k]) => k).sort(), [...keys].sort());
     });
 
+    test('a rebuild keeps awkward keys and the last write of a key in a batch', async () => {
+      const s = await fresh();
+      const keys = ['__proto__', 'constructor', 'say "hi"', 'back\\slash', 'ünïcode-✓', '10', '9', 'a\nb'];
+      await s.rebuild({
+        projections: [{ name: 'p', version: 1 }],
+        collections: [{ name: 'things', indexes: ['name'] }],
+        fill: async (batch) => {
+          await batch(async (tx) => {
+            for (const [i, k] of keys.entries()) await tx.put('things', k, { ...docs[0], id: i, name: k });
+            await tx.put('things', 'gone', docs[1]);
+            await tx.delete('things', 'gone');
+            await tx.delete('things', 'back');
+            await tx.put('things', 'back', { ...docs[1], name: 'back again' });
+          });
+          return 'cp-1';
+        },
+        finish: async (_tx, from) => from,
+      });
+      for (const [i, k] of keys.entries())
+        assert.deepEqual(await s.reader.get('things', k), { ...docs[0], id: i, name: k });
+      assert.equal(await s.reader.get('things', 'gone'), null);
+      assert.equal((await s.reader.get<Doc>('things', 'back'))!.name, 'back again');
+      assert.equal(await s.reader.count('things'), keys.length + 1);
+      assert.deepEqual(
+        (await s.reader.find<Doc>('things', { where: { name: 'say "hi"' } })).map((d) => d.id),
+        [2],
+      );
+    });
+
     test('a rebuild whose fill fails swaps nothing: live tables and checkpoint stay as they were', async () => {
       const s = await fresh();
       await seed(s);
