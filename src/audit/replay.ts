@@ -189,7 +189,8 @@ export async function feed(
           for (const raw of list) {
             const e = registry.upcast(raw);
             for (const p of route(e)) {
-              await p.apply(e, buffered);
+              const loading = buffered.apply(p, e);
+              if (loading) await loading;
               applied[p.name]++;
             }
           }

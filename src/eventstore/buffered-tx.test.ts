@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferedTx, DELETED } from './buffered-tx.js';
+import type { RecordedEvent } from './port.js';
+import type { Projection, ProjectionTx } from './projection.js';
 import type { ReadModelReader } from './read-model.port.js';
 
 /** A database that records which documents were asked for. */
@@ -24,14 +26,30 @@ function database(docs: Record<string, object> = {}) {
   return { reader, asked };
 }
 
-test('a rebuild buffer answers for the documents of the last detach, which may still be on their way', async () => {
+/** A projection whose events each read documents, then write one: `{ read: keys, write: [key, doc] }`. */
+const counting: Projection & { runs: number } = {
+  name: 'counting',
+  version: 1,
+  collections: [{ name: 'tasks' }],
+  runs: 0,
+  apply(e: RecordedEvent, tx: ProjectionTx) {
+    counting.runs++;
+    const d = e.data as { read: string[]; write: [string, object] | null; remove?: string };
+    const seen = d.read.map((k) => tx.get<{ n: number }>('tasks', k)?.n ?? 0);
+    if (d.write) tx.put('tasks', d.write[0], { ...d.write[1], seen });
+    if (d.remove) tx.delete('tasks', d.remove);
+  },
+};
+const event = (data: object) => ({ type: 'X', data }) as unknown as RecordedEvent;
+
+test('a rebuild buffer answers for the documents of the last detach, which may still be on their way', () => {
   // Given a buffer over fresh (empty) tables with a document detached for writing
   const db = database();
   const b = new BufferedTx(db.reader, { emptyBase: true });
-  await b.put('tasks', '1', { id: 1, state: 'open' });
+  b.put('tasks', '1', { id: 1, state: 'open' });
   const first = b.detach();
   // When the replay reads it back before that write has committed
-  const doc = await b.get('tasks', '1');
+  const doc = b.get('tasks', '1');
   // Then the buffer answers from memory and the database is not asked
   assert.deepEqual(doc, { id: 1, state: 'open' });
   assert.deepEqual(db.asked, []);
@@ -39,41 +57,61 @@ test('a rebuild buffer answers for the documents of the last detach, which may s
   assert.equal(b.size, 0);
 });
 
-test('a rebuild buffer asks the database only for documents detached two batches ago', async () => {
+test('a rebuild buffer asks the database only for documents detached two batches ago, and applies the event again', async () => {
   // Given a document detached, then another batch detached after it (so the first was awaited)
-  const db = database({ '1': { id: 1, state: 'closed' } });
+  const db = database({ '1': { n: 10 } });
   const b = new BufferedTx(db.reader, { emptyBase: true });
-  await b.put('tasks', '1', { id: 1, state: 'open' });
+  b.put('tasks', '1', { n: 1 });
   b.detach();
-  await b.put('tasks', '2', { id: 2 });
+  b.put('tasks', '2', { n: 2 });
   b.detach();
-  // When both are read, and one never written
-  const one = await b.get('tasks', '1');
-  const two = await b.get('tasks', '2');
-  const three = await b.get('tasks', '3');
-  // Then only the older one comes from the database; one never written is known to be absent
-  assert.deepEqual(one, { id: 1, state: 'closed' });
-  assert.deepEqual(two, { id: 2 });
-  assert.equal(three, null);
+  // When an event reads both, and one never written, and writes a document before the older read
+  counting.runs = 0;
+  const loading = b.apply(counting, event({ read: ['2', '3', '1'], write: ['4', { n: 4 }] }));
+  // Then it waits for the older one alone, from the database, and runs again with it
+  assert.ok(loading, 'the older document has to be loaded');
+  await loading;
   assert.deepEqual(db.asked, ['1']);
+  assert.equal(counting.runs, 2);
+  assert.deepEqual(b.get('tasks', '4'), { n: 4, seen: [2, 0, 10] });
+  assert.equal(b.size, 1, 'the first run’s write was undone, not counted twice');
+  // And an event reading what the buffer holds applies at once
+  assert.equal(b.apply(counting, event({ read: ['1', '4'], write: null })), undefined);
 });
 
-test('a delete is detached as a delete and read back as absent', async () => {
+test('an event that fails leaves none of its writes behind', () => {
+  const b = new BufferedTx(database().reader, { emptyBase: true });
+  b.put('tasks', '1', { n: 1 });
+  const failing: Projection = {
+    ...counting,
+    apply(_e, tx) {
+      tx.put('tasks', '1', { n: 99 });
+      tx.put('tasks', '2', { n: 2 });
+      throw new Error('bad event');
+    },
+  };
+  assert.throws(() => b.apply(failing, event({})), /bad event/);
+  assert.deepEqual(b.get('tasks', '1'), { n: 1 });
+  assert.equal(b.get('tasks', '2'), null);
+  assert.equal(b.size, 1);
+});
+
+test('a delete is detached as a delete and read back as absent', () => {
   const db = database({ '1': { id: 1 } });
   const b = new BufferedTx(db.reader, { emptyBase: true });
-  await b.put('tasks', '1', { id: 1 });
-  await b.delete('tasks', '1');
+  b.put('tasks', '1', { id: 1 });
+  b.delete('tasks', '1');
   const w = b.detach();
   assert.equal(w.get('tasks')!.get('1'), DELETED);
-  assert.equal(await b.get('tasks', '1'), null);
+  assert.equal(b.get('tasks', '1'), null);
   assert.deepEqual(db.asked, []);
 });
 
 test('a live buffer keeps nothing once flushed: later reads go to the database', async () => {
-  const db = database({ '1': { id: 1, state: 'stored' } });
+  const db = database({ '1': { n: 5 } });
   const b = new BufferedTx(db.reader);
-  await b.put('tasks', '1', { id: 1, state: 'pending' });
-  assert.deepEqual(await b.get('tasks', '1'), { id: 1, state: 'pending' });
+  await b.apply(counting, event({ read: ['1'], write: ['2', { n: 0 }] }));
+  assert.deepEqual(b.get('tasks', '2'), { n: 0, seen: [5] });
   const written: [string, object][] = [];
   await b.flush({
     ...db.reader,
@@ -82,7 +120,8 @@ test('a live buffer keeps nothing once flushed: later reads go to the database',
     },
     async delete() {},
   });
-  assert.deepEqual(written, [['1', { id: 1, state: 'pending' }]]);
-  assert.deepEqual(await b.get('tasks', '1'), { id: 1, state: 'stored' });
-  assert.deepEqual(db.asked, ['1']);
+  assert.deepEqual(written, [['2', { n: 0, seen: [5] }]]);
+  // What it had loaded is forgotten too: the next read asks again.
+  await b.apply(counting, event({ read: ['1'], write: null }));
+  assert.deepEqual(db.asked, ['1', '1']);
 });

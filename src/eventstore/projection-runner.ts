@@ -188,7 +188,7 @@ export class ProjectionRunner {
       onBatch: async (events, next) => {
         const ok = await rm.applyBatch(p.name, r.checkpoint, next, p.version, async (tx) => {
           const buffered = new BufferedTx(tx);
-          for (const e of events) await p.apply(registry.upcast(e), buffered);
+          for (const e of events) await buffered.apply(p, registry.upcast(e));
           await buffered.flush(tx);
         });
         // A rebuild swapped fresh tables in, or another hub ran a batch: start again from the stored checkpoint.

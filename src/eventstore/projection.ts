@@ -1,5 +1,15 @@
 import type { LogFilter, RecordedEvent } from './port.js';
-import type { CollectionDef, ReadModelTx } from './read-model.port.js';
+import type { CollectionDef } from './read-model.port.js';
+
+/**
+ * What a projection reads and writes through: its own collections' documents, synchronously (a
+ * BufferedTx, which loads a document it does not hold and applies the event again).
+ */
+export interface ProjectionTx {
+  get<T>(collection: string, key: string): T | null;
+  put(collection: string, key: string, doc: object): void;
+  delete(collection: string, key: string): void;
+}
 
 /**
  * A read model fed from the durable log (never from the in-memory EventBus, DESIGN §3 rule 4).
@@ -18,5 +28,6 @@ export interface Projection {
    * projections that say so; any other projection touching it fails (METADATA_NOT_READ).
    */
   readonly readsMetadata?: boolean;
-  apply(event: RecordedEvent, tx: ReadModelTx): Promise<void>;
+  /** Must be deterministic and touch nothing but `tx`: it may run more than once for one event. */
+  apply(event: RecordedEvent, tx: ProjectionTx): void;
 }

@@ -48,8 +48,8 @@ const peek = (readsMetadata: boolean): Projection => ({
   collections: [{ name: 'peek' }],
   filter: { types: ['TaskCreated'] },
   readsMetadata,
-  async apply(ev, tx) {
-    await tx.put('peek', String(ev.position), { by: ev.metadata.actor?.name ?? null });
+  apply(ev, tx) {
+    tx.put('peek', String(ev.position), { by: ev.metadata.actor?.name ?? null });
   },
 });
 

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { upcasters } from 'koji-es/kernel/upcasters';
 import 'koji-es/modules/tags/tags.upcasters';
 import { MemoryEventStore } from 'koji-es/eventstore/memory.store';
+import { BufferedTx } from 'koji-es/eventstore/buffered-tx';
 import { MemoryReadModelStore } from 'koji-es/eventstore/memory.read-model';
 import { tagsProjection } from 'koji-es/modules/tags/tags.projection';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
@@ -302,7 +303,9 @@ describe('audit', () => {
     await rm.ensureCollections(tagsProjection.collections);
     const events = (await store.readAll()).events.map((e) => upcasters.upcast(e));
     await rm.applyBatch('tags', null, 'x', 1, async (tx) => {
-      for (const e of events) await tagsProjection.apply(e, tx);
+      const buffered = new BufferedTx(tx);
+      for (const e of events) await buffered.apply(tagsProjection, e);
+      await buffered.flush(tx);
     });
     assert.equal(await rm.reader.count('tagged_builds', { tag_id: 1 }), 1);
   });

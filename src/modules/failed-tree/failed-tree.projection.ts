@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import { kojiTime } from '../tasks/tasks.projection.js';
 import type { FailedTreeEvent } from './failed-tree.events.js';
 
@@ -33,11 +32,11 @@ export const failedTreeProjection: Projection = {
   // The task and buildroot pages find a task's trees; the collector reads them all.
   collections: [{ name: TREES, indexes: ['owner_id', 'failed_task_id', 'buildroot_id'] }],
   filter: { types: ['TreeArchived', 'TreeExpired'] },
-  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+  apply(ev: RecordedEvent, tx: ProjectionTx) {
     const e = { type: ev.type, data: ev.data } as FailedTreeEvent;
     if (e.type === 'TreeArchived') {
       const d = e.data;
-      await tx.put(TREES, String(d.taskId), {
+      tx.put(TREES, String(d.taskId), {
         task_id: d.taskId,
         buildroot_id: d.buildrootId,
         failed_task_id: d.failedTaskId,
@@ -58,8 +57,7 @@ export const failedTreeProjection: Projection = {
       } satisfies TreeDoc);
       return;
     }
-    const t = await tx.get<TreeDoc>(TREES, String(e.data.taskId));
-    if (t)
-      await tx.put(TREES, String(t.task_id), { ...t, expired: { reason: e.data.reason, time: e.data.time } });
+    const t = tx.get<TreeDoc>(TREES, String(e.data.taskId));
+    if (t) tx.put(TREES, String(t.task_id), { ...t, expired: { reason: e.data.reason, time: e.data.time } });
   },
 };

@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import type { TagEvent } from '../tags/tags.events.js';
 import { kojiTime } from '../tasks/tasks.projection.js';
 import type { SideTagEvent } from './sidetag.events.js';
@@ -87,12 +86,12 @@ export const sidetagProjection: Projection = {
   },
   // A sidetag's create_ts is the time its command was decided (metadata.recordedTime).
   readsMetadata: true,
-  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+  apply(ev: RecordedEvent, tx: ProjectionTx) {
     const e = { type: ev.type, data: ev.data } as TagEvent | SideTagEvent;
-    const save = async (m: TagMirror) => {
-      await tx.put(MIRROR, String(m.id), m);
-      if (isSidetagExtra(m.extra)) await tx.put(SIDETAGS, String(m.id), toDoc(m));
-      else await tx.delete(SIDETAGS, String(m.id));
+    const save = (m: TagMirror) => {
+      tx.put(MIRROR, String(m.id), m);
+      if (isSidetagExtra(m.extra)) tx.put(SIDETAGS, String(m.id), toDoc(m));
+      else tx.delete(SIDETAGS, String(m.id));
     };
     const mirror = (id: number) => tx.get<TagMirror>(MIRROR, String(id));
     const ts = () => kojiTime(String(ev.metadata.recordedTime ?? ev.recordedAt)).ts;
@@ -111,25 +110,25 @@ export const sidetagProjection: Projection = {
         });
       }
       case 'TagEdited': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (!m) return;
         const extra = { ...m.extra, ...e.data.extraSet };
         for (const k of e.data.extraRemoved) delete extra[k];
         return save({ ...m, name: e.data.changes.name ?? m.name, extra });
       }
       case 'TagInheritanceChanged': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (!m) return;
         const p = [...e.data.inheritance].sort((a, b) => a.priority - b.priority)[0];
         return save({ ...m, parent: p ? { id: p.parent_id, name: p.name } : null });
       }
       case 'TagDeleted':
-        await tx.delete(MIRROR, String(e.data.id));
-        await tx.delete(SIDETAGS, String(e.data.id));
+        tx.delete(MIRROR, String(e.data.id));
+        tx.delete(SIDETAGS, String(e.data.id));
         return;
       case 'PackageTagged':
       case 'PackageUntagged': {
-        const m = await mirror(e.data.tag.id);
+        const m = mirror(e.data.tag.id);
         if (!m) return;
         return save({
           ...m,
@@ -138,23 +137,23 @@ export const sidetagProjection: Projection = {
         });
       }
       case 'SideTagCreated': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (m && e.data.label) return save({ ...m, label: e.data.label });
         return;
       }
       case 'SideTagExpirySet': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (m)
           return save({ ...m, expires_ts: e.data.expires === null ? null : kojiTime(e.data.expires).ts });
         return;
       }
       case 'SideTagHeld': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (m) return save({ ...m, hold: { reason: e.data.reason, by: e.data.by.name, time: e.data.time } });
         return;
       }
       case 'SideTagReleased': {
-        const m = await mirror(e.data.id);
+        const m = mirror(e.data.id);
         if (m) return save({ ...m, hold: null });
         return;
       }

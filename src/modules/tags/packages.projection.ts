@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import type { PackageCreated, PackageListEvent } from './packages.events.js';
 import type { TagDeleted } from './tags.events.js';
 
@@ -34,15 +33,15 @@ export const packagesProjection: Projection = {
     { name: TAG_PACKAGES, indexes: ['tag_id', 'package_name', 'owner_id'] },
   ],
   filter: { types: ['PackageCreated', 'PackageListChanged', 'PackageListEntryRemoved', 'TagDeleted'] },
-  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+  apply(ev: RecordedEvent, tx: ProjectionTx) {
     const e = { type: ev.type, data: ev.data } as PackageCreated | PackageListEvent | TagDeleted;
     switch (e.type) {
       case 'PackageCreated':
-        await tx.put(PACKAGES, String(e.data.id), { id: e.data.id, name: e.data.name } satisfies PackageDoc);
+        tx.put(PACKAGES, String(e.data.id), { id: e.data.id, name: e.data.name } satisfies PackageDoc);
         return;
       case 'PackageListChanged': {
         const { tag, entry } = e.data;
-        await tx.put(TAG_PACKAGES, tagPackageKey(tag.id, entry.package.name), {
+        tx.put(TAG_PACKAGES, tagPackageKey(tag.id, entry.package.name), {
           tag_id: tag.id,
           package_id: entry.package.id,
           package_name: entry.package.name,
@@ -54,11 +53,10 @@ export const packagesProjection: Projection = {
         return;
       }
       case 'PackageListEntryRemoved':
-        await tx.delete(TAG_PACKAGES, tagPackageKey(e.data.tag.id, e.data.package.name));
+        tx.delete(TAG_PACKAGES, tagPackageKey(e.data.tag.id, e.data.package.name));
         return;
       case 'TagDeleted':
-        for (const p of e.data.packages ?? [])
-          await tx.delete(TAG_PACKAGES, tagPackageKey(e.data.id, p.name));
+        for (const p of e.data.packages ?? []) tx.delete(TAG_PACKAGES, tagPackageKey(e.data.id, p.name));
         return;
     }
   },

@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import { kojiTime } from '../tasks/tasks.projection.js';
 import {
   REPO_STATES,
@@ -141,19 +140,19 @@ export interface TagParentDoc {
 }
 
 /** Replaces a tag's links: the old ones come from its tag document (get, put and delete only). */
-async function setParents(tx: ReadModelTx, tagId: number, links: InheritanceLink[]) {
-  const before = await tx.get<TagDoc>(TAGS, String(tagId));
-  for (const old of before?.inheritance ?? []) await tx.delete(TAG_PARENTS, `${tagId}:${old.parent_id}`);
+function setParents(tx: ProjectionTx, tagId: number, links: InheritanceLink[]) {
+  const before = tx.get<TagDoc>(TAGS, String(tagId));
+  for (const old of before?.inheritance ?? []) tx.delete(TAG_PARENTS, `${tagId}:${old.parent_id}`);
   for (const l of links)
-    await tx.put(TAG_PARENTS, `${tagId}:${l.parent_id}`, {
+    tx.put(TAG_PARENTS, `${tagId}:${l.parent_id}`, {
       tag_id: tagId,
       parent_id: l.parent_id,
     } satisfies TagParentDoc);
 }
 
-async function update<T extends object>(tx: ReadModelTx, c: string, key: string, f: (d: T) => T) {
-  const d = await tx.get<T>(c, key);
-  if (d) await tx.put(c, key, f(d));
+function update<T extends object>(tx: ProjectionTx, c: string, key: string, f: (d: T) => T) {
+  const d = tx.get<T>(c, key);
+  if (d) tx.put(c, key, f(d));
 }
 
 const sidetagUser = (extra: Record<string, unknown>): number | null =>
@@ -177,7 +176,7 @@ export const tagsProjection: Projection = {
     { name: REPO_REQUESTS, indexes: ['tag_id', 'active'] },
   ],
   filter: { types: [...TAG_EVENT_TYPES] },
-  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+  apply(ev: RecordedEvent, tx: ProjectionTx) {
     const e = { type: ev.type, data: ev.data } as
       TagEvent | TargetEvent | BuildEvent | RepoEvent | RepoQueueEvent;
     const touch = (id: number) =>
@@ -185,8 +184,8 @@ export const tagsProjection: Projection = {
     switch (e.type) {
       case 'TagCreated': {
         const d = e.data;
-        await setParents(tx, d.id, d.inheritance);
-        await tx.put(TAGS, String(d.id), {
+        setParents(tx, d.id, d.inheritance);
+        tx.put(TAGS, String(d.id), {
           id: d.id,
           ...kojiTagFields(d),
           inheritance: d.inheritance,
@@ -217,7 +216,7 @@ export const tagsProjection: Projection = {
         });
       }
       case 'TagInheritanceChanged':
-        await setParents(tx, e.data.id, e.data.inheritance);
+        setParents(tx, e.data.id, e.data.inheritance);
         return update<TagDoc>(tx, TAGS, String(e.data.id), (d) => ({
           ...d,
           inheritance: e.data.inheritance,
@@ -225,13 +224,13 @@ export const tagsProjection: Projection = {
         }));
       case 'TagDeleted':
         // Its children's links to it go with the TagInheritanceChanged events of the same append.
-        await setParents(tx, e.data.id, []);
-        await tx.delete(TAGS, String(e.data.id));
-        for (const b of e.data.untagged) await tx.delete(TAGGED, `${e.data.id}:${b.id}`);
+        setParents(tx, e.data.id, []);
+        tx.delete(TAGS, String(e.data.id));
+        for (const b of e.data.untagged) tx.delete(TAGGED, `${e.data.id}:${b.id}`);
         return;
       case 'PackageTagged': {
         const d = e.data;
-        await tx.put(TAGGED, `${d.tag.id}:${d.build.id}`, {
+        tx.put(TAGGED, `${d.tag.id}:${d.build.id}`, {
           tag_id: d.tag.id,
           tag_name: d.tag.name,
           build_id: d.build.id,
@@ -243,7 +242,7 @@ export const tagsProjection: Projection = {
         return touch(d.tag.id);
       }
       case 'PackageUntagged':
-        await tx.delete(TAGGED, `${e.data.tag.id}:${e.data.build.id}`);
+        tx.delete(TAGGED, `${e.data.tag.id}:${e.data.build.id}`);
         return touch(e.data.tag.id);
       // A package-list change is a change of the tag, as in Koji's tag_last_change_event.
       case 'PackageListChanged':
@@ -251,7 +250,7 @@ export const tagsProjection: Projection = {
         return touch(e.data.tag.id);
       case 'BuildTargetCreated': {
         const d = e.data;
-        await tx.put(TARGETS, String(d.id), {
+        tx.put(TARGETS, String(d.id), {
           id: d.id,
           name: d.name,
           build_tag: d.buildTag.id,
@@ -271,12 +270,12 @@ export const tagsProjection: Projection = {
         }));
       }
       case 'BuildTargetDeleted':
-        await tx.delete(TARGETS, String(e.data.id));
+        tx.delete(TARGETS, String(e.data.id));
         return;
       case 'BuildCreated': {
         const d = e.data;
         const t = kojiTime(d.time);
-        await tx.put(BUILDS, String(d.id), {
+        tx.put(BUILDS, String(d.id), {
           build_id: d.id,
           id: d.id,
           package_name: d.packageName,
@@ -300,7 +299,7 @@ export const tagsProjection: Projection = {
       case 'RepoCreated': {
         const d = e.data;
         const t = kojiTime(d.time);
-        await tx.put(REPOS, String(d.id), {
+        tx.put(REPOS, String(d.id), {
           id: d.id,
           tag_id: d.tag.id,
           tag_name: d.tag.name,
@@ -321,7 +320,7 @@ export const tagsProjection: Projection = {
       case 'RepoRequested': {
         const d = e.data;
         const t = kojiTime(d.time);
-        await tx.put(REPO_REQUESTS, String(d.id), {
+        tx.put(REPO_REQUESTS, String(d.id), {
           id: d.id,
           tag_id: d.tag.id,
           tag_name: d.tag.name,

@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import {
   BR_STATES,
   TASK_EVENT_TYPES,
@@ -107,9 +106,9 @@ export const HOSTS = 'hosts';
 export const CHANNELS = 'channels';
 export const BUILDROOTS = 'buildroots';
 
-async function update<T extends object>(tx: ReadModelTx, c: string, id: number, f: (d: T) => T) {
-  const d = await tx.get<T>(c, String(id));
-  if (d) await tx.put(c, String(id), f(d));
+function update<T extends object>(tx: ProjectionTx, c: string, id: number, f: (d: T) => T) {
+  const d = tx.get<T>(c, String(id));
+  if (d) tx.put(c, String(id), f(d));
 }
 
 /** Tasks, hosts, channels and buildroots, as Koji's queries return them. */
@@ -124,13 +123,13 @@ export const tasksProjection: Projection = {
     { name: BUILDROOTS, indexes: ['host_id', 'task_id', 'tag_id', 'state', 'repo_id'] },
   ],
   filter: { types: [...TASK_EVENT_TYPES] },
-  async apply(ev: RecordedEvent, tx: ReadModelTx) {
+  apply(ev: RecordedEvent, tx: ProjectionTx) {
     const e = { type: ev.type, data: ev.data } as TaskEvent | HostEvent | ChannelEvent | BuildrootEvent;
     switch (e.type) {
       case 'TaskCreated': {
         const d = e.data;
         const t = kojiTime(d.createTime);
-        await tx.put(TASKS, String(d.id), {
+        tx.put(TASKS, String(d.id), {
           id: d.id,
           state: d.assignedHost ? TASK_STATES.ASSIGNED : TASK_STATES.FREE,
           create_time: t.time,
@@ -214,7 +213,7 @@ export const tasksProjection: Projection = {
         }));
       case 'HostAdded': {
         const d = e.data;
-        await tx.put(HOSTS, String(d.id), {
+        tx.put(HOSTS, String(d.id), {
           id: d.id,
           user_id: d.userId,
           name: d.name,
@@ -254,7 +253,7 @@ export const tasksProjection: Projection = {
         }));
       }
       case 'ChannelAdded':
-        await tx.put(CHANNELS, String(e.data.id), {
+        tx.put(CHANNELS, String(e.data.id), {
           id: e.data.id,
           name: e.data.name,
           description: e.data.description,
@@ -267,7 +266,7 @@ export const tasksProjection: Projection = {
       case 'BuildrootCreated': {
         const d = e.data;
         const t = kojiTime(d.createTime);
-        await tx.put(BUILDROOTS, String(d.id), {
+        tx.put(BUILDROOTS, String(d.id), {
           id: d.id,
           br_type: 0,
           arch: d.arch,

@@ -4,9 +4,9 @@
 // The lock is one stream per user, so two sessions can never both take it: the second append
 // conflicts, retries and then sees the first holder.
 import type { DomainEvent } from '../../kernel/decider.js';
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelReader, ReadModelTx } from '../../eventstore/read-model.port.js';
+import type { ReadModelReader } from '../../eventstore/read-model.port.js';
 import { KojiError } from '../../kernel/errors.js';
 import { SESSIONS, type SessionDoc } from './users.projection.js';
 
@@ -49,18 +49,18 @@ export const sessionLockProjection: Projection = {
   version: 1,
   collections: [{ name: SESSION_LOCKS }],
   filter: { types: [...SESSION_LOCK_EVENT_TYPES] },
-  async apply(event: RecordedEvent, tx: ReadModelTx) {
+  apply(event: RecordedEvent, tx: ProjectionTx) {
     const e = { type: event.type, data: event.data } as SessionLockEvent;
     const key = String(e.data.userId);
     if (e.type === 'SessionMadeExclusive') {
-      await tx.put(SESSION_LOCKS, key, {
+      tx.put(SESSION_LOCKS, key, {
         user_id: e.data.userId,
         session_id: e.data.sessionId,
       } satisfies SessionLockDoc);
       return;
     }
-    const cur = await tx.get<SessionLockDoc>(SESSION_LOCKS, key);
-    if (cur?.session_id === e.data.sessionId) await tx.delete(SESSION_LOCKS, key);
+    const cur = tx.get<SessionLockDoc>(SESSION_LOCKS, key);
+    if (cur?.session_id === e.data.sessionId) tx.delete(SESSION_LOCKS, key);
   },
 };
 

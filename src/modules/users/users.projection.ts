@@ -1,6 +1,5 @@
-import type { Projection } from '../../eventstore/projection.js';
+import type { Projection, ProjectionTx } from '../../eventstore/projection.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
-import type { ReadModelTx } from '../../eventstore/read-model.port.js';
 import {
   USER_EVENT_TYPES,
   type APITokenEvent,
@@ -70,9 +69,9 @@ export const TOKENS = 'api_tokens';
 /** Kerberos principal → user id, so getUser(principal) is one lookup. */
 export const PRINCIPALS = 'krb_principals';
 
-async function updateUser(tx: ReadModelTx, id: number, f: (u: UserDoc) => UserDoc) {
-  const u = await tx.get<UserDoc>(USERS, String(id));
-  if (u) await tx.put(USERS, String(id), f(u));
+function updateUser(tx: ProjectionTx, id: number, f: (u: UserDoc) => UserDoc) {
+  const u = tx.get<UserDoc>(USERS, String(id));
+  if (u) tx.put(USERS, String(id), f(u));
 }
 
 /** Users, permissions, groups, credentials, sessions and API tokens as queries read them. */
@@ -89,13 +88,13 @@ export const usersProjection: Projection = {
     { name: PRINCIPALS },
   ],
   filter: { types: [...USER_EVENT_TYPES] },
-  async apply(event: RecordedEvent, tx: ReadModelTx) {
+  apply(event: RecordedEvent, tx: ProjectionTx) {
     const e = { type: event.type, data: event.data } as
       UserEvent | PermissionCreated | SessionEvent | APITokenEvent;
     switch (e.type) {
       case 'UserCreated': {
         const d = e.data;
-        await tx.put(USERS, String(d.id), {
+        tx.put(USERS, String(d.id), {
           id: d.id,
           name: d.name,
           status: d.status,
@@ -104,8 +103,7 @@ export const usersProjection: Projection = {
           perms: [],
           groups: [],
         } satisfies UserDoc);
-        if (d.krbPrincipal)
-          await tx.put(PRINCIPALS, d.krbPrincipal, { principal: d.krbPrincipal, user_id: d.id });
+        if (d.krbPrincipal) tx.put(PRINCIPALS, d.krbPrincipal, { principal: d.krbPrincipal, user_id: d.id });
         return;
       }
       case 'UserStatusChanged':
@@ -113,7 +111,7 @@ export const usersProjection: Projection = {
       case 'UserTypeChanged':
         return updateUser(tx, e.data.id, (u) => ({ ...u, usertype: e.data.usertype }));
       case 'UserPasswordSet':
-        await tx.put(CREDENTIALS, String(e.data.id), {
+        tx.put(CREDENTIALS, String(e.data.id), {
           user_id: e.data.id,
           hash: e.data.hash,
         } satisfies CredentialDoc);
@@ -127,7 +125,7 @@ export const usersProjection: Projection = {
         }));
       case 'GroupMemberAdded': {
         const d = e.data;
-        await tx.put(MEMBERS, `${d.groupId}:${d.userId}`, {
+        tx.put(MEMBERS, `${d.groupId}:${d.userId}`, {
           group_id: d.groupId,
           group_name: d.groupName,
           user_id: d.userId,
@@ -140,14 +138,14 @@ export const usersProjection: Projection = {
       }
       case 'GroupMemberRemoved': {
         const d = e.data;
-        await tx.delete(MEMBERS, `${d.groupId}:${d.userId}`);
+        tx.delete(MEMBERS, `${d.groupId}:${d.userId}`);
         return updateUser(tx, d.userId, (u) => ({
           ...u,
           groups: u.groups.filter((g) => g.id !== d.groupId),
         }));
       }
       case 'PermissionCreated':
-        await tx.put(PERMISSIONS, e.data.name, {
+        tx.put(PERMISSIONS, e.data.name, {
           id: e.data.id,
           name: e.data.name,
           description: e.data.description,
@@ -155,7 +153,7 @@ export const usersProjection: Projection = {
         return;
       case 'SessionStarted': {
         const d = e.data;
-        await tx.put(SESSIONS, String(d.id), {
+        tx.put(SESSIONS, String(d.id), {
           id: d.id,
           user_id: d.userId,
           user_name: d.userName,
@@ -169,9 +167,9 @@ export const usersProjection: Projection = {
         return;
       }
       case 'SessionRenewed': {
-        const s = await tx.get<SessionDoc>(SESSIONS, String(e.data.id));
+        const s = tx.get<SessionDoc>(SESSIONS, String(e.data.id));
         if (s)
-          await tx.put(SESSIONS, String(s.id), {
+          tx.put(SESSIONS, String(s.id), {
             ...s,
             key_hash: e.data.keyHash,
             expires_at: e.data.expiresAt,
@@ -180,13 +178,13 @@ export const usersProjection: Projection = {
         return;
       }
       case 'SessionEnded': {
-        const s = await tx.get<SessionDoc>(SESSIONS, String(e.data.id));
-        if (s) await tx.put(SESSIONS, String(s.id), { ...s, ended: true });
+        const s = tx.get<SessionDoc>(SESSIONS, String(e.data.id));
+        if (s) tx.put(SESSIONS, String(s.id), { ...s, ended: true });
         return;
       }
       case 'APITokenCreated': {
         const d = e.data;
-        await tx.put(TOKENS, String(d.id), {
+        tx.put(TOKENS, String(d.id), {
           id: d.id,
           user_id: d.userId,
           user_name: d.userName,
@@ -199,8 +197,8 @@ export const usersProjection: Projection = {
         return;
       }
       case 'APITokenRevoked': {
-        const t = await tx.get<TokenDoc>(TOKENS, String(e.data.id));
-        if (t) await tx.put(TOKENS, String(t.id), { ...t, revoked: true });
+        const t = tx.get<TokenDoc>(TOKENS, String(e.data.id));
+        if (t) tx.put(TOKENS, String(t.id), { ...t, revoked: true });
         return;
       }
     }
