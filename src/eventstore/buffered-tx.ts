@@ -1,8 +1,8 @@
 import type { RecordedEvent } from './port.js';
 import type { Projection, ProjectionTx } from './projection.js';
-import type { ReadModelReader, ReadModelTx } from './read-model.port.js';
+import { DELETED, type ReadModelReader, type ReadModelTx } from './read-model.port.js';
 
-export const DELETED = Symbol('deleted');
+export { DELETED };
 
 export interface BufferOptions {
   /**
@@ -125,7 +125,6 @@ export class BufferedTx implements ProjectionTx {
   }
 
   private attempt(projection: Projection, event: RecordedEvent): NotLoaded | null {
-    this.undo.length = 0;
     this.recording = true;
     try {
       projection.apply(event, this);
@@ -173,6 +172,10 @@ export type Writes = Map<string, Map<string, object | typeof DELETED>>;
 
 export async function writePending(tx: ReadModelTx, writes: Writes): Promise<void> {
   for (const [collection, t] of writes) {
+    if (tx.writeTable) {
+      await tx.writeTable(collection, t);
+      continue;
+    }
     const puts: [string, object][] = [];
     const deletes: string[] = [];
     for (const [k, v] of t) {

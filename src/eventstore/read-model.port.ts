@@ -54,12 +54,17 @@ export interface ReadModelReader {
   count(collection: string, where?: Where): Promise<number>;
 }
 
+/** Marks a key to delete among the documents of ReadModelTx.writeTable. */
+export const DELETED = Symbol('deleted');
+
 export interface ReadModelTx extends ReadModelReader {
   put(collection: string, key: string, doc: object): Promise<void>;
   delete(collection: string, key: string): Promise<void>;
   /** Many writes in as few statements as the database allows (BufferedTx flushes through these). */
   putMany?(collection: string, entries: [string, object][]): Promise<void>;
   deleteMany?(collection: string, keys: string[]): Promise<void>;
+  /** A collection's writes as BufferedTx holds them (a rebuild's writer takes them whole). */
+  writeTable?(collection: string, docs: ReadonlyMap<string, object | typeof DELETED>): Promise<void>;
 }
 
 export interface ProjectionCheckpoint {

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FindOptions, ReadModelReader, ReadModelTx, Where } from './read-model.port.js';
+import {
+  DELETED,
+  type FindOptions,
+  type ReadModelReader,
+  type ReadModelTx,
+  type Where,
+} from './read-model.port.js';
 
 /**
  * A table's writes for the worker: keys to delete, then the documents to upsert as one JSON object
@@ -73,6 +79,23 @@ export class BulkTx implements ReadModelTx {
     this.held += entries.length;
   }
 
+  /** BufferedTx's writes of a collection, whose keys are each written once. */
+  async writeTable(collection: string, docs: ReadonlyMap<string, object | typeof DELETED>): Promise<void> {
+    const t = this.pendingOf(collection);
+    // The keys of `docs` differ, so only deletes held from before can name a key it puts.
+    const hadDeletes = t.deletes.size > 0;
+    for (const [k, v] of docs) {
+      if (v === DELETED) {
+        delete t.puts[k];
+        t.deletes.add(k);
+      } else {
+        t.puts[k] = v;
+        if (hadDeletes) t.deletes.delete(k);
+      }
+    }
+    this.held += docs.size;
+  }
+
   async deleteMany(collection: string, keys: string[]): Promise<void> {
     const t = this.pendingOf(collection);
     for (const k of keys) {
@@ -95,15 +118,15 @@ export class BulkTx implements ReadModelTx {
     return this.reader.get<T>(collection, key);
   }
 
-  find<T>(collection: string, options?: FindOptions): Promise<T[]> {
+  async find<T>(collection: string, options?: FindOptions): Promise<T[]> {
     return this.readable().find<T>(collection, options);
   }
 
-  count(collection: string, where?: Where): Promise<number> {
+  async count(collection: string, where?: Where): Promise<number> {
     return this.readable().count(collection, where);
   }
 
-  entries<T>(collection: string): Promise<[string, T][]> {
+  async entries<T>(collection: string): Promise<[string, T][]> {
     return this.readable().entries<T>(collection);
   }
 
