@@ -12,7 +12,7 @@ export interface BufferOptions {
   emptyBase?: boolean;
 }
 
-/** A get found a document that is only in the database: `load` it, then apply the event again. */
+/** A get found a document that is only in the database: the buffer loads it and applies the event again. */
 class NotLoaded {
   constructor(
     readonly collection: string,
