@@ -12,7 +12,8 @@ const nothing: ReadModelReader = {
 
 test('a writer batch takes a buffer’s table whole: deletes apart, the documents as one JSON object', async () => {
   const tx = new BulkTx(nothing, (c) => `rmnext_${c}`);
-  await tx.deleteMany('tasks', ['1', '2']);
+  await tx.delete('tasks', '1');
+  await tx.delete('tasks', '2');
   await tx.writeTable(
     'tasks',
     new Map<string, object | typeof DELETED>([

@@ -63,20 +63,11 @@ export class BulkTx implements ReadModelTx {
   }
 
   put(collection: string, key: string, doc: object): Promise<void> {
-    return this.putMany(collection, [[key, doc]]);
+    return this.writeTable(collection, new Map([[key, doc]]));
   }
 
   delete(collection: string, key: string): Promise<void> {
-    return this.deleteMany(collection, [key]);
-  }
-
-  async putMany(collection: string, entries: [string, object][]): Promise<void> {
-    const t = this.pendingOf(collection);
-    for (const [k, d] of entries) {
-      t.puts[k] = d;
-      t.deletes.delete(k);
-    }
-    this.held += entries.length;
+    return this.writeTable(collection, new Map([[key, DELETED]]));
   }
 
   /** BufferedTx's writes of a collection, whose keys are each written once. */
@@ -94,15 +85,6 @@ export class BulkTx implements ReadModelTx {
       }
     }
     this.held += docs.size;
-  }
-
-  async deleteMany(collection: string, keys: string[]): Promise<void> {
-    const t = this.pendingOf(collection);
-    for (const k of keys) {
-      delete t.puts[k];
-      t.deletes.add(k);
-    }
-    this.held += keys.length;
   }
 
   private readable(): ReadModelReader {
