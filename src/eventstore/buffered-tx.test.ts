@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferedTx, DELETED } from './buffered-tx.js';
+import { BufferedTx } from './buffered-tx.js';
 import type { RecordedEvent } from './port.js';
 import type { Projection, ProjectionTx } from './projection.js';
-import type { ReadModelReader } from './read-model.port.js';
+import { DELETED, type ReadModelReader } from './read-model.port.js';
 
 /** A database that records which documents were asked for. */
 function database(docs: Record<string, object> = {}) {

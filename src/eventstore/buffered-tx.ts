@@ -2,8 +2,6 @@ import type { RecordedEvent } from './port.js';
 import type { Projection, ProjectionTx } from './projection.js';
 import { DELETED, type ReadModelReader, type ReadModelTx } from './read-model.port.js';
 
-export { DELETED };
-
 export interface BufferOptions {
   /**
    * The tables started empty (a rebuild's fresh tables): a document never written through this
@@ -104,7 +102,6 @@ export class BufferedTx implements ProjectionTx {
         this.count_--;
       } else t.set(u[i + 1] as string, before);
     }
-    u.length = 0;
   }
 
   /**
@@ -165,6 +162,17 @@ export class BufferedTx implements ProjectionTx {
   flush(tx: ReadModelTx): Promise<void> {
     return writePending(tx, this.detach());
   }
+}
+
+/** A projection's batch inside `tx`: every event applied through one buffer, written at the end. */
+export async function applyEvents(
+  tx: ReadModelTx,
+  projection: Projection,
+  events: Iterable<RecordedEvent>,
+): Promise<void> {
+  const buffered = new BufferedTx(tx);
+  for (const e of events) await buffered.apply(projection, e);
+  await buffered.flush(tx);
 }
 
 /** Documents to write, per collection; DELETED marks a delete. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { StoreBackend } from './open.js';
 import { compareCheckpoints, type Checkpoint } from './port.js';
 import type { Projection } from './projection.js';
-import { BufferedTx } from './buffered-tx.js';
+import { applyEvents } from './buffered-tx.js';
 import { upcasters as defaultUpcasters, type UpcasterRegistry } from '../kernel/upcasters.js';
 
 export interface RunnerOptions {
@@ -187,9 +187,11 @@ export class ProjectionRunner {
       pollIntervalMs: Math.max(this.pollMs, 250),
       onBatch: async (events, next) => {
         const ok = await rm.applyBatch(p.name, r.checkpoint, next, p.version, async (tx) => {
-          const buffered = new BufferedTx(tx);
-          for (const e of events) await buffered.apply(p, registry.upcast(e));
-          await buffered.flush(tx);
+          await applyEvents(
+            tx,
+            p,
+            events.map((e) => registry.upcast(e)),
+          );
         });
         // A rebuild swapped fresh tables in, or another hub ran a batch: start again from the stored checkpoint.
         if (!ok) throw new CheckpointMoved(p.name);

@@ -60,7 +60,10 @@ export const DELETED = Symbol('deleted');
 export interface ReadModelTx extends ReadModelReader {
   put(collection: string, key: string, doc: object): Promise<void>;
   delete(collection: string, key: string): Promise<void>;
-  /** Many writes in as few statements as the database allows (BufferedTx flushes through these). */
+  /**
+   * Many writes in as few statements as the database allows (BufferedTx flushes through these
+   * where the adapter has no writeTable).
+   */
   putMany?(collection: string, entries: [string, object][]): Promise<void>;
   deleteMany?(collection: string, keys: string[]): Promise<void>;
   /** A collection's writes as BufferedTx holds them (a rebuild's writer takes them whole). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Decider, DomainEvent } from './decider.js';
 import { fold } from './decider.js';
 import { KojiError, type FaultName } from './errors.js';
-import { BufferedTx } from '../eventstore/buffered-tx.js';
+import { applyEvents } from '../eventstore/buffered-tx.js';
 import { MemoryReadModelStore } from '../eventstore/memory.read-model.js';
 import type { Projection } from '../eventstore/projection.js';
 import type { RecordedEvent } from '../eventstore/port.js';
@@ -68,9 +68,7 @@ export async function project(projection: Projection, events: RecordedEvent[]): 
   const store = new MemoryReadModelStore();
   await store.ensureCollections(projection.collections);
   await store.applyBatch(projection.name, null, 'end', projection.version, async (tx) => {
-    const buffered = new BufferedTx(tx);
-    for (const e of events) await buffered.apply(projection, e);
-    await buffered.flush(tx);
+    await applyEvents(tx, projection, events);
   });
   return store.reader;
 }

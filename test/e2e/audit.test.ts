@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { upcasters } from 'koji-es/kernel/upcasters';
 import 'koji-es/modules/tags/tags.upcasters';
 import { MemoryEventStore } from 'koji-es/eventstore/memory.store';
-import { BufferedTx } from 'koji-es/eventstore/buffered-tx';
+import { applyEvents } from 'koji-es/eventstore/buffered-tx';
 import { MemoryReadModelStore } from 'koji-es/eventstore/memory.read-model';
 import { tagsProjection } from 'koji-es/modules/tags/tags.projection';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
@@ -303,9 +303,7 @@ describe('audit', () => {
     await rm.ensureCollections(tagsProjection.collections);
     const events = (await store.readAll()).events.map((e) => upcasters.upcast(e));
     await rm.applyBatch('tags', null, 'x', 1, async (tx) => {
-      const buffered = new BufferedTx(tx);
-      for (const e of events) await buffered.apply(tagsProjection, e);
-      await buffered.flush(tx);
+      await applyEvents(tx, tagsProjection, events);
     });
     assert.equal(await rm.reader.count('tagged_builds', { tag_id: 1 }), 1);
   });
