@@ -53,7 +53,7 @@ test('a rebuild buffer answers for the documents of the last detach, which may s
   // Then the buffer answers from memory and the database is not asked
   assert.deepEqual(doc, { id: 1, state: 'open' });
   assert.deepEqual(db.asked, []);
-  assert.deepEqual([...first.get('tasks')!], [['1', { id: 1, state: 'open' }]]);
+  assert.deepEqual([...first.inserts.get('tasks')!], [['1', { id: 1, state: 'open' }]]);
   assert.equal(b.size, 0);
 });
 
@@ -96,14 +96,33 @@ test('an event that fails leaves none of its writes behind', () => {
   assert.equal(b.size, 1);
 });
 
-test('a delete is detached as a delete and read back as absent', () => {
-  const db = database({ '1': { id: 1 } });
+test('over fresh tables a new key is an insert, a key written before an upsert or delete, and one made and deleted in between nothing', () => {
+  // Given a rebuild buffer that detached two documents
+  const db = database();
   const b = new BufferedTx(db.reader, { emptyBase: true });
   b.put('tasks', '1', { id: 1 });
-  b.delete('tasks', '1');
+  b.put('tasks', '2', { id: 2 });
+  b.detach();
+  // When the next batch changes one, deletes the other, adds one, and adds and deletes another
+  b.put('tasks', '1', { id: 1, state: 'closed' });
+  b.delete('tasks', '2');
+  b.put('tasks', '3', { id: 3 });
+  b.put('tasks', '4', { id: 4 });
+  b.delete('tasks', '4');
   const w = b.detach();
-  assert.equal(w.get('tasks')!.get('1'), DELETED);
-  assert.equal(b.get('tasks', '1'), null);
+  // Then only the new document is an insert, and the one that never reached the table is not written
+  assert.deepEqual([...w.inserts.get('tasks')!], [['3', { id: 3 }]]);
+  assert.deepEqual(
+    [...w.writes.get('tasks')!],
+    [
+      ['1', { id: 1, state: 'closed' }],
+      ['2', DELETED],
+    ],
+  );
+  // And each reads back as written, without asking the database
+  assert.equal(b.get('tasks', '2'), null);
+  assert.equal(b.get('tasks', '4'), null);
+  assert.deepEqual(b.get('tasks', '3'), { id: 3 });
   assert.deepEqual(db.asked, []);
 });
 

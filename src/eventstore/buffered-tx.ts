@@ -139,15 +139,29 @@ export class BufferedTx implements ProjectionTx {
   /**
    * Takes everything pending out, to be written by `writePending` — now or, for a rebuild's fresh
    * tables, behind the replay (the buffer keeps answering gets for them until the next detach, by
-   * which time the caller has waited for that write).
+   * which time the caller has waited for that write). Over fresh tables, a document whose key no
+   * earlier batch wrote is an insert (the table cannot hold it), and one created and deleted since
+   * the last detach is not written at all.
    */
-  detach(): Writes {
+  detach(): Batch {
     const out = this.pending;
+    const batch: Batch = { writes: out, inserts: new Map() };
     if (this.opts.emptyBase) {
+      batch.writes = new Map();
       for (const [collection, t] of out) {
         let written = this.written.get(collection);
         if (!written) this.written.set(collection, (written = new Set()));
-        for (const k of t.keys()) written.add(k);
+        let writes: Table | undefined;
+        let inserts: Map<string, object> | undefined;
+        for (const [k, v] of t) {
+          if (written.has(k)) (writes ??= new Map()).set(k, v);
+          else if (v !== DELETED) {
+            written.add(k);
+            (inserts ??= new Map()).set(k, v);
+          }
+        }
+        if (writes) batch.writes.set(collection, writes);
+        if (inserts) batch.inserts.set(collection, inserts);
       }
       this.recent = out;
     }
@@ -155,7 +169,7 @@ export class BufferedTx implements ProjectionTx {
     // What was read may be older than what is now written or on its way.
     this.loaded.clear();
     this.count_ = 0;
-    return out;
+    return batch;
   }
 
   /** Writes everything pending through `tx`, in bulk where the adapter can. */
@@ -178,25 +192,38 @@ export async function applyEvents(
 /** Documents to write, per collection; DELETED marks a delete. */
 export type Writes = Map<string, Map<string, object | typeof DELETED>>;
 
-export async function writePending(tx: ReadModelTx, writes: Writes): Promise<void> {
-  for (const [collection, t] of writes) {
-    if (tx.writeTable) {
-      await tx.writeTable(collection, t);
-      continue;
-    }
-    const puts: [string, object][] = [];
-    const deletes: string[] = [];
-    for (const [k, v] of t) {
-      if (v === DELETED) deletes.push(k);
-      else puts.push([k, v]);
-    }
-    if (deletes.length) {
-      if (tx.deleteMany) await tx.deleteMany(collection, deletes);
-      else for (const k of deletes) await tx.delete(collection, k);
-    }
-    if (puts.length) {
-      if (tx.putMany) await tx.putMany(collection, puts);
-      else for (const [k, d] of puts) await tx.put(collection, k, d);
-    }
+/** A detached batch: `inserts` are documents whose keys their table is known not to hold. */
+export interface Batch {
+  writes: Writes;
+  inserts: Map<string, Map<string, object>>;
+}
+
+export async function writePending(tx: ReadModelTx, batch: Batch): Promise<void> {
+  for (const [collection, docs] of batch.inserts) {
+    if (tx.insertTable) await tx.insertTable(collection, docs);
+    else await writeTable(tx, collection, docs);
+  }
+  for (const [collection, t] of batch.writes) await writeTable(tx, collection, t);
+}
+
+async function writeTable(
+  tx: ReadModelTx,
+  collection: string,
+  t: ReadonlyMap<string, object | typeof DELETED>,
+): Promise<void> {
+  if (tx.writeTable) return tx.writeTable(collection, t);
+  const puts: [string, object][] = [];
+  const deletes: string[] = [];
+  for (const [k, v] of t) {
+    if (v === DELETED) deletes.push(k);
+    else puts.push([k, v]);
+  }
+  if (deletes.length) {
+    if (tx.deleteMany) await tx.deleteMany(collection, deletes);
+    else for (const k of deletes) await tx.delete(collection, k);
+  }
+  if (puts.length) {
+    if (tx.putMany) await tx.putMany(collection, puts);
+    else for (const [k, d] of puts) await tx.put(collection, k, d);
   }
 }

@@ -68,6 +68,11 @@ export interface ReadModelTx extends ReadModelReader {
   deleteMany?(collection: string, keys: string[]): Promise<void>;
   /** A collection's writes as BufferedTx holds them (a rebuild's writer takes them whole). */
   writeTable?(collection: string, docs: ReadonlyMap<string, object | typeof DELETED>): Promise<void>;
+  /**
+   * Documents whose keys the table is known not to hold (a rebuild's fresh tables): inserted with no
+   * conflict handling, which PostgreSQL does with COPY. A key it does hold is an error.
+   */
+  insertTable?(collection: string, docs: ReadonlyMap<string, object>): Promise<void>;
 }
 
 export interface ProjectionCheckpoint {

@@ -2,6 +2,7 @@
 // and its checkpoint, compare-and-set checkpoints, reset.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BufferedTx, writePending } from 'koji-es/eventstore/buffered-tx';
 import type { ReadModelStore } from 'koji-es/eventstore/read-model.port';
 
 export interface ReadModelHarness {
@@ -313,6 +314,80 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
         (await s.reader.find<Doc>('things', { where: { name: 'say "hi"' } })).map((d) => d.id),
         [2],
       );
+    });
+
+    test('a rebuild buffer inserts new keys and updates and deletes them in later batches; awkward keys and texts survive', async () => {
+      const s = await fresh();
+      // Every character COPY's text format escapes, and its NULL and end-of-data markers.
+      const keys = [
+        '__proto__',
+        'say "hi"',
+        'back\\slash',
+        'tab\there',
+        'a\nb',
+        'cr\rlf',
+        'ünïcode-✓',
+        '\\N',
+        '\\.',
+      ];
+      const note = 'tab\t newline\n cr\r backslash\\ quote" \\N \\. ✓';
+      await s.rebuild({
+        projections: [{ name: 'p', version: 1 }],
+        collections: [{ name: 'things', indexes: ['name'] }],
+        fill: async (batch, shadow) => {
+          const b = new BufferedTx(shadow, { emptyBase: true });
+          for (const [i, k] of keys.entries()) b.put('things', k, { ...docs[0], id: i, name: k, note });
+          b.put('things', 'gone', docs[1]);
+          const first = b.detach();
+          await batch((tx) => writePending(tx, first));
+          b.put('things', keys[0], { ...docs[0], id: 0, name: 'updated', note });
+          b.delete('things', 'gone');
+          b.put('things', 'new', docs[2]);
+          b.put('things', 'brief', docs[3]);
+          b.delete('things', 'brief');
+          const second = b.detach();
+          await batch((tx) => writePending(tx, second));
+          return 'cp-1';
+        },
+        finish: async (_tx, from) => from,
+      });
+      assert.deepEqual(await s.reader.get('things', keys[0]), { ...docs[0], id: 0, name: 'updated', note });
+      for (const [i, k] of keys.entries())
+        if (i > 0) assert.deepEqual(await s.reader.get('things', k), { ...docs[0], id: i, name: k, note });
+      assert.equal(await s.reader.get('things', 'gone'), null);
+      assert.equal(await s.reader.get('things', 'brief'), null);
+      assert.deepEqual(await s.reader.get('things', 'new'), docs[2]);
+      assert.deepEqual(
+        (await s.reader.entries<Doc>('things')).map(([k]) => k).sort(),
+        [...keys, 'new'].sort(),
+      );
+      assert.deepEqual(
+        (await s.reader.find<Doc>('things', { where: { name: 'tab\there' } })).map((d) => d.id),
+        [3],
+      );
+    });
+
+    test('a rebuild batch with a document JSON cannot write fails, and the live tables stay', async () => {
+      const s = await fresh();
+      await seed(s);
+      await assert.rejects(
+        s.rebuild({
+          projections: [{ name: 'p', version: 2 }],
+          collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+          fill: async (batch, shadow) => {
+            const b = new BufferedTx(shadow, { emptyBase: true });
+            for (let i = 0; i < 100; i++) b.put('things', String(i), { ...docs[0], id: i });
+            b.put('things', 'big', { ...docs[0], size: 10n });
+            const w = b.detach();
+            await batch((tx) => writePending(tx, w));
+            return 'cp-5';
+          },
+          finish: async (_tx, from) => from,
+        }),
+        /BigInt/,
+      );
+      assert.equal(await s.reader.count('things'), docs.length);
+      assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
     });
 
     test('a rebuild whose fill fails swaps nothing: live tables and checkpoint stay as they were', async () => {
