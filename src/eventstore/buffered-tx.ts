@@ -139,29 +139,23 @@ export class BufferedTx implements ProjectionTx {
   /**
    * Takes everything pending out, to be written by `writePending` — now or, for a rebuild's fresh
    * tables, behind the replay (the buffer keeps answering gets for them until the next detach, by
-   * which time the caller has waited for that write). Over fresh tables, a document whose key no
-   * earlier batch wrote is an insert (the table cannot hold it), and one created and deleted since
-   * the last detach is not written at all.
+   * which time the caller has waited for that write). Over fresh tables it also names the keys an
+   * earlier batch wrote: the tables hold no other, so the rest can be inserted.
    */
   detach(): Batch {
     const out = this.pending;
-    const batch: Batch = { writes: out, inserts: new Map() };
+    const batch: Batch = { writes: out };
     if (this.opts.emptyBase) {
-      batch.writes = new Map();
+      batch.written = new Map();
       for (const [collection, t] of out) {
         let written = this.written.get(collection);
         if (!written) this.written.set(collection, (written = new Set()));
-        let writes: Table | undefined;
-        let inserts: Map<string, object> | undefined;
+        const before = new Set<string>();
         for (const [k, v] of t) {
-          if (written.has(k)) (writes ??= new Map()).set(k, v);
-          else if (v !== DELETED) {
-            written.add(k);
-            (inserts ??= new Map()).set(k, v);
-          }
+          if (written.has(k)) before.add(k);
+          else if (v !== DELETED) written.add(k);
         }
-        if (writes) batch.writes.set(collection, writes);
-        if (inserts) batch.inserts.set(collection, inserts);
+        batch.written.set(collection, before);
       }
       this.recent = out;
     }
@@ -192,18 +186,32 @@ export async function applyEvents(
 /** Documents to write, per collection; DELETED marks a delete. */
 export type Writes = Map<string, Map<string, object | typeof DELETED>>;
 
-/** A detached batch: `inserts` are documents whose keys their table is known not to hold. */
+/** A detached batch. */
 export interface Batch {
   writes: Writes;
-  inserts: Map<string, Map<string, object>>;
+  /**
+   * Over fresh tables: per collection, the keys of `writes` that an earlier batch wrote. The table
+   * holds no other key, so the others' documents can be inserted and their deletes skipped.
+   */
+  written?: Map<string, Set<string>>;
 }
 
 export async function writePending(tx: ReadModelTx, batch: Batch): Promise<void> {
-  for (const [collection, docs] of batch.inserts) {
-    if (tx.insertTable) await tx.insertTable(collection, docs);
-    else await writeTable(tx, collection, docs);
+  for (const [collection, t] of batch.writes) {
+    const before = batch.written?.get(collection);
+    if (!before || !tx.insertTable) {
+      await writeTable(tx, collection, t);
+      continue;
+    }
+    const inserts = new Map<string, object>();
+    const rest: Table = new Map();
+    for (const [k, v] of t) {
+      if (before.has(k)) rest.set(k, v);
+      else if (v !== DELETED) inserts.set(k, v);
+    }
+    if (inserts.size) await tx.insertTable(collection, inserts);
+    if (rest.size) await writeTable(tx, collection, rest);
   }
-  for (const [collection, t] of batch.writes) await writeTable(tx, collection, t);
 }
 
 async function writeTable(

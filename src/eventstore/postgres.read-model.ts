@@ -214,14 +214,12 @@ class PgReader implements ReadModelReader {
   }
 }
 
-/**
- * COPY's text format escapes backslash, tab, newline and carriage return; a JSON text can hold only
- * the first of them raw.
- */
-const COPY_SPECIAL = /[\\\t\n\r]/;
+/** COPY's text format escapes backslash, tab, newline and carriage return. */
+const COPY_SPECIAL = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const copyField = (s: string) =>
-  COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : s;
+const copyKey = (k: string) => k.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+/** JSON text holds no raw control character, so of those only the backslash. */
+const copyJson = (json: string) => (json.includes('\\') ? json.replaceAll('\\', '\\\\') : json);
 
 /** Characters of COPY text handed to the stream at a time. */
 const COPY_CHUNK = 1 << 18;
@@ -280,7 +278,7 @@ class PgTx extends PgReader implements ReadModelTx {
     try {
       let chunk = '';
       for (const [k, d] of docs) {
-        chunk += `${copyField(k)}\t${copyField(JSON.stringify(d))}\n`;
+        chunk += `${copyKey(k)}\t${copyJson(JSON.stringify(d))}\n`;
         if (chunk.length < COPY_CHUNK) continue;
         if (!copy.write(chunk)) await once(copy, 'drain');
         chunk = '';
