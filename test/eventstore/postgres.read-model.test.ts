@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { PostgresEventStore } from 'koji-es/eventstore/postgres.store';
 import { PostgresReadModelStore } from 'koji-es/eventstore/postgres.read-model';
 import { MemoryReadModelStore } from 'koji-es/eventstore/memory.read-model';
-import type { FindOptions, ReadModelStore } from 'koji-es/eventstore/read-model.port';
+import { BufferedTx, writePending } from 'koji-es/eventstore/buffered-tx';
+import type { FindOptions, ReadModelStore, ShadowFill } from 'koji-es/eventstore/read-model.port';
 import { readModelContract } from './read-model.contract.js';
 import { startTestPostgres } from '../helpers/pg.js';
 
@@ -138,5 +139,38 @@ describe('PostgreSQL read models', () => {
     await a.events.pool.query("CREATE INDEX by_hand ON rm_pruned ((doc->>'state'))");
     await a.store.ensureCollections([{ name: 'pruned', indexes: [] }]);
     assert.deepEqual(await indexes(), ['by_hand', 'rm_pruned_pkey']);
+  });
+
+  test('a COPY the server refuses fails the rebuild, leaves the live table, and the next rebuild works', async () => {
+    const a = await openOn(await (await server).url());
+    closers.push(a.close);
+    await a.store.ensureCollections([{ name: 'copied', indexes: ['name'] }]);
+    const fill =
+      (docs: Record<string, object>): ShadowFill<string> =>
+      async (batch, shadow) => {
+        const b = new BufferedTx(shadow, { emptyBase: true });
+        for (const [k, d] of Object.entries(docs)) b.put('copied', k, d);
+        // Several of COPY's chunks after it, so a refusal comes while the client is still sending.
+        for (let i = 0; i < 5000; i++)
+          b.put('copied', `pad-${i}`, { name: `pad ${i}`, text: 'x'.repeat(100) });
+        const w = b.detach();
+        await batch((tx) => writePending(tx, w));
+        return 'cp-1';
+      };
+    const rebuild = (docs: Record<string, object>) =>
+      a.store.rebuild({
+        projections: [{ name: 'p', version: 1 }],
+        collections: [{ name: 'copied', indexes: ['name'] }],
+        fill: fill(docs),
+        finish: async (_tx, from) => from,
+      });
+    await rebuild({ kept: { name: 'kept' } });
+    // jsonb has no place for U+0000, which JSON and SQLite have.
+    await assert.rejects(rebuild({ nul: { name: 'a\u0000b' } }), /unsupported Unicode escape sequence/);
+    assert.deepEqual(await a.store.reader.get('copied', 'kept'), { name: 'kept' });
+    assert.equal(await a.store.reader.get('copied', 'nul'), null);
+    await rebuild({ again: { name: 'again' } });
+    assert.deepEqual(await a.store.reader.get('copied', 'again'), { name: 'again' });
+    assert.equal(await a.store.reader.count('copied'), 5001);
   });
 });
