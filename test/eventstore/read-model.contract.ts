@@ -3,7 +3,8 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferedTx, writePending } from 'koji-es/eventstore/buffered-tx';
-import type { ReadModelStore } from 'koji-es/eventstore/read-model.port';
+import type { Checkpoint } from 'koji-es/eventstore/port';
+import type { ReadModelStore, ShadowFill } from 'koji-es/eventstore/read-model.port';
 
 export interface ReadModelHarness {
   open(): Promise<{ store: ReadModelStore; close(): Promise<void> }>;
@@ -48,6 +49,15 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       });
       assert.equal(ok, true);
     };
+
+    /** A rebuild of `things` by projection p, version 2, that finishes where its fill left off. */
+    const rebuildThings = (s: ReadModelStore, fill: ShadowFill<Checkpoint | null>) =>
+      s.rebuild({
+        projections: [{ name: 'p', version: 2 }],
+        collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
+        fill,
+        finish: async (_tx, from) => from,
+      });
 
     test('put, get, find and count with every operator', async () => {
       const s = await fresh();
@@ -371,18 +381,13 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       const s = await fresh();
       await seed(s);
       await assert.rejects(
-        s.rebuild({
-          projections: [{ name: 'p', version: 2 }],
-          collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
-          fill: async (batch, shadow) => {
-            const b = new BufferedTx(shadow, { emptyBase: true });
-            for (let i = 0; i < 100; i++) b.put('things', String(i), { ...docs[0], id: i });
-            b.put('things', 'big', { ...docs[0], size: 10n });
-            const w = b.detach();
-            await batch((tx) => writePending(tx, w));
-            return 'cp-5';
-          },
-          finish: async (_tx, from) => from,
+        rebuildThings(s, async (batch, shadow) => {
+          const b = new BufferedTx(shadow, { emptyBase: true });
+          for (let i = 0; i < 100; i++) b.put('things', String(i), { ...docs[0], id: i });
+          b.put('things', 'big', { ...docs[0], size: 10n });
+          const w = b.detach();
+          await batch((tx) => writePending(tx, w));
+          return 'cp-5';
         }),
         /BigInt/,
       );
@@ -414,14 +419,9 @@ export function readModelContract(name: string, harness: ReadModelHarness): void
       assert.equal(await s.reader.count('things'), docs.length);
       assert.deepEqual(await s.loadCheckpoint('p'), { checkpoint: 'cp-1', version: 1 });
       // And the next rebuild starts clean.
-      const next = await s.rebuild({
-        projections: [{ name: 'p', version: 2 }],
-        collections: [{ name: 'things', indexes: ['name', 'owner.id', 'state'] }],
-        fill: async (batch) => {
-          await batch(async (tx) => tx.put('things', '1', { ...docs[0], name: 'rebuilt' }));
-          return 'cp-5';
-        },
-        finish: async (_tx, from) => from,
+      const next = await rebuildThings(s, async (batch) => {
+        await batch(async (tx) => tx.put('things', '1', { ...docs[0], name: 'rebuilt' }));
+        return 'cp-5';
       });
       assert.equal(next, 'cp-5');
       assert.deepEqual(
