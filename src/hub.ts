@@ -3,6 +3,7 @@ import { Logger, type INestApplication, type LoggerService } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { startInProcessBuilder, type InProcessBuilder } from './builder/in-process.js';
@@ -73,6 +74,16 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
   let app: INestApplication | null = null;
   let builder: InProcessBuilder | null = null;
   try {
+    // Task output, the in-process builder's token and its work directories live here whatever the
+    // store; only an SQLite store under it made it as a side effect (a PostgreSQL hub's builder
+    // failed to start). After the store: a SQLite path that cannot be made says so first.
+    try {
+      mkdirSync(config.dataDir, { recursive: true });
+    } catch (e) {
+      throw new Error(`cannot create the data directory ${config.dataDir}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
     app = await NestFactory.create(AppModule.forRoot({ config, backend, clock: opts.clock }), {
       bodyParser: false,
       logger: opts.logger ?? ['error', 'warn'],

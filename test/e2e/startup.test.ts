@@ -4,11 +4,12 @@
 // answers, and exits 0 on SIGTERM; --port wins over KOJI_ES_PORT, which wins over hub.conf.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/hub.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const MAIN = join(REPO_ROOT, 'dist', 'main.js');
@@ -277,5 +278,57 @@ describe('a good start', () => {
       fromFlag.p.kill('SIGTERM');
     }
     assert.equal((await fromFlag.exited).code, 0);
+  });
+
+  describe('on PostgreSQL', () => {
+    let pg: TestPostgres;
+    before(async () => {
+      pg = await startTestPostgres();
+    });
+    after(async () => pg?.stop());
+
+    test('a data directory not there yet is made: the builder keeps its token there', async () => {
+      const dataDir = join(tmp.dir, 'data-pg', 'nested');
+      const hub = await startRunning([
+        '--config-dir',
+        SHIPPED_CONFIG,
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--store',
+        await pg.url(),
+      ]);
+      try {
+        const token = join(dataDir, 'builder.token');
+        for (let i = 0; i < 100 && !hub.stderr().includes('running in this process'); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        assert.ok(hub.stderr().includes(`(token in ${token})`), hub.stderr());
+        assert.equal(statSync(token).mode & 0o777, 0o600);
+        assert.equal(await hello(hub.url), 'Hello World');
+      } finally {
+        hub.p.kill('SIGTERM');
+      }
+      const r = await hub.exited;
+      assert.equal(r.code, 0, r.stderr);
+    });
+
+    test('a data directory that cannot be made: exit 1, one line naming it', async () => {
+      const file = join(tmp.dir, 'regular-file-pg');
+      writeFileSync(file, 'not a directory');
+      const dataDir = join(file, 'data');
+      const r = await runHub([
+        '--config-dir',
+        SHIPPED_CONFIG,
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--store',
+        await pg.url(),
+      ]);
+      const line = failsWithOneLine(r, /cannot create the data directory/);
+      assert.ok(line.includes(dataDir), line);
+    });
   });
 });
