@@ -286,19 +286,15 @@ describe('a good start', () => {
       pg = await startTestPostgres();
     });
     after(async () => pg?.stop());
+    /** A hub on a fresh database of the test server, with its data in `dataDir`. */
+    const onPostgres = async (dataDir: string) => [
+      ...['--config-dir', SHIPPED_CONFIG, '--port', '0', '--data-dir', dataDir],
+      ...['--store', await pg.url()],
+    ];
 
     test('a data directory not there yet is made: the builder keeps its token there', async () => {
       const dataDir = join(tmp.dir, 'data-pg', 'nested');
-      const hub = await startRunning([
-        '--config-dir',
-        SHIPPED_CONFIG,
-        '--port',
-        '0',
-        '--data-dir',
-        dataDir,
-        '--store',
-        await pg.url(),
-      ]);
+      const hub = await startRunning(await onPostgres(dataDir));
       try {
         const token = join(dataDir, 'builder.token');
         for (let i = 0; i < 100 && !hub.stderr().includes('running in this process'); i++)
@@ -317,16 +313,7 @@ describe('a good start', () => {
       const file = join(tmp.dir, 'regular-file-pg');
       writeFileSync(file, 'not a directory');
       const dataDir = join(file, 'data');
-      const r = await runHub([
-        '--config-dir',
-        SHIPPED_CONFIG,
-        '--port',
-        '0',
-        '--data-dir',
-        dataDir,
-        '--store',
-        await pg.url(),
-      ]);
+      const r = await runHub(await onPostgres(dataDir));
       const line = failsWithOneLine(r, /cannot create the data directory/);
       assert.ok(line.includes(dataDir), line);
     });
