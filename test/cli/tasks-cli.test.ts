@@ -953,10 +953,30 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
           await cli.run(['download-task', String(t), '--dirpath', 'dl2', '--volume', 'DEFAULT'], { env }),
           /Appending to existing file dl2\/out\.bin\n$/,
         );
+        // The local bytes are asked for again (all of them, under 64 KiB) and compared.
         assert.equal(fake.requests.length, 1);
         assert.equal(fake.requests[0].url, `/work/tasks/${t % 10000}/${t}/out.bin`);
-        assert.equal(fake.requests[0].headers.range, 'bytes=1000-');
+        assert.equal(fake.requests[0].headers.range, 'bytes=0-');
         assert.deepEqual(readFileSync(join(dir, 'out.bin')), out);
+        // A longer part: its last 64 KiB are compared.
+        writeFileSync(join(dir, 'out.bin'), out.subarray(0, 100_000));
+        ok(
+          await cli.run(['download-task', String(t), '--dirpath', 'dl2', '--volume', 'DEFAULT'], { env }),
+          /Appending to existing file dl2\/out\.bin\n$/,
+        );
+        assert.equal(fake.requests[1].headers.range, `bytes=${100_000 - 65_536}-`);
+        assert.deepEqual(readFileSync(join(dir, 'out.bin')), out);
+        // A local file of that name that is not the start of the hub's (another tree of the same
+        // buildroot) is fetched whole, not appended to.
+        writeFileSync(join(dir, 'out.bin'), pattern(100_000, 11));
+        ok(
+          await cli.run(['download-task', String(t), '--dirpath', 'dl2', '--volume', 'DEFAULT'], { env }),
+          "Downloading [1/1]: dl2/out.bin\nExisting file dl2/out.bin is not the start of the hub's: downloading it whole\n",
+        );
+        assert.equal(fake.requests.length, 4);
+        assert.equal(fake.requests[3].headers.range, undefined);
+        assert.deepEqual(readFileSync(join(dir, 'out.bin')), out);
+        fake.requests.length = 0;
         fake.short = 3;
         const r = await cli.run(['download-task', String(t), '--dirpath', 'dl3', '--volume', 'DEFAULT'], {
           env,

@@ -247,7 +247,7 @@ describe('saveFailedTree through the API with a real builder', () => {
       });
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /HTTP 403/);
-      assert.ok(!existsSync(join(cli.home, 'bob', 'failed-tree', tree.file)));
+      assert.ok(!existsSync(join(cli.home, 'bob')), 'nothing left behind, not even a directory');
     } finally {
       cli.cleanup();
     }

@@ -6,7 +6,17 @@
 // Range request and checks the size the hub lists; buildrootinfo is ours (Koji shows buildroots
 // only on its web pages).
 import type { Command } from 'commander';
-import { createWriteStream, existsSync, mkdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -485,8 +495,16 @@ interface DownloadOptions {
 }
 
 /**
- * Koji's `download_file`, plus a size check: a partial local file is resumed with a Range request
- * (a 200 or 416 answer means start again), and a result of the wrong size is deleted.
+ * Bytes of a resumed download asked for again and compared with the local file's end: a local file
+ * of the same name that is not the start of the hub's (the tree of a plain save when the `--full`
+ * one is downloaded) would otherwise be appended to and make a broken file of the right size.
+ */
+const RESUME_OVERLAP = 64 * 1024;
+
+/**
+ * Koji's `download_file`, plus checks: a partial local file is resumed with a Range request only
+ * when its last bytes match the hub's at the same place (else, or on a 200 or 416 answer, the file
+ * is fetched whole), and a result of the wrong size is deleted.
  */
 async function downloadFile(
   rt: Runtime,
@@ -496,38 +514,52 @@ async function downloadFile(
   label: string,
   o: DownloadOptions,
 ): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
   if (!o.quiet) rt.print(`Downloading ${label}: ${path}`);
   let pos = existsSync(path) ? statSync(path).size : 0;
-  const headers: Record<string, string> = { ...o.headers };
   if (pos > size) {
     truncateSync(path, 0);
     pos = 0;
-  } else if (pos > 0) {
-    if (pos === size) {
-      if (!o.quiet) rt.print(`File ${path} already downloaded, skipping`);
-      return;
+  } else if (pos === size && pos > 0) {
+    if (!o.quiet) rt.print(`File ${path} already downloaded, skipping`);
+    return;
+  }
+  const get = async (range?: string): Promise<Response> => {
+    try {
+      return await fetch(url, { headers: range ? { ...o.headers, range } : o.headers });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      throw new Error(`cannot download ${url}: ${cause?.code ?? (e as Error).message}`, { cause: e });
     }
-    if (!o.quiet) rt.print(`Appending to existing file ${path}`);
-    headers.range = `bytes=${pos}-`;
+  };
+  const overlap = Math.min(pos, RESUME_OVERLAP);
+  let res = await get(pos > 0 ? `bytes=${pos - overlap}-` : undefined);
+  let body: AsyncIterable<Buffer> | Buffer[] | null = res.body ? bytesOf(res.body) : null;
+  if (pos > 0 && res.status === 206 && body) {
+    const { matches, rest } = await startsWith(body, tailOf(path, pos, overlap));
+    if (matches) {
+      if (!o.quiet) rt.print(`Appending to existing file ${path}`);
+      body = rest;
+    } else {
+      if (!o.quiet) rt.print(`Existing file ${path} is not the start of the hub's: downloading it whole`);
+      await res.body?.cancel().catch(() => undefined);
+      pos = 0;
+      res = await get();
+      body = res.body ? bytesOf(res.body) : null;
+    }
+  } else if (res.status === 200 || res.status === 416) {
+    pos = 0;
+    if (res.status === 416) {
+      // The local file is longer than what is left of the remote one: fetch it whole.
+      res = await get();
+      body = res.body ? bytesOf(res.body) : null;
+    }
   }
-  let res: Response;
-  try {
-    res = await fetch(url, { headers });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause;
-    throw new Error(`cannot download ${url}: ${cause?.code ?? (e as Error).message}`, { cause: e });
-  }
-  if (res.status === 200 || res.status === 416) pos = 0;
-  else if (res.status !== 206) {
-    await res.body?.cancel();
+  if (res.status !== (pos > 0 ? 206 : 200)) {
+    await res.body?.cancel().catch(() => undefined);
     throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
   }
-  if (res.status === 416) {
-    // The local file is no prefix of the remote one: fetch it whole.
-    res = await fetch(url, { headers: o.headers });
-    if (res.status !== 200) throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
-  }
+  // Only now: a refused download leaves no empty directory behind.
+  mkdirSync(dirname(path), { recursive: true });
   const out = createWriteStream(path, { flags: pos > 0 ? 'a' : 'w' });
   const started = Date.now();
   const startPos = pos;
@@ -540,13 +572,10 @@ async function downloadFile(
     rt.io.err(`${progressLine(pos, size, secs > 0 ? (pos - startPos) / secs : null)}\r`);
   };
   try {
-    if (res.body) {
-      for await (const chunk of Readable.fromWeb(res.body as WebReadableStream)) {
-        const buf = chunk as Buffer;
-        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-        pos += buf.length;
-        draw(false);
-      }
+    for await (const buf of body ?? []) {
+      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+      pos += buf.length;
+      draw(false);
     }
   } finally {
     out.end();
@@ -559,6 +588,55 @@ async function downloadFile(
     unlinkSync(path);
     throw new Error(`Downloaded file ${path} has ${got} bytes, the hub lists ${size}; deleted it`);
   }
+}
+
+function bytesOf(body: ReadableStream<Uint8Array>): AsyncIterable<Buffer> {
+  return Readable.fromWeb(body as WebReadableStream) as AsyncIterable<Buffer>;
+}
+
+/** The `length` bytes of the file before `end`. */
+function tailOf(path: string, end: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buf, read, length - read, end - length + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether `body` starts with `expected`, and the rest of it: the bytes after `expected`, read on
+ * from where the comparison stopped.
+ */
+async function startsWith(
+  body: AsyncIterable<Buffer>,
+  expected: Buffer,
+): Promise<{ matches: boolean; rest: AsyncIterable<Buffer> | Buffer[] }> {
+  const it = body[Symbol.asyncIterator]();
+  let seen = 0;
+  let left: Buffer | null = null;
+  while (seen < expected.length) {
+    const next = await it.next();
+    if (next.done) return { matches: false, rest: [] };
+    const buf = next.value;
+    const take = Math.min(buf.length, expected.length - seen);
+    if (!buf.subarray(0, take).equals(expected.subarray(seen, seen + take)))
+      return { matches: false, rest: [] };
+    seen += take;
+    if (take < buf.length) left = buf.subarray(take);
+  }
+  const rest = (async function* () {
+    if (left) yield left;
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+  })();
+  return { matches: true, rest };
 }
 
 // ---- the commands ------------------------------------------------------------------------------------
