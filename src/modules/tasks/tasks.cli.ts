@@ -3,8 +3,9 @@
 // Deliberate differences: failures follow koji-es's output rules (one line, `koji-es: <Class>: …`);
 // taskinfo prints log URLs under the profile's topurl (Koji prints paths under its topdir);
 // download-task takes any task's output, shows its progress on stderr with the rate, resumes with a
-// Range request and checks the size the hub lists; buildrootinfo is ours (Koji shows buildroots
-// only on its web pages).
+// Range request only a file whose last bytes match the hub's (Koji appends to any shorter file of
+// the name) and checks the size the hub lists; buildrootinfo is ours (Koji shows buildroots only on
+// its web pages).
 import type { Command } from 'commander';
 import {
   closeSync,
