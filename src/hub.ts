@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
+import { ConsoleLogger, Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -86,7 +86,14 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
     }
     app = await NestFactory.create(AppModule.forRoot({ config, backend, clock: opts.clock }), {
       bodyParser: false,
-      logger: opts.logger ?? ['error', 'warn'],
+      // Colours only on a terminal (warnings go to stdout, errors to stderr): a log redirected to a
+      // file or the journal stays plain text.
+      logger:
+        opts.logger ??
+        new ConsoleLogger({
+          logLevels: ['error', 'warn'],
+          colors: !!process.stdout.isTTY && !!process.stderr.isTTY && !process.env.NO_COLOR,
+        }),
       abortOnError: false,
     });
     // No Nest shutdown hooks: the process owner's signal handler (src/main.ts) calls close(), which
