@@ -542,7 +542,6 @@ async function downloadFile(
       body = rest;
     } else {
       if (!o.quiet) rt.print(`Existing file ${path} is not the start of the hub's: downloading it whole`);
-      await res.body?.cancel().catch(() => undefined);
       pos = 0;
       res = await get();
       body = res.body ? bytesOf(res.body) : null;
@@ -621,15 +620,19 @@ async function startsWith(
   expected: Buffer,
 ): Promise<{ matches: boolean; rest: AsyncIterable<Buffer> | Buffer[] }> {
   const it = body[Symbol.asyncIterator]();
+  const differs = async () => {
+    // Stops the response: nothing more of it is read.
+    await it.return?.();
+    return { matches: false, rest: [] };
+  };
   let seen = 0;
   let left: Buffer | null = null;
   while (seen < expected.length) {
     const next = await it.next();
-    if (next.done) return { matches: false, rest: [] };
+    if (next.done) return differs();
     const buf = next.value;
     const take = Math.min(buf.length, expected.length - seen);
-    if (!buf.subarray(0, take).equals(expected.subarray(seen, seen + take)))
-      return { matches: false, rest: [] };
+    if (!buf.subarray(0, take).equals(expected.subarray(seen, seen + take))) return differs();
     seen += take;
     if (take < buf.length) left = buf.subarray(take);
   }
