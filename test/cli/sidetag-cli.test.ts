@@ -135,7 +135,7 @@ describe('sidetag CLI against an in-process hub', () => {
       usage(
         await run(['add-sidetag', 'denied-base'], TESTUSER),
         'add-sidetag',
-        'Policy violation: policy violation (sidetag): no sidetags here',
+        'Policy violation (sidetag): no sidetags here',
       );
     });
 

@@ -36,6 +36,14 @@ const when = (ts: number | null | undefined) =>
   ts ? new Date(ts * 1000).toISOString().slice(0, 19).replace('T', ' ') : '';
 
 /**
+ * Koji's "Policy violation" with the hub's reason. The hub's message of a policy denial begins with
+ * Koji's own "policy violation (sidetag)", which is not said twice.
+ */
+function policyViolation(reason: string): string {
+  return /^policy violation\b/i.test(reason) ? `P${reason.slice(1)}` : `Policy violation: ${reason}`;
+}
+
+/**
  * Koji's sidetag CLI (plugins/cli/sidetag_cli.py) with its options, output and errors, plus holds
  * and the cleanup utility (util/koji-sidetag-cleanup). Deliberate differences: a policy denial keeps
  * the hub's reason after "Policy violation", `--rpm-macro` without `=` is a usage error (Koji
@@ -80,7 +88,7 @@ export function registerSidetag(program: Command, rt: Runtime): void {
             result = await client.call<{ name: string }>('createSideTag', [args[0] ?? null, kwargs]);
           } catch (e) {
             if (e instanceof KojiError && e.faultName === 'ActionNotAllowed')
-              throw new UsageError(`Policy violation: ${e.message}`);
+              throw new UsageError(policyViolation(e.message));
             if (e instanceof KojiError && e.faultName === 'ParameterError' && e.message.includes('suffix'))
               throw new UsageError("Hub is older and doesn't support --suffix, please run it without it");
             throw e;
