@@ -1,8 +1,10 @@
 // bench/replay (issue 12 point 7): events/s of a full rebuild of every read model (the `audit
 // rebuild` path) over a generated log with a realistic mix every projection consumes, on SQLite and
 // on PostgreSQL, beside the store's raw read rate (rows read and JSON-parsed) in the same run.
-// Runs alternate rebuild and raw read, 3 repetitions, medians; a rebuild whose read-model row counts
-// differ from what the generator made is void.
+// Beside them, for reference, the same projections replayed into memory (`audit verify`'s replay: the
+// same scan, no table of the store written), the floor a rebuild's writing adds to. 3 repetitions,
+// each starting with another of the three, medians; a run whose read-model row counts differ from
+// what the generator made is void.
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { rebuildProjections } from 'koji-es/audit/rebuild';
+import { replayIntoMemory } from 'koji-es/audit/verify';
 import { openBackend, type StoreBackend } from 'koji-es/eventstore/open';
 import { PostgresEventStore } from 'koji-es/eventstore/postgres.store';
 import type { NewEvent, StreamWrite } from 'koji-es/eventstore/port';
+import type { ReadModelReader } from 'koji-es/eventstore/read-model.port';
 import { ALL_PROJECTIONS } from 'koji-es/projections';
 import { startTestPostgres } from '../test/helpers/pg.js';
 import { header, printTable, verified, type Figure, type Run } from './lib/report.js';
@@ -600,8 +604,7 @@ export async function fill(b: StoreBackend, total: number): Promise<Expected> {
   return expected;
 }
 
-async function counts(b: StoreBackend) {
-  const rm = b.readModels.reader;
+async function counts(rm: ReadModelReader) {
   return {
     users: await rm.count('users'),
     tasks: await rm.count('tasks'),
@@ -635,11 +638,25 @@ async function rebuildRun(b: StoreBackend, events: number, expected: Expected): 
   const idle = Object.entries(stats.applied).filter(([, n]) => n === 0);
   if (idle.length)
     return { rate: null, note: `projections with no event to apply: ${idle.map(([p]) => p).join(', ')}` };
-  const c = await counts(b);
-  const ok = JSON.stringify(c) === JSON.stringify(expected);
-  return ok
-    ? { rate: events / s }
+  return checkedRate(await counts(b.readModels.reader), expected, events / s);
+}
+
+function checkedRate(c: Expected, expected: Expected, rate: number): Run {
+  return JSON.stringify(c) === JSON.stringify(expected)
+    ? { rate }
     : { rate: null, note: `read-model rows ${JSON.stringify(c)}, expected ${JSON.stringify(expected)}` };
+}
+
+/**
+ * The floor of a rebuild: the same projections replayed through the same scan into memory, as
+ * `audit verify` does, in this thread and with no table of the store written. What a rebuild takes
+ * beyond it is the store's writing (and, with threads, what they add or save).
+ */
+async function memoryRun(b: StoreBackend, events: number, expected: Expected): Promise<Run> {
+  const t = performance.now();
+  const mem = await replayIntoMemory(b, ALL_PROJECTIONS);
+  const s = (performance.now() - t) / 1000;
+  return checkedRate(await counts(mem.reader), expected, events / s);
 }
 
 async function benchStore(name: string, url: string, rawRead: () => Promise<number>, figures: Figure[]) {
@@ -669,26 +686,34 @@ async function benchStore(name: string, url: string, rawRead: () => Promise<numb
       raw: [],
       aim: 0.5,
     };
+    const floor: Figure = {
+      store: name,
+      name: 'replay into memory vs raw read',
+      unit: 'events/s',
+      adapter: [],
+      raw: [],
+    };
     for (let r = 0; r < REPS; r++) {
-      const rawFirst = r % 2 === 1;
       const doRaw = async () => {
         const t0 = performance.now();
         const n = await rawRead();
-        fig.raw.push(verified(n / ((performance.now() - t0) / 1000), events, n, 'rows read'));
+        const run = verified(n / ((performance.now() - t0) / 1000), events, n, 'rows read');
+        // One raw read per repetition is the baseline of both figures.
+        fig.raw.push(run);
+        floor.raw.push(run);
       };
       const doRebuild = async () => {
         fig.adapter.push(await rebuildRun(b, events, expected));
       };
-      if (rawFirst) {
-        await doRaw();
-        await doRebuild();
-      } else {
-        await doRebuild();
-        await doRaw();
-      }
+      const doMemory = async () => {
+        floor.adapter.push(await memoryRun(b, events, expected));
+      };
+      // Each repetition starts with another of the three.
+      const order = [doRaw, doRebuild, doMemory];
+      for (let i = 0; i < order.length; i++) await order[(r + i) % order.length]();
       process.stderr.write(`${name}: run ${r + 1}/${REPS} done\n`);
     }
-    figures.push(fig);
+    figures.push(fig, floor);
     return { events, expected };
   } finally {
     await b.close();
@@ -767,7 +792,7 @@ async function main() {
   }
   header('replay', [
     `a full rebuild of every read model (${ALL_PROJECTIONS.map((p) => p.name).join(', ')}) through ReadModelStore.rebuild, beside the raw read of the same log`,
-    `${REPS} runs each, alternating which goes first, medians; a rebuild with wrong row counts is void`,
+    `${REPS} runs each of the raw read, the rebuild and the replay into memory (audit verify's, one thread, no table written: the rebuild's floor), each repetition starting with another; medians; a run with wrong row counts is void`,
     `sqlite: WAL, synchronous=FULL, file under ${DIR}; postgres: ${process.env.KOJI_ES_BENCH_PG_URL ? 'KOJI_ES_BENCH_PG_URL' : `embedded, data under ${tmpdir()}`}`,
     ...notes,
   ]);

@@ -85,12 +85,16 @@ function groupBy<T, K>(xs: T[], key: (x: T) => K): T[][] {
   return [...m.values()];
 }
 
-/** Replays `group` into memory up to `cp` in one scan and compares their collections with the live ones. */
-async function compareGroup(
+/**
+ * Replays `group` into a read-model store in memory up to `cp` (the head when undefined), in one
+ * scan of the log and in this thread. bench/replay times it as the floor of a rebuild: the same
+ * reading and projections, with no table of the store written.
+ */
+export async function replayIntoMemory(
   backend: StoreBackend,
   group: Projection[],
-  cp: Checkpoint | null,
-): Promise<{ differences: Difference[]; checked: Map<string, number> }> {
+  cp?: Checkpoint | null,
+): Promise<MemoryReadModelStore> {
   const mem = new MemoryReadModelStore();
   const collections = group.flatMap((p) => p.collections);
   await mem.ensureCollections(collections);
@@ -101,6 +105,16 @@ async function compareGroup(
       cp === null ? null : (await feed(backend, group, batch, { until: cp, fresh: shadow })).checkpoint,
     finish: async (_tx, from) => from,
   });
+  return mem;
+}
+
+/** Replays `group` into memory up to `cp` in one scan and compares their collections with the live ones. */
+async function compareGroup(
+  backend: StoreBackend,
+  group: Projection[],
+  cp: Checkpoint | null,
+): Promise<{ differences: Difference[]; checked: Map<string, number> }> {
+  const mem = await replayIntoMemory(backend, group, cp);
   const differences: Difference[] = [];
   const checked = new Map<string, number>();
   for (const p of group) {
