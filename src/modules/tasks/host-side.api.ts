@@ -1,5 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { HUB_CONFIG } from '../../app.tokens.js';
+import type { HubConfig } from '../../config/hub-config.js';
 import { actionNotAllowed, genericError } from '../../kernel/errors.js';
 import type { CallContext } from '../../rpc/context.js';
 import { MethodRegistry } from '../../rpc/registry.js';
@@ -13,13 +15,21 @@ import { taskInfo, TasksReader } from './tasks.reader.js';
 import { TaskFiles } from './task-files.js';
 import { TaskWakeups } from './task-wakeups.js';
 
-/** A check-in event at most once a minute per host, unless its readiness changes. */
-const CHECK_IN_EVERY_MS = 60_000;
+/**
+ * How often a host's heartbeats are recorded (HostCheckedIn) when its readiness stays the same: once a
+ * minute, or three times per `HostTimeout` when that is shorter. Another hub on the same database
+ * knows of a heartbeat only through that event, and the one running the host-timeout scan freed the
+ * tasks of a live builder, talking to another hub, whenever HostTimeout was under a minute.
+ */
+export function checkInEveryMs(hostTimeoutSec: number): number {
+  return Math.min(60_000, (hostTimeoutSec * 1000) / 3);
+}
 
 /** The builder's side of the API (`host.*`): only host users, and only for their own tasks. */
 @Injectable()
 export class HostSideApi implements OnModuleInit {
   constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly registry: MethodRegistry,
     private readonly bus: CommandBus,
     private readonly tasks: TasksReader,
@@ -55,7 +65,7 @@ export class HostSideApi implements OnModuleInit {
           ready: p.ready,
           taskLoad: p.task_load,
           now: ctx.now.toISOString(),
-          everyMs: CHECK_IN_EVERY_MS,
+          everyMs: checkInEveryMs(this.config.hub.hostTimeoutSec),
         }),
       );
       return null;
