@@ -1689,4 +1689,31 @@ describe('the host timeout returns tasks to FREE (HostTimeout 1 s, a test clock)
     await api.ok('host.closeTask', [t1, null], alive.creds);
     assert.equal(await countEvents(h, 'TaskFreed'), 1, 'each task freed once');
   });
+
+  test('a ready host that stops reporting is marked not ready (Koji check_hosts); its next heartbeat makes it ready', async () => {
+    const quiet = await addHost(h, 'quiet', ['noarch']);
+    const ready = async () => (await api.ok<{ ready: boolean }>('getHost', ['quiet'])).ready;
+    await api.ok('host.updateHost', [0, true], quiet.creds);
+    const scanner = h.hub.app.get(HostTimeoutScanner);
+    await scanner.scan();
+    assert.equal(await ready(), true, 'within HostTimeout it stays ready');
+    const before = await countEvents(h, 'HostMarkedNotReady');
+    clock.advance(5_000);
+    await eventually(async () => {
+      await scanner.scan();
+      assert.equal(await ready(), false);
+    });
+    const quietHosts = await api.ok<{ name: string }[]>('listHosts', { ready: false });
+    assert.ok(
+      quietHosts.some((x) => x.name === 'quiet'),
+      'listed among the hosts not ready',
+    );
+    await scanner.scan();
+    const marked = await countEvents(h, 'HostMarkedNotReady');
+    await scanner.scan();
+    assert.equal(await countEvents(h, 'HostMarkedNotReady'), marked, 'marked once, not at every scan');
+    assert.ok(marked > before);
+    await api.ok('host.updateHost', [0, true], quiet.creds);
+    await eventually(async () => assert.equal(await ready(), true));
+  });
 });

@@ -13,8 +13,8 @@ import type { StoreBackend } from '../../eventstore/open.js';
 import { CLOCK, type Clock } from '../../kernel/clock.js';
 import { internalContext } from '../../rpc/context.js';
 import { TASK_STATES } from './tasks.events.js';
-import { TransitionTask } from './tasks.commands.js';
-import { TASKS, type TaskDoc } from './tasks.projection.js';
+import { ChangeHost, TransitionTask } from './tasks.commands.js';
+import { HOSTS, TASKS, type HostDoc, type TaskDoc } from './tasks.projection.js';
 import { TasksReader } from './tasks.reader.js';
 
 /** When each host last reported, as seen by this hub (between the check-in events). */
@@ -108,8 +108,32 @@ export class HostTimeoutScanner implements OnApplicationBootstrap, OnApplication
           this.log.warn(`task ${t.id}: could not act on the host timeout: ${(e as Error).message}`);
         }
       }
+      await this.markSilentHosts(now, timeout);
     } finally {
       this.running = false;
+    }
+  }
+
+  /**
+   * Koji's check_hosts: a ready host silent for longer than HostTimeout is marked not ready, so
+   * `list-hosts` stops showing a dead builder as ready. Its next heartbeat makes it ready again.
+   */
+  private async markSilentHosts(now: number, timeout: number): Promise<void> {
+    const ready = await this.tasks.rm.find<HostDoc>(HOSTS, { where: { ready: true } });
+    for (const h of ready) {
+      const since = Math.max(this.liveness.lastSeen(h.id) ?? 0, (h.update_ts ?? 0) * 1000);
+      if (now - since <= timeout) continue;
+      const ctx = internalContext(`scheduler-${randomUUID()}`, this.clock.now());
+      try {
+        await this.bus.execute(
+          new ChangeHost(ctx, h.id, { kind: 'markNotReady', now: ctx.now.toISOString() }),
+        );
+        this.log.warn(
+          `host ${h.name}: no heartbeat for ${Math.round((now - since) / 1000)} s; marked not ready`,
+        );
+      } catch (e) {
+        this.log.warn(`host ${h.name}: could not mark it not ready: ${(e as Error).message}`);
+      }
     }
   }
 }

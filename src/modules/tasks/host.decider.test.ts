@@ -123,6 +123,26 @@ describe('host decider', () => {
       .then([subscribed]);
   });
 
+  test('the scheduler marks a ready host not ready; its next heartbeat makes it ready again', () => {
+    const checkedIn: HostEvent = {
+      type: 'HostCheckedIn',
+      data: { ...who, ready: true, taskLoad: 0, time: NOW },
+    };
+    const later = '2026-01-01T00:10:00.000Z';
+    const marked: HostEvent = { type: 'HostMarkedNotReady', data: { ...who, time: later } };
+    given(hostDecider, [added, checkedIn]).when({ kind: 'markNotReady', now: later }).then([marked]);
+    // Not ready already (never checked in, or marked before): nothing to record.
+    given(hostDecider, [added]).when({ kind: 'markNotReady', now: later }).then([]);
+    given(hostDecider, [added, checkedIn, marked]).when({ kind: 'markNotReady', now: later }).then([]);
+    const s = given(hostDecider, [added, checkedIn, marked]).state();
+    assert.deepEqual([s.ready, s.lastCheckIn], [false, NOW]);
+    // Within the check-in interval, yet recorded: readiness changed.
+    given(hostDecider, [added, checkedIn, marked])
+      .when({ kind: 'checkIn', ready: true, taskLoad: 0, now: later, everyMs: 3_600_000 })
+      .then([{ type: 'HostCheckedIn', data: { ...who, ready: true, taskLoad: 0, time: later } }]);
+    given(hostDecider).when({ kind: 'markNotReady', now: later }).thenFails('GenericError', 'No such host');
+  });
+
   test('check-ins are throttled: the first, a change of readiness, or one per interval', () => {
     const checkIn = (ready: boolean, now: string) =>
       ({ kind: 'checkIn', ready, taskLoad: 1.5, now, everyMs: 60_000 }) as const;

@@ -1,7 +1,8 @@
 // Rebuilds Koji's host and channel writes (kojihub.py add_host, edit_host, enable_host/disable_host,
-// add_host_to_channel/remove_host_from_channel, add_channel/edit_channel, host.updateHost) and the
-// buildroot state rules (kojihub.py BuildRoot.setState). Deliberate difference: host.updateHost is
-// recorded only when readiness changes or once a minute (HostCheckedIn), not on every heartbeat.
+// add_host_to_channel/remove_host_from_channel, add_channel/edit_channel, host.updateHost, the
+// scheduler's check_hosts marking silent hosts not ready) and the buildroot state rules (kojihub.py
+// BuildRoot.setState). Deliberate difference: host.updateHost is recorded only when readiness changes
+// or once a minute (three times per HostTimeout when shorter: HostCheckedIn), not on every heartbeat.
 import { genericError } from '../../kernel/errors.js';
 import {
   BR_STATES,
@@ -47,7 +48,8 @@ export type HostCommand =
   | { kind: 'setEnabled'; enabled: boolean }
   | { kind: 'addChannel'; channel: Ref }
   | { kind: 'removeChannel'; channel: Ref }
-  | { kind: 'checkIn'; ready: boolean; taskLoad: number; now: string; everyMs: number };
+  | { kind: 'checkIn'; ready: boolean; taskLoad: number; now: string; everyMs: number }
+  | { kind: 'markNotReady'; now: string };
 
 export function evolveHost(s: HostState, e: HostEvent): HostState {
   switch (e.type) {
@@ -74,6 +76,8 @@ export function evolveHost(s: HostState, e: HostEvent): HostState {
     }
     case 'HostCheckedIn':
       return { ...s, ready: e.data.ready, lastCheckIn: e.data.time };
+    case 'HostMarkedNotReady':
+      return { ...s, ready: false };
   }
 }
 
@@ -109,6 +113,8 @@ export function decideHost(c: HostCommand, s: HostState): HostEvent[] {
       if (s.ready === c.ready && !stale) return [];
       return [{ type: 'HostCheckedIn', data: { ...who, ready: c.ready, taskLoad: c.taskLoad, time: c.now } }];
     }
+    case 'markNotReady':
+      return s.ready ? [{ type: 'HostMarkedNotReady', data: { ...who, time: c.now } }] : [];
   }
 }
 

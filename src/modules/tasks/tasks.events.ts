@@ -103,14 +103,30 @@ export type HostChannelRemoved = DomainEvent<
 >;
 /**
  * A host's report that it is alive. Heartbeats arrive every few seconds; only a change of readiness
- * or one report a minute becomes an event, so the log does not fill with them.
+ * or one report a minute (three per HostTimeout when shorter) becomes an event, so the log does not
+ * fill with them.
  */
 export type HostCheckedIn = DomainEvent<
   'HostCheckedIn',
   { id: number; name: string; ready: boolean; taskLoad: number; time: string }
 >;
+/**
+ * The hub's scheduler found a ready host silent for longer than `[hub] HostTimeout` and marked it not
+ * ready (Koji's scheduler check_hosts), so lists and schedulers stop counting on it; the host's next
+ * heartbeat makes it ready again.
+ */
+export type HostMarkedNotReady = DomainEvent<
+  'HostMarkedNotReady',
+  { id: number; name: string; time: string }
+>;
 export type HostEvent =
-  HostAdded | HostEdited | HostEnabledChanged | HostChannelAdded | HostChannelRemoved | HostCheckedIn;
+  | HostAdded
+  | HostEdited
+  | HostEnabledChanged
+  | HostChannelAdded
+  | HostChannelRemoved
+  | HostCheckedIn
+  | HostMarkedNotReady;
 
 /** Stream `channel-<id>`. */
 export type ChannelAdded = DomainEvent<
@@ -167,6 +183,7 @@ export const TASK_EVENT_TYPES = [
   'HostChannelAdded',
   'HostChannelRemoved',
   'HostCheckedIn',
+  'HostMarkedNotReady',
   'ChannelAdded',
   'ChannelEdited',
   'BuildrootCreated',

@@ -182,6 +182,24 @@ describe('tasks projection', () => {
     assert.equal((await rm.find<HostDoc>(HOSTS, { where: { user_id: 4 } })).length, 1);
   });
 
+  test('a host the scheduler marked not ready keeps its last check-in until the next one', async () => {
+    const added = {
+      type: 'HostAdded',
+      data: { ...b1, userId: 4, arches: 'x86_64', capacity: 2, description: null, comment: null },
+    };
+    const checkIn = (time: string) => ({
+      type: 'HostCheckedIn',
+      data: { ...b1, ready: true, taskLoad: 0, time },
+    });
+    const marked = { type: 'HostMarkedNotReady', data: { ...b1, time: T2 } };
+    let rm = await project(tasksProjection, recorded('host-1', [added, checkIn(T1), marked]));
+    const silent = await rm.get<HostDoc>(HOSTS, '1');
+    assert.deepEqual([silent?.ready, silent?.update_ts], [false, Date.parse(T1) / 1000]);
+    rm = await project(tasksProjection, recorded('host-1', [added, checkIn(T0), marked, checkIn(T2)]));
+    const back = await rm.get<HostDoc>(HOSTS, '1');
+    assert.deepEqual([back?.ready, back?.update_ts], [true, Date.parse(T2) / 1000]);
+  });
+
   test('buildroots: state, retire event on EXPIRED, retention and removal beside the state', async () => {
     const events = recorded('buildroot-3', [
       {

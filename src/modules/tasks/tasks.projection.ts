@@ -252,6 +252,8 @@ export const tasksProjection: Projection = {
           update_time: t.time,
         }));
       }
+      case 'HostMarkedNotReady':
+        return update<HostDoc>(tx, HOSTS, e.data.id, (d) => ({ ...d, ready: false }));
       case 'ChannelAdded':
         tx.put(CHANNELS, String(e.data.id), {
           id: e.data.id,
