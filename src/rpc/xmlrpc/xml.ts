@@ -101,6 +101,12 @@ class Scanner {
   private pending: string[] = [];
   private pendingLength = 0;
   private sawRoot = false;
+  /**
+   * Where the next '&' at or after the last search is (the document's length when none): searched
+   * again only once passed. Searching from each text piece to the next '&' read to the end of the
+   * document for every piece of a body without one, and 990,000 empty values took 48 s.
+   */
+  private amp = -1;
 
   constructor(
     private readonly doc: string,
@@ -169,8 +175,11 @@ class Scanner {
       return;
     }
     while (i < end) {
-      const amp = d.indexOf('&', i);
-      const stop = amp < 0 || amp >= end ? end : amp;
+      if (this.amp < i) {
+        const next = d.indexOf('&', i);
+        this.amp = next < 0 ? d.length : next;
+      }
+      const stop = Math.min(this.amp, end);
       if (stop > i) this.push(d.slice(i, stop), i);
       if (stop === end) break;
       const semi = d.indexOf(';', stop);
