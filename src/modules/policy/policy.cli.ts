@@ -19,15 +19,13 @@ export function registerPolicy(program: Command, rt: Runtime): void {
     'Dry-run a hub policy against some data and show the rules that decided [admin]',
   )
     .argument('<policy>', 'the policy name, e.g. sidetag')
-    .argument('[data...]', "the policy data as key=value (Koji's syntax: 1, True, None, text)")
+    .argument(
+      '[data...]',
+      "the policy data as key=value (Koji's syntax: 1, True, None, text; a list as JSON: mounts='[\"/mnt/a\"]')",
+    )
     .action(
       action(rt, 'test-policy', async (name: string, pairs: string[]) => {
-        const data: Record<string, unknown> = {};
-        for (const p of pairs) {
-          const eq = p.indexOf('=');
-          if (eq <= 0) throw new UsageError(`policy data must be key=value, not ${JSON.stringify(p)}`);
-          data[p.slice(0, eq)] = argFilter(p.slice(eq + 1));
-        }
+        const data = policyData(pairs);
         const client = await rt.client(true);
         const v = await client.call<Verdict>('checkPolicy', [name, data]);
         rt.print(`${v.allowed ? 'allowed' : 'denied'}: ${v.result}${v.reason ? ` (${v.reason})` : ''}`);
@@ -36,4 +34,27 @@ export function registerPolicy(program: Command, rt: Runtime): void {
         return v.allowed ? 0 : 1;
       }),
     );
+}
+
+/**
+ * `key=value` pairs as policy data. A value that starts with `[` or `{` is JSON, so list facts such
+ * as runroot's `mounts` and `packages` (`match_all mounts …`) can be tried: as text they were one
+ * string, and such a rule could only be denied.
+ */
+export function policyData(pairs: string[]): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`policy data must be key=value, not ${JSON.stringify(p)}`);
+    const key = p.slice(0, eq);
+    const value = p.slice(eq + 1);
+    if (/^\s*[[{]/.test(value)) {
+      try {
+        data[key] = JSON.parse(value) as unknown;
+      } catch (e) {
+        throw new UsageError(`${key}: a value starting with [ or { must be JSON (${(e as Error).message})`);
+      }
+    } else data[key] = argFilter(value);
+  }
+  return data;
 }
