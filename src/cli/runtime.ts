@@ -153,3 +153,18 @@ export function table(rt: Runtime, header: string[], rows: (string | number | nu
         .trimEnd(),
     );
 }
+
+/**
+ * An id from the command line: a positive integer. Beyond Number.MAX_SAFE_INTEGER a JavaScript
+ * number rounds (99999999999999999999 becomes 100000000000000000000), so the hub would be asked
+ * about an id nobody typed: those are refused too.
+ */
+export function parseId(s: string, what: string): number {
+  const v = s.trim();
+  if (!/^\+?\d+$/.test(v) || /^\+?0+$/.test(v))
+    throw new UsageError(`${what} must be a positive integer, not ${JSON.stringify(s)}`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`${what} ${v} is too large: the largest id is ${Number.MAX_SAFE_INTEGER}`);
+  return n;
+}

@@ -561,7 +561,17 @@ describe('koji-es CLI against an in-process hub', () => {
       usage(
         await cli.run(['revoke-token', 'abc'], { env: as('carol') }),
         'revoke-token',
-        'token id must be a number: abc',
+        'token id must be a positive integer, not "abc"',
+      );
+      usage(
+        await cli.run(['revoke-token', '-1'], { env: as('carol') }),
+        'revoke-token',
+        'token id must be a positive integer, not "-1"',
+      );
+      usage(
+        await cli.run(['revoke-token', '99999999999999999999'], { env: as('carol') }),
+        'revoke-token',
+        'token id 99999999999999999999 is too large: the largest id is 9007199254740991',
       );
     });
 

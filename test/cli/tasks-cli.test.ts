@@ -168,11 +168,30 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
         [['buildrootinfo'], 'buildrootinfo', "missing required argument 'buildroot_id'"],
         [['watch-task'], 'watch-task', 'at least one task id must be specified'],
         [['watch-logs'], 'watch-logs', 'at least one task id must be specified'],
-        [['taskinfo', 'x'], 'taskinfo', 'task id must be an integer'],
-        [['watch-task', '1', 'two'], 'watch-task', 'task id must be an integer'],
-        [['download-task', '1.5'], 'download-task', 'task id must be an integer'],
-        [['buildrootinfo', 'br'], 'buildrootinfo', 'buildroot id must be an integer'],
+        [['taskinfo', 'x'], 'taskinfo', 'task id must be a positive integer, not "x"'],
+        [['watch-task', '1', 'two'], 'watch-task', 'task id must be a positive integer, not "two"'],
+        [['download-task', '1.5'], 'download-task', 'task id must be a positive integer, not "1.5"'],
+        [['buildrootinfo', 'br'], 'buildrootinfo', 'buildroot id must be a positive integer, not "br"'],
         [['cancel', '1', 'foo-1.0-1'], 'cancel', 'please specify only task ids (integer)'],
+        // Negative and zero ids are refused as such; ids beyond 2^53 would round to another id.
+        [['taskinfo', '-1'], 'taskinfo', 'task id must be a positive integer, not "-1"'],
+        [['buildrootinfo', '0'], 'buildrootinfo', 'buildroot id must be a positive integer, not "0"'],
+        [['cancel', '-3'], 'cancel', 'task id must be a positive integer, not "-3"'],
+        [
+          ['taskinfo', '99999999999999999999'],
+          'taskinfo',
+          'task id 99999999999999999999 is too large: the largest id is 9007199254740991',
+        ],
+        [
+          ['cancel', '9007199254740993'],
+          'cancel',
+          'task id 9007199254740993 is too large: the largest id is 9007199254740991',
+        ],
+        [
+          ['save-failed-tree', '99999999999999999999'],
+          'save-failed-tree',
+          'ID 99999999999999999999 is too large',
+        ],
 
         [
           ['edit-host', 'b1', '--capacity', 'lots'],

@@ -24,7 +24,7 @@ import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
 import type { HubClient } from '../../cli/client.js';
-import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
+import { action, parseId, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
 import { pyStr } from '../../kernel/python.js';
 
@@ -168,11 +168,6 @@ export function taskOutputPath(taskId: number, volume: string): string {
 }
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
-
-function parseId(s: string, what: string): number {
-  if (!/^\d+$/.test(s.trim()) || Number(s) < 1) throw new UsageError(`${what} must be an integer`);
-  return Number(s);
-}
 
 function parseFloatOption(name: string) {
   return (v: string): number => {
@@ -1067,8 +1062,8 @@ export function registerTasks(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'cancel', async (args: string[], o: { justone?: boolean }) => {
         const ids = args.map((a) => {
-          if (!/^\d+$/.test(a)) throw new UsageError('please specify only task ids (integer)');
-          return Number(a);
+          if (!/^[-+]?\d+$/.test(a.trim())) throw new UsageError('please specify only task ids (integer)');
+          return parseId(a, 'task id');
         });
         const client = await rt.client(true);
         let err = false;

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { action, passwordFromStdin, subcommand, table, UsageError, type Runtime } from '../../cli/runtime.js';
+import {
+  action,
+  parseId,
+  passwordFromStdin,
+  subcommand,
+  table,
+  UsageError,
+  type Runtime,
+} from '../../cli/runtime.js';
 
 interface TokenRow {
   id: number;
@@ -186,9 +194,9 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .argument('<id>')
     .action(
       action(rt, 'revoke-token', async (id: string) => {
-        if (!/^\d+$/.test(id)) throw new UsageError(`token id must be a number: ${id}`);
+        const tokenId = parseId(id, 'token id');
         const client = await rt.client(true);
-        await client.call('revokeAPIToken', [Number(id)]);
+        await client.call('revokeAPIToken', [tokenId]);
       }),
     );
 }
