@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { KojiError } from '../kernel/errors.js';
-import { ConnectionError, HubClient } from './client.js';
+import { ConnectionError, HubClient, HubFault } from './client.js';
 import { loadProfile, ProfileError, type GlobalFlags, type Profile } from './profile.js';
 
 /** Koji's `parser.error`: `koji-es <command>: error: <message>`, exit status 2. */
@@ -116,7 +116,7 @@ export function reportError(rt: Runtime, name: string, e: unknown): number {
     rt.io.err(`koji-es ${name}: error: ${e.message}\n`);
     return 2;
   }
-  if (e instanceof KojiError) {
+  if (e instanceof KojiError || e instanceof HubFault) {
     rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
     return 1;
   }

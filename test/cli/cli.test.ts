@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -704,6 +705,54 @@ describe('koji-es CLI against an in-process hub', () => {
       );
       assert.equal(r.stdout, '');
       fault(await cli.run(['-s', 'not a url', 'hello']), 'ConfigurationError', /is not a URL/);
+    });
+
+    test('a reply that is not JSON-RPC names the URL and the HTTP status; a fault of no Koji class keeps its own name', async () => {
+      // The hub's web framework answers an unknown path with JSON of its own, not a JSON-RPC reply.
+      const wrong = await cli.run(['-s', `${h.url}/nonexistent`, 'hello']);
+      fault(
+        wrong,
+        'ServerOffline',
+        `the hub at ${h.url}/nonexistent/rpc answered HTTP 404 with something that is not JSON-RPC (is the server URL right?)`,
+      );
+      assert.equal(wrong.stdout, '');
+      // A stand-in hub answering with an internal error (fault 1, which no Koji class has) or with a
+      // JSON-RPC protocol error without Koji's data.
+      let answer: unknown = null;
+      const srv = createHttpServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(answer));
+        });
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const standIn = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+      try {
+        const said = "internal error (request 0b1c); the hub's log has the details";
+        answer = {
+          jsonrpc: '2.0',
+          id: 1,
+          error: {
+            code: -32603,
+            message: said,
+            data: { name: 'InternalError', faultCode: 1, faultString: said },
+          },
+        };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'InternalError', said);
+        answer = { jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'Invalid Request' } };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'JSON-RPC error -32600', 'Invalid Request');
+        answer = { jsonrpc: '2.0', id: 1, error: { code: 1003, message: 'no data, a Koji code' } };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'TagError', 'no data, a Koji code');
+        answer = { error: 'Bad Gateway', statusCode: 502 };
+        fault(
+          await cli.run(['-s', standIn, 'call', 'hello']),
+          'ServerOffline',
+          `the hub at ${standIn}/rpc answered HTTP 200 with something that is not JSON-RPC (is the server URL right?)`,
+        );
+      } finally {
+        await new Promise<void>((r) => srv.close(() => r()));
+      }
     });
   });
 

@@ -23,7 +23,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
-import type { HubClient } from '../../cli/client.js';
+import { HubFault, type HubClient } from '../../cli/client.js';
 import { action, parseId, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
 import { pyStr } from '../../kernel/python.js';
@@ -273,7 +273,7 @@ class TaskWatcher {
       await this.w.client.call('getTaskResult', [this.id]);
       return '';
     } catch (e) {
-      if (e instanceof KojiError) return `${e.faultName}: ${e.message.trim()}`;
+      if (e instanceof KojiError || e instanceof HubFault) return `${e.faultName}: ${e.message.trim()}`;
       throw e;
     }
   }
