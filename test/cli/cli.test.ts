@@ -458,6 +458,29 @@ describe('koji-es CLI against an in-process hub', () => {
       ok(await cli.run(['revoke-permission', 'repo', 'bob'], { env: ADMIN }), '');
       ok(await cli.run(['revoke-permission', 'frobnicate', 'bob', 'carol'], { env: ADMIN }), '');
       ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      // Every user is looked up (one batch) before anything changes: Koji's usage error, and a
+      // missing user leaves the others as they were.
+      usage(
+        await cli.run(['grant-permission', 'repo', 'bob', 'nosuchuser'], { env: ADMIN }),
+        'grant-permission',
+        'No such user: nosuchuser',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      usage(
+        await cli.run(['grant-permission', '--new', 'newperm', 'nosuch1', 'bob', 'nosuch2'], { env: ADMIN }),
+        'grant-permission',
+        'No such users: nosuch1, nosuch2',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      assert.ok(!(await cli.run(['list-permissions'])).stdout.includes('newperm'), 'no permission created');
+      ok(await cli.run(['grant-permission', 'repo', 'carol'], { env: ADMIN }), '');
+      usage(
+        await cli.run(['revoke-permission', 'repo', 'carol', 'nosuch'], { env: ADMIN }),
+        'revoke-permission',
+        'No such user: nosuch',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'carol']), 'repo\n');
+      ok(await cli.run(['revoke-permission', 'repo', 'carol'], { env: ADMIN }), '');
       fault(
         await cli.run(['revoke-permission', 'repo', 'bob'], { env: ADMIN }),
         'GenericError',
@@ -484,6 +507,15 @@ describe('koji-es CLI against an in-process hub', () => {
       const members = await h.call<{ name: string }[]>('getGroupMembers', ['packagers']);
       assert.deepEqual(
         members.map((m) => m.name),
+        ['bob', 'dave'],
+      );
+      usage(
+        await cli.run(['add-group-member', 'packagers', 'admin', 'nosuch'], { env: ADMIN }),
+        'add-group-member',
+        'No such user: nosuch',
+      );
+      assert.deepEqual(
+        (await h.call<{ name: string }[]>('getGroupMembers', ['packagers'])).map((m) => m.name),
         ['bob', 'dave'],
       );
       fault(
