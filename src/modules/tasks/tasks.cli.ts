@@ -1070,14 +1070,16 @@ export function registerTasks(program: Command, rt: Runtime): void {
         for (const id of ids) {
           try {
             if (await client.call<boolean>('cancelTask', [id, !o.justone])) continue;
+            // Koji's cancel ignores cancelTask's False (a finished task) and exits 0; the warning is
+            // koji-es's, so nobody takes "nothing happened" for a cancellation.
             const info = await client.call<TaskInfo | null>('getTaskInfo', [id]);
             const state = info ? (STATE_NAMES[info.state] ?? String(info.state)) : 'finished';
             rt.io.err(`koji-es: warning: task ${id} is already ${state}; nothing to cancel\n`);
           } catch (e) {
-            if (!(e instanceof KojiError)) throw e;
+            if (!(e instanceof KojiError || e instanceof HubFault)) throw e;
             rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
+            err = true;
           }
-          err = true;
         }
         return err ? 1 : 0;
       }),
