@@ -313,6 +313,20 @@ describe('koji-es CLI against an in-process hub', () => {
       );
       usage(await cli.run(['call', 'getUser', '--kwargs', '[1]']), 'call', '--kwargs must be a JSON object');
       usage(await cli.run(['call', 'getUser', '--kwargs', '{nope']), 'call', /^--kwargs is not JSON/);
+      // --json-input: text that opens like JSON and does not parse is refused, naming it; plain text
+      // is still a string (Koji's arg_filter), and valid JSON is sent as such.
+      usage(
+        await cli.run(['call', '--json-input', 'getUser', '{bad']),
+        'call',
+        /^argument "\{bad" is not valid JSON: /,
+      );
+      usage(
+        await cli.run(['call', '--json-input', 'getUser', 'bob', 'groups=[True']),
+        'call',
+        /^argument "groups=\[True" is not valid JSON: /,
+      );
+      ok(await cli.run(['call', '--json-input', 'getUser', 'nobody']), 'None\n');
+      ok(await cli.run(['call', '--json-input', 'getUser', '"bob"']), /'name': 'bob'/);
     });
 
     test('add-user NAME [--password-stdin]', async () => {
