@@ -959,6 +959,41 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
       fault(await cli.run(['download-task', '99999']), 'GenericError', 'No such task: 99999');
     });
 
+    test('--dirpath that is a file, lies under one, or takes no files: an error naming it, nothing made', async () => {
+      const file = join(cli.home, 'a-file');
+      writeFileSync(file, 'x');
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', file]),
+        'download-task',
+        `--dirpath ${file} is not a directory`,
+      );
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', join(file, 'sub')]),
+        'download-task',
+        `--dirpath ${file}/sub: ${file} is not a directory`,
+      );
+      // /proc/1 is a directory even root cannot create files in (access() would say yes to root).
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', '/proc/1']),
+        'download-task',
+        /^--dirpath \/proc\/1 cannot be written: /,
+      );
+      assert.equal(readFileSync(file, 'utf8'), 'x');
+      // A directory that cannot be made further down (a file where a volume's directory goes) fails
+      // when it is reached, in words, and names the file.
+      mkdirSync(join(cli.home, 'dl-blocked'));
+      writeFileSync(join(cli.home, 'dl-blocked', 'archive'), 'x');
+      const blocked = await cli.run(['download-task', String(t), '--dirpath', 'dl-blocked']);
+      assert.deepEqual(
+        [blocked.code, blocked.stdout, blocked.stderr],
+        [
+          1,
+          'Downloading [1/2]: dl-blocked/archive/extra.bin\n',
+          'koji-es: cannot write dl-blocked/archive/extra.bin: a file of that name is in the way (EEXIST)\n',
+        ],
+      );
+    });
+
     test('resumes with a Range request; a file of the wrong size is deleted (a stand-in file server)', async () => {
       const fake = new FakeFiles();
       const topurl = await fake.listen();

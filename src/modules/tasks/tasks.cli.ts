@@ -18,12 +18,14 @@ import {
   truncateSync,
   unlinkSync,
 } from 'node:fs';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
 import { HubFault, type HubClient } from '../../cli/client.js';
+import { checkDownloadDir, fsReason } from '../../cli/local-dir.js';
 import { action, parseId, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
 import { pyStr } from '../../kernel/python.js';
@@ -553,9 +555,19 @@ async function downloadFile(
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
   }
-  // Only now: a refused download leaves no empty directory behind.
-  mkdirSync(dirname(path), { recursive: true });
-  const out = createWriteStream(path, { flags: pos > 0 ? 'a' : 'w' });
+  // Only now: a refused download leaves no empty directory behind. Opened here, so a path that
+  // cannot be written fails at once, in words, instead of as a stream error nobody listens to.
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, pos > 0 ? 'a' : 'w');
+  } catch (e) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`cannot write ${path}: ${fsReason(e)}`, { cause: e });
+  }
+  const out = createWriteStream(path, { fd });
+  let writeError: unknown = null;
+  out.on('error', (e) => (writeError ??= e));
   const started = Date.now();
   const startPos = pos;
   let lastDraw = 0;
@@ -568,14 +580,19 @@ async function downloadFile(
   };
   try {
     for await (const buf of body ?? []) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (writeError) break;
+      // once() rejects on 'error': a failing disk does not leave us waiting for a drain.
+      if (!out.write(buf)) await once(out, 'drain');
       pos += buf.length;
       draw(false);
     }
+  } catch (e) {
+    if (!writeError) throw e;
   } finally {
     out.end();
     await finished(out).catch(() => undefined);
   }
+  if (writeError) throw new Error(`cannot write ${path}: ${fsReason(writeError)}`, { cause: writeError });
   draw(true);
   if (o.progress) rt.io.err('\n');
   const got = statSync(path).size;
@@ -1101,6 +1118,7 @@ export function registerTasks(program: Command, rt: Runtime): void {
           o: { dirpath?: string; logs?: boolean; volume?: string; noprogress?: boolean; quiet?: boolean },
         ) => {
           const id = parseId(arg, 'task id');
+          if (o.dirpath !== undefined) checkDownloadDir(o.dirpath);
           const quiet = !!o.quiet || rt.quiet;
           const client = await rt.client(false);
           const task = await client.call<TaskInfo | null>('getTaskInfo', [id]);
