@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, subcommand, UsageError, type Runtime } from '../cli/runtime.js';
+import { action, parseId, subcommand, UsageError, type Runtime } from '../cli/runtime.js';
 import type { Explanation } from './explain.js';
 import type { LogEntry } from './log.js';
 import type { RebuildStats } from './rebuild.js';
@@ -151,7 +151,10 @@ export function registerAudit(program: Command, rt: Runtime): void {
         }) => {
           const int = (v: string | undefined, name: string) => {
             if (v === undefined) return null;
-            if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a number, not ${JSON.stringify(v)}`);
+            if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+              throw new UsageError(
+                `${name} must be a whole number up to ${Number.MAX_SAFE_INTEGER}, not ${JSON.stringify(v)}`,
+              );
             return Number(v);
           };
           const filters = {
@@ -181,10 +184,10 @@ export function registerAudit(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'audit state', async (kind: string, id: string, o: { at?: string; store?: string }) => {
         if (!KINDS.includes(kind)) throw new UsageError(`kind must be one of ${KINDS.join(', ')}`);
-        if (!/^\d+$/.test(id)) throw new UsageError(`id must be a number, not ${JSON.stringify(id)}`);
+        const n = parseId(id, 'id');
         const r = o.store
-          ? await (await offline()).state(o.store, kind as 'tag', Number(id), o.at ?? null)
-          : await (await rt.client(true)).call('auditState', [kind, Number(id), o.at ?? null]);
+          ? await (await offline()).state(o.store, kind as 'tag', n, o.at ?? null)
+          : await (await rt.client(true)).call('auditState', [kind, n, o.at ?? null]);
         rt.print(JSON.stringify(r, null, 2));
       }),
     );

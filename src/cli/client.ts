@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { errorFromFault, KojiError } from '../kernel/errors.js';
+import { errorFromFault, faultNameOf, KojiError } from '../kernel/errors.js';
 import { configHome, type Profile } from './profile.js';
 
 interface CachedSession {
@@ -27,6 +27,41 @@ function redactLogin(body: unknown): unknown {
 
 /** Raised when the hub cannot be reached at all (not a Koji fault). */
 export class ConnectionError extends Error {}
+
+/**
+ * A fault whose code is no Koji class: the hub's internal error (code 1, whose message carries the
+ * request id to look up in the hub's log) or a JSON-RPC protocol error. Shown under the name the hub
+ * gave it, never as a GenericError the hub did not raise.
+ */
+export class HubFault extends Error {
+  constructor(
+    readonly faultName: string,
+    readonly faultCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Fault = KojiError | HubFault;
+
+function faultOf(error: NonNullable<RpcReply['error']>): Fault {
+  const d = error.data;
+  const code = d?.faultCode ?? error.code;
+  const message = d?.faultString ?? error.message;
+  if (faultNameOf(code)) return errorFromFault(code, message);
+  const name = d?.name ?? (code <= -32000 && code >= -32768 ? `JSON-RPC error ${code}` : `Fault ${code}`);
+  return new HubFault(name, code, message);
+}
+
+/** A JSON-RPC 2.0 response object: a result, or an error with a numeric code and a message. */
+function isRpcReply(v: unknown): v is RpcReply {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  if ('result' in r) return true;
+  const e = r.error as Record<string, unknown> | null | undefined;
+  return !!e && typeof e === 'object' && typeof e.code === 'number' && typeof e.message === 'string';
+}
 
 interface RpcReply {
   id: unknown;
@@ -130,28 +165,30 @@ export class HubClient {
         `koji-es: debug: ${res.status} ${text.slice(0, 2000).replace(/("session-key":\s*")[^"]*/g, '$1***')}\n`,
       );
     if (res.status === 204) return null;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new ConnectionError(
-        `the hub at ${this.profile.server} answered HTTP ${res.status} with something that is not JSON-RPC`,
+    const notRpc = () =>
+      new ConnectionError(
+        `the hub at ${this.profile.server} answered HTTP ${res.status} with something that is not JSON-RPC (is the server URL right?)`,
       );
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text) as unknown;
+    } catch {
+      throw notRpc();
     }
+    // Any other JSON (a proxy's or a web framework's 404 page) would read as a fault without a message.
+    if (Array.isArray(body) ? !Array.isArray(reply) || !reply.every(isRpcReply) : !isRpcReply(reply))
+      throw notRpc();
+    return reply;
   }
 
   private async rawCall(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
     const reply = (await this.post({ jsonrpc: '2.0', id: this.nextId++, method, params })) as RpcReply;
-    if (reply.error) {
-      const d = reply.error.data;
-      throw errorFromFault(d?.faultCode ?? 1000, d?.faultString ?? reply.error.message);
-    }
+    if (reply.error) throw faultOf(reply.error);
     return reply.result;
   }
 
   /** One JSON-RPC batch: each call's result or fault, in the order given (replies come in any order). */
-  private async rawBatch(
-    calls: [string, unknown[]][],
-  ): Promise<({ result: unknown } | { fault: KojiError })[]> {
+  private async rawBatch(calls: [string, unknown[]][]): Promise<({ result: unknown } | { fault: Fault })[]> {
     const first = this.nextId;
     this.nextId += calls.length;
     const reply = await this.post(
@@ -165,8 +202,7 @@ export class HubClient {
       if (!r)
         return { fault: new KojiError('GenericError', `the hub left call ${i + 1} of the batch unanswered`) };
       if (!r.error) return { result: r.result };
-      const d = r.error.data;
-      return { fault: errorFromFault(d?.faultCode ?? 1000, d?.faultString ?? r.error.message) };
+      return { fault: faultOf(r.error) };
     });
   }
 
@@ -174,10 +210,12 @@ export class HubClient {
    * Several calls in one request (JSON-RPC batch), where Koji's CLI uses a multicall: each runs on
    * its own and answers on its own. A refused cached session is replaced once, as for `call`.
    */
-  async batch(calls: [string, unknown[]][]): Promise<({ result: unknown } | { fault: KojiError })[]> {
+  async batch(calls: [string, unknown[]][]): Promise<({ result: unknown } | { fault: Fault })[]> {
     if (!calls.length) return [];
     const out = await this.rawBatch(calls);
-    const stale = out.every((r) => 'fault' in r && r.fault.isA('AuthError')) && this.canLogInAgain();
+    const stale =
+      out.every((r) => 'fault' in r && r.fault instanceof KojiError && r.fault.isA('AuthError')) &&
+      this.canLogInAgain();
     if (!stale) return out;
     this.forgetSession();
     await this.login();

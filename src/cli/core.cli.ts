@@ -101,10 +101,25 @@ export function registerCore(program: Command, rt: Runtime): void {
         ) => {
           const positional: unknown[] = [];
           const kwargs: Record<string, unknown> = {};
+          // Koji sends unparsable JSON on as text; text that opens like JSON was meant as JSON, and
+          // sending it as a string would make a call nobody asked for.
+          const filter = (value: string, arg: string) => {
+            const v = argFilter(value, o.jsonInput);
+            if (o.jsonInput && v === value && /^\s*[[{"]/.test(value)) {
+              try {
+                JSON.parse(value);
+              } catch (e) {
+                throw new UsageError(
+                  `argument ${JSON.stringify(arg)} is not valid JSON: ${(e as Error).message}`,
+                );
+              }
+            }
+            return v;
+          };
           for (const a of args) {
             const eq = a.indexOf('=');
-            if (eq > 0) kwargs[a.slice(0, eq)] = argFilter(a.slice(eq + 1), o.jsonInput);
-            else positional.push(argFilter(a, o.jsonInput));
+            if (eq > 0) kwargs[a.slice(0, eq)] = filter(a.slice(eq + 1), a);
+            else positional.push(filter(a, a));
           }
           if (o.kwargs) {
             let extra: unknown;

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { KojiError } from '../kernel/errors.js';
-import { ConnectionError, HubClient } from './client.js';
+import { ConnectionError, HubClient, HubFault } from './client.js';
 import { loadProfile, ProfileError, type GlobalFlags, type Profile } from './profile.js';
 
 /** Koji's `parser.error`: `koji-es <command>: error: <message>`, exit status 2. */
@@ -116,7 +116,7 @@ export function reportError(rt: Runtime, name: string, e: unknown): number {
     rt.io.err(`koji-es ${name}: error: ${e.message}\n`);
     return 2;
   }
-  if (e instanceof KojiError) {
+  if (e instanceof KojiError || e instanceof HubFault) {
     rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
     return 1;
   }
@@ -152,4 +152,19 @@ export function table(rt: Runtime, header: string[], rows: (string | number | nu
         .join('  ')
         .trimEnd(),
     );
+}
+
+/**
+ * An id from the command line: a positive integer. Beyond Number.MAX_SAFE_INTEGER a JavaScript
+ * number rounds (99999999999999999999 becomes 100000000000000000000), so the hub would be asked
+ * about an id nobody typed: those are refused too.
+ */
+export function parseId(s: string, what: string): number {
+  const v = s.trim();
+  if (!/^\+?\d+$/.test(v) || /^\+?0+$/.test(v))
+    throw new UsageError(`${what} must be a positive integer, not ${JSON.stringify(s)}`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`${what} ${v} is too large: the largest id is ${Number.MAX_SAFE_INTEGER}`);
+  return n;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -312,6 +313,20 @@ describe('koji-es CLI against an in-process hub', () => {
       );
       usage(await cli.run(['call', 'getUser', '--kwargs', '[1]']), 'call', '--kwargs must be a JSON object');
       usage(await cli.run(['call', 'getUser', '--kwargs', '{nope']), 'call', /^--kwargs is not JSON/);
+      // --json-input: text that opens like JSON and does not parse is refused, naming it; plain text
+      // is still a string (Koji's arg_filter), and valid JSON is sent as such.
+      usage(
+        await cli.run(['call', '--json-input', 'getUser', '{bad']),
+        'call',
+        /^argument "\{bad" is not valid JSON: /,
+      );
+      usage(
+        await cli.run(['call', '--json-input', 'getUser', 'bob', 'groups=[True']),
+        'call',
+        /^argument "groups=\[True" is not valid JSON: /,
+      );
+      ok(await cli.run(['call', '--json-input', 'getUser', 'nobody']), 'None\n');
+      ok(await cli.run(['call', '--json-input', 'getUser', '"bob"']), /'name': 'bob'/);
     });
 
     test('add-user NAME [--password-stdin]', async () => {
@@ -457,6 +472,29 @@ describe('koji-es CLI against an in-process hub', () => {
       ok(await cli.run(['revoke-permission', 'repo', 'bob'], { env: ADMIN }), '');
       ok(await cli.run(['revoke-permission', 'frobnicate', 'bob', 'carol'], { env: ADMIN }), '');
       ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      // Every user is looked up (one batch) before anything changes: Koji's usage error, and a
+      // missing user leaves the others as they were.
+      usage(
+        await cli.run(['grant-permission', 'repo', 'bob', 'nosuchuser'], { env: ADMIN }),
+        'grant-permission',
+        'No such user: nosuchuser',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      usage(
+        await cli.run(['grant-permission', '--new', 'newperm', 'nosuch1', 'bob', 'nosuch2'], { env: ADMIN }),
+        'grant-permission',
+        'No such users: nosuch1, nosuch2',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'bob']), '');
+      assert.ok(!(await cli.run(['list-permissions'])).stdout.includes('newperm'), 'no permission created');
+      ok(await cli.run(['grant-permission', 'repo', 'carol'], { env: ADMIN }), '');
+      usage(
+        await cli.run(['revoke-permission', 'repo', 'carol', 'nosuch'], { env: ADMIN }),
+        'revoke-permission',
+        'No such user: nosuch',
+      );
+      ok(await cli.run(['list-permissions', '--user', 'carol']), 'repo\n');
+      ok(await cli.run(['revoke-permission', 'repo', 'carol'], { env: ADMIN }), '');
       fault(
         await cli.run(['revoke-permission', 'repo', 'bob'], { env: ADMIN }),
         'GenericError',
@@ -483,6 +521,15 @@ describe('koji-es CLI against an in-process hub', () => {
       const members = await h.call<{ name: string }[]>('getGroupMembers', ['packagers']);
       assert.deepEqual(
         members.map((m) => m.name),
+        ['bob', 'dave'],
+      );
+      usage(
+        await cli.run(['add-group-member', 'packagers', 'admin', 'nosuch'], { env: ADMIN }),
+        'add-group-member',
+        'No such user: nosuch',
+      );
+      assert.deepEqual(
+        (await h.call<{ name: string }[]>('getGroupMembers', ['packagers'])).map((m) => m.name),
         ['bob', 'dave'],
       );
       fault(
@@ -561,7 +608,17 @@ describe('koji-es CLI against an in-process hub', () => {
       usage(
         await cli.run(['revoke-token', 'abc'], { env: as('carol') }),
         'revoke-token',
-        'token id must be a number: abc',
+        'token id must be a positive integer, not "abc"',
+      );
+      usage(
+        await cli.run(['revoke-token', '-1'], { env: as('carol') }),
+        'revoke-token',
+        'token id must be a positive integer, not "-1"',
+      );
+      usage(
+        await cli.run(['revoke-token', '99999999999999999999'], { env: as('carol') }),
+        'revoke-token',
+        'token id 99999999999999999999 is too large: the largest id is 9007199254740991',
       );
     });
 
@@ -694,6 +751,54 @@ describe('koji-es CLI against an in-process hub', () => {
       );
       assert.equal(r.stdout, '');
       fault(await cli.run(['-s', 'not a url', 'hello']), 'ConfigurationError', /is not a URL/);
+    });
+
+    test('a reply that is not JSON-RPC names the URL and the HTTP status; a fault of no Koji class keeps its own name', async () => {
+      // The hub's web framework answers an unknown path with JSON of its own, not a JSON-RPC reply.
+      const wrong = await cli.run(['-s', `${h.url}/nonexistent`, 'hello']);
+      fault(
+        wrong,
+        'ServerOffline',
+        `the hub at ${h.url}/nonexistent/rpc answered HTTP 404 with something that is not JSON-RPC (is the server URL right?)`,
+      );
+      assert.equal(wrong.stdout, '');
+      // A stand-in hub answering with an internal error (fault 1, which no Koji class has) or with a
+      // JSON-RPC protocol error without Koji's data.
+      let answer: unknown = null;
+      const srv = createHttpServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(answer));
+        });
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const standIn = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+      try {
+        const said = "internal error (request 0b1c); the hub's log has the details";
+        answer = {
+          jsonrpc: '2.0',
+          id: 1,
+          error: {
+            code: -32603,
+            message: said,
+            data: { name: 'InternalError', faultCode: 1, faultString: said },
+          },
+        };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'InternalError', said);
+        answer = { jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'Invalid Request' } };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'JSON-RPC error -32600', 'Invalid Request');
+        answer = { jsonrpc: '2.0', id: 1, error: { code: 1003, message: 'no data, a Koji code' } };
+        fault(await cli.run(['-s', standIn, 'call', 'hello']), 'TagError', 'no data, a Koji code');
+        answer = { error: 'Bad Gateway', statusCode: 502 };
+        fault(
+          await cli.run(['-s', standIn, 'call', 'hello']),
+          'ServerOffline',
+          `the hub at ${standIn}/rpc answered HTTP 200 with something that is not JSON-RPC (is the server URL right?)`,
+        );
+      } finally {
+        await new Promise<void>((r) => srv.close(() => r()));
+      }
     });
   });
 

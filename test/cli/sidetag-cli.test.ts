@@ -332,6 +332,18 @@ describe('sidetag CLI against an in-process hub', () => {
       );
       ok(await run(['remove-sidetag-owner', st, 'admin'], TESTUSER), '');
       assert.deepEqual((await tag(st))!.extra.sidetag_co_owners, [bob.id]);
+      // Every user is looked up first: one missing changes nothing for the others.
+      usage(
+        await run(['add-sidetag-owner', st, 'admin', 'nosuch'], TESTUSER),
+        'add-sidetag-owner',
+        'No such user: nosuch',
+      );
+      usage(
+        await run(['remove-sidetag-owner', st, 'nosuch', 'bob', 'nosuch2'], TESTUSER),
+        'remove-sidetag-owner',
+        'No such users: nosuch, nosuch2',
+      );
+      assert.deepEqual((await tag(st))!.extra.sidetag_co_owners, [bob.id]);
       usage(
         await dead.run(['add-sidetag-owner', st]),
         'add-sidetag-owner',

@@ -429,6 +429,16 @@ describe('tags CLI against an in-process hub', () => {
         'list-tagged',
         "option --event: invalid integer value: 'x'",
       );
+      usage(
+        await cli.run(['list-tagged', 'dest', '--event', '-1']),
+        'list-tagged',
+        'option --event: an event id is not negative: -1',
+      );
+      usage(
+        await cli.run(['list-tagged', 'dest', '--event', '99999999999999999999']),
+        'list-tagged',
+        'option --event: 99999999999999999999 is too large',
+      );
       fault(await cli.run(['list-tagged', 'nope']), 'GenericError', 'No such tag: nope');
     });
 
@@ -487,6 +497,8 @@ describe('tags CLI against an in-process hub', () => {
       usage(await cli.run(['list-builds']), 'list-builds', 'Filter must be provided for list');
       usage(await cli.run(['list-builds', '--state', 'bogus']), 'list-builds', 'Invalid state: bogus');
       usage(await cli.run(['list-builds', '--owner', 'nobody']), 'list-builds', 'No such user: nobody');
+      // Koji's list-builds: an unknown package name is a usage error, not an empty list.
+      usage(await cli.run(['list-builds', '--package', 'nosuch']), 'list-builds', 'No such package: nosuch');
     });
 
     test('remove-tag', async () => {

@@ -168,11 +168,30 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
         [['buildrootinfo'], 'buildrootinfo', "missing required argument 'buildroot_id'"],
         [['watch-task'], 'watch-task', 'at least one task id must be specified'],
         [['watch-logs'], 'watch-logs', 'at least one task id must be specified'],
-        [['taskinfo', 'x'], 'taskinfo', 'task id must be an integer'],
-        [['watch-task', '1', 'two'], 'watch-task', 'task id must be an integer'],
-        [['download-task', '1.5'], 'download-task', 'task id must be an integer'],
-        [['buildrootinfo', 'br'], 'buildrootinfo', 'buildroot id must be an integer'],
+        [['taskinfo', 'x'], 'taskinfo', 'task id must be a positive integer, not "x"'],
+        [['watch-task', '1', 'two'], 'watch-task', 'task id must be a positive integer, not "two"'],
+        [['download-task', '1.5'], 'download-task', 'task id must be a positive integer, not "1.5"'],
+        [['buildrootinfo', 'br'], 'buildrootinfo', 'buildroot id must be a positive integer, not "br"'],
         [['cancel', '1', 'foo-1.0-1'], 'cancel', 'please specify only task ids (integer)'],
+        // Negative and zero ids are refused as such; ids beyond 2^53 would round to another id.
+        [['taskinfo', '-1'], 'taskinfo', 'task id must be a positive integer, not "-1"'],
+        [['buildrootinfo', '0'], 'buildrootinfo', 'buildroot id must be a positive integer, not "0"'],
+        [['cancel', '-3'], 'cancel', 'task id must be a positive integer, not "-3"'],
+        [
+          ['taskinfo', '99999999999999999999'],
+          'taskinfo',
+          'task id 99999999999999999999 is too large: the largest id is 9007199254740991',
+        ],
+        [
+          ['cancel', '9007199254740993'],
+          'cancel',
+          'task id 9007199254740993 is too large: the largest id is 9007199254740991',
+        ],
+        [
+          ['save-failed-tree', '99999999999999999999'],
+          'save-failed-tree',
+          'ID 99999999999999999999 is too large',
+        ],
 
         [
           ['edit-host', 'b1', '--capacity', 'lots'],
@@ -643,7 +662,7 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
       await h.call('cancelTask', [kid], h.admin);
     });
 
-    test('cancel: a FREE task; a finished one warns and exits 1; --justone; not the owner', async () => {
+    test("cancel: a FREE task; a finished one warns and exits 0 (Koji's status); --justone; not the owner", async () => {
       const t = await makeTask();
       const kid = await makeTask({ parent: t });
       ok(await cli.run(['cancel', '--justone', String(t)], { env: ADMIN }), '');
@@ -653,7 +672,7 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
       const again = await cli.run(['cancel', String(t)], { env: ADMIN });
       assert.deepEqual(
         [again.code, again.stdout, again.stderr],
-        [1, '', `koji-es: warning: task ${t} is already CANCELED; nothing to cancel\n`],
+        [0, '', `koji-es: warning: task ${t} is already CANCELED; nothing to cancel\n`],
       );
       assert.equal(
         await countEvents(h, 'TaskCanceled'),
@@ -938,6 +957,41 @@ describe('koji-es host, channel, task and buildroot commands against an in-proce
         'No files for download found.',
       );
       fault(await cli.run(['download-task', '99999']), 'GenericError', 'No such task: 99999');
+    });
+
+    test('--dirpath that is a file, lies under one, or takes no files: an error naming it, nothing made', async () => {
+      const file = join(cli.home, 'a-file');
+      writeFileSync(file, 'x');
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', file]),
+        'download-task',
+        `--dirpath ${file} is not a directory`,
+      );
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', join(file, 'sub')]),
+        'download-task',
+        `--dirpath ${file}/sub: ${file} is not a directory`,
+      );
+      // /proc/1 is a directory even root cannot create files in (access() would say yes to root).
+      usage(
+        await cli.run(['download-task', String(t), '--dirpath', '/proc/1']),
+        'download-task',
+        /^--dirpath \/proc\/1 cannot be written: /,
+      );
+      assert.equal(readFileSync(file, 'utf8'), 'x');
+      // A directory that cannot be made further down (a file where a volume's directory goes) fails
+      // when it is reached, in words, and names the file.
+      mkdirSync(join(cli.home, 'dl-blocked'));
+      writeFileSync(join(cli.home, 'dl-blocked', 'archive'), 'x');
+      const blocked = await cli.run(['download-task', String(t), '--dirpath', 'dl-blocked']);
+      assert.deepEqual(
+        [blocked.code, blocked.stdout, blocked.stderr],
+        [
+          1,
+          'Downloading [1/2]: dl-blocked/archive/extra.bin\n',
+          'koji-es: cannot write dl-blocked/archive/extra.bin: a file of that name is in the way (EEXIST)\n',
+        ],
+      );
     });
 
     test('resumes with a Range request; a file of the wrong size is deleted (a stand-in file server)', async () => {

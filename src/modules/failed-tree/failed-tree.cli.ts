@@ -39,6 +39,8 @@ export function registerFailedTree(program: Command, rt: Runtime): void {
           if (ids.length !== 1) throw new UsageError('List exactly one task or buildroot ID');
           if (!/^[-+]?\d+$/.test(ids[0].trim())) throw new UsageError('ID must be an integer');
           const id = Number(ids[0]);
+          // Rounded ids would name a task or buildroot nobody typed.
+          if (!Number.isSafeInteger(id)) throw new UsageError(`ID ${ids[0].trim()} is too large`);
           const quiet = o.quiet ?? rt.quiet;
           const client = await rt.client(true);
           let br = id;

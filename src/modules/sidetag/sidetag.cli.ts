@@ -5,6 +5,7 @@ import { action, subcommand, table, UsageError, type Runtime } from '../../cli/r
 import { iniGet, parseIni } from '../../config/ini.js';
 import { KojiError } from '../../kernel/errors.js';
 import { waitRepo } from '../tags/tags.cli.js';
+import { applyAll, requireUsers } from '../users/users.cli.js';
 import { pyTimedelta } from './sidetag.cleanup.js';
 
 interface SidetagRow {
@@ -212,7 +213,13 @@ export function registerSidetag(program: Command, rt: Runtime): void {
         action(rt, name, async (args: string[]) => {
           if (args.length < 2) throw new UsageError('Give a sidetag and at least one user');
           const client = await rt.client(true);
-          for (const user of args.slice(1)) await client.call(method, [args[0], user]);
+          const users = args.slice(1);
+          await requireUsers(client, users);
+          return applyAll(
+            rt,
+            client,
+            users.map((u) => [method, [args[0], u]]),
+          );
         }),
       );
 

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { HubClient } from '../../cli/client.js';
 import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { parseArches, parseIntOption } from './tags.cli.js';
+import { parseArches, parseEventOption } from './tags.cli.js';
 
 interface TagInfo {
   id: number;
@@ -74,6 +74,13 @@ interface ListPkgsOptions {
 /** `anon_handle_list_pkgs`, with --event but not --ts or --repo. */
 async function listPkgs(rt: Runtime, args: string[], o: ListPkgsOptions): Promise<void> {
   if (args.length) throw new UsageError('This command takes no arguments');
+  // Checked before anything is printed or asked (Koji prints "Querying at event" first).
+  if (!o.tag && !o.owner && !o.package) {
+    if (o.event !== undefined)
+      throw new UsageError('--event and --ts makes sense only with --tag, --owner or --package');
+    if (o.showBlocked)
+      throw new UsageError('--show-blocked makes sense only with --tag, --owner or --package');
+  }
   const client = await rt.client(false);
   const opts: Record<string, unknown> = {};
   if (o.owner) {
@@ -95,12 +102,6 @@ async function listPkgs(rt: Runtime, args: string[], o: ListPkgsOptions): Promis
   if (o.event !== undefined) {
     opts.event = o.event;
     rt.print(`Querying at event ${o.event}`);
-  }
-  if (!opts.tagID && !opts.userID && !opts.pkgID) {
-    if (o.event !== undefined)
-      throw new UsageError('--event and --ts makes sense only with --tag, --owner or --package');
-    if (o.showBlocked)
-      throw new UsageError('--show-blocked makes sense only with --tag, --owner or --package');
   }
   if (o.showBlocked) opts.with_blocked = true;
   const data = await client.call<PackageRow[]>('listPackages', [kw(opts)]);
@@ -248,7 +249,7 @@ export function registerPackages(program: Command, rt: Runtime): void {
     .option('--noinherit', "Don't follow inheritance")
     .option('--show-blocked', 'Show blocked packages')
     .option('--show-dups', 'Show superseded owners')
-    .option('--event <EVENT#>', 'query at event', parseIntOption('--event'))
+    .option('--event <EVENT#>', 'query at event', parseEventOption)
     .action(action(rt, 'list-pkgs', (args: string[], o: ListPkgsOptions) => listPkgs(rt, args, o)));
 
   subcommand(program, rt, 'set-pkg-owner', 'Set the owner for a package [tag permission]')

@@ -180,8 +180,18 @@ export function printList(l: string[]): string {
 export function parseIntOption(name: string) {
   return (v: string): number => {
     if (!/^[-+]?\d+$/.test(v.trim())) throw new UsageError(`option ${name}: invalid integer value: '${v}'`);
-    return Number(v);
+    const n = Number(v);
+    // Beyond 2^53 the number would round to another one.
+    if (!Number.isSafeInteger(n)) throw new UsageError(`option ${name}: ${v.trim()} is too large`);
+    return n;
   };
+}
+
+/** `--event`: an event id. Events are numbered from 1; a negative one names no moment at all. */
+export function parseEventOption(v: string): number {
+  const n = parseIntOption('--event')(v);
+  if (n < 0) throw new UsageError(`option --event: an event id is not negative: ${v.trim()}`);
+  return n;
 }
 
 function parseFloatOption(name: string) {
@@ -797,7 +807,7 @@ export function registerTags(program: Command, rt: Runtime): void {
     .option('--inherit', 'Follow inheritance')
     .option('--latest', 'Only show the latest builds')
     .option('--quiet', 'Do not print the header information')
-    .option('--event <event#>', 'query at event', parseIntOption('--event'))
+    .option('--event <event#>', 'query at event', parseEventOption)
     .action(
       action(
         rt,
@@ -858,7 +868,13 @@ export function registerTags(program: Command, rt: Runtime): void {
           const opts: Record<string, unknown> = {};
           if (o.prefix !== undefined) opts.prefix = o.prefix;
           if (o.pattern !== undefined) opts.pattern = o.pattern;
-          if (o.package) opts.packageID = o.package;
+          if (o.package) {
+            // Koji's list-builds: a package name that does not exist is a usage error, not an empty list.
+            if (!/^\d+$/.test(o.package) && (await client.call('getPackageID', [o.package])) === null)
+              throw new UsageError(`No such package: ${o.package}`);
+            // The name itself: this hub's listBuilds matches packageID against package names.
+            opts.packageID = o.package;
+          }
           if (o.owner) {
             if (/^\d+$/.test(o.owner)) opts.userID = Number(o.owner);
             else {

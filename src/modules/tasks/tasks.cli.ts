@@ -18,13 +18,15 @@ import {
   truncateSync,
   unlinkSync,
 } from 'node:fs';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
-import type { HubClient } from '../../cli/client.js';
-import { action, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
+import { HubFault, type HubClient } from '../../cli/client.js';
+import { checkDownloadDir, fsReason } from '../../cli/local-dir.js';
+import { action, parseId, subcommand, UsageError, type Runtime } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
 import { pyStr } from '../../kernel/python.js';
 
@@ -169,11 +171,6 @@ export function taskOutputPath(taskId: number, volume: string): string {
 
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
-function parseId(s: string, what: string): number {
-  if (!/^\d+$/.test(s.trim()) || Number(s) < 1) throw new UsageError(`${what} must be an integer`);
-  return Number(s);
-}
-
 function parseFloatOption(name: string) {
   return (v: string): number => {
     const n = Number(v);
@@ -278,7 +275,7 @@ class TaskWatcher {
       await this.w.client.call('getTaskResult', [this.id]);
       return '';
     } catch (e) {
-      if (e instanceof KojiError) return `${e.faultName}: ${e.message.trim()}`;
+      if (e instanceof KojiError || e instanceof HubFault) return `${e.faultName}: ${e.message.trim()}`;
       throw e;
     }
   }
@@ -558,9 +555,19 @@ async function downloadFile(
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
   }
-  // Only now: a refused download leaves no empty directory behind.
-  mkdirSync(dirname(path), { recursive: true });
-  const out = createWriteStream(path, { flags: pos > 0 ? 'a' : 'w' });
+  // Only now: a refused download leaves no empty directory behind. Opened here, so a path that
+  // cannot be written fails at once, in words, instead of as a stream error nobody listens to.
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, pos > 0 ? 'a' : 'w');
+  } catch (e) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`cannot write ${path}: ${fsReason(e)}`, { cause: e });
+  }
+  const out = createWriteStream(path, { fd });
+  let writeError: unknown = null;
+  out.on('error', (e) => (writeError ??= e));
   const started = Date.now();
   const startPos = pos;
   let lastDraw = 0;
@@ -573,14 +580,19 @@ async function downloadFile(
   };
   try {
     for await (const buf of body ?? []) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (writeError) break;
+      // once() rejects on 'error': a failing disk does not leave us waiting for a drain.
+      if (!out.write(buf)) await once(out, 'drain');
       pos += buf.length;
       draw(false);
     }
+  } catch (e) {
+    if (!writeError) throw e;
   } finally {
     out.end();
     await finished(out).catch(() => undefined);
   }
+  if (writeError) throw new Error(`cannot write ${path}: ${fsReason(writeError)}`, { cause: writeError });
   draw(true);
   if (o.progress) rt.io.err('\n');
   const got = statSync(path).size;
@@ -1067,22 +1079,24 @@ export function registerTasks(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'cancel', async (args: string[], o: { justone?: boolean }) => {
         const ids = args.map((a) => {
-          if (!/^\d+$/.test(a)) throw new UsageError('please specify only task ids (integer)');
-          return Number(a);
+          if (!/^[-+]?\d+$/.test(a.trim())) throw new UsageError('please specify only task ids (integer)');
+          return parseId(a, 'task id');
         });
         const client = await rt.client(true);
         let err = false;
         for (const id of ids) {
           try {
             if (await client.call<boolean>('cancelTask', [id, !o.justone])) continue;
+            // Koji's cancel ignores cancelTask's False (a finished task) and exits 0; the warning is
+            // koji-es's, so nobody takes "nothing happened" for a cancellation.
             const info = await client.call<TaskInfo | null>('getTaskInfo', [id]);
             const state = info ? (STATE_NAMES[info.state] ?? String(info.state)) : 'finished';
             rt.io.err(`koji-es: warning: task ${id} is already ${state}; nothing to cancel\n`);
           } catch (e) {
-            if (!(e instanceof KojiError)) throw e;
+            if (!(e instanceof KojiError || e instanceof HubFault)) throw e;
             rt.io.err(`koji-es: ${e.faultName}: ${e.message}\n`);
+            err = true;
           }
-          err = true;
         }
         return err ? 1 : 0;
       }),
@@ -1104,6 +1118,7 @@ export function registerTasks(program: Command, rt: Runtime): void {
           o: { dirpath?: string; logs?: boolean; volume?: string; noprogress?: boolean; quiet?: boolean },
         ) => {
           const id = parseId(arg, 'task id');
+          if (o.dirpath !== undefined) checkDownloadDir(o.dirpath);
           const quiet = !!o.quiet || rt.quiet;
           const client = await rt.client(false);
           const task = await client.call<TaskInfo | null>('getTaskInfo', [id]);

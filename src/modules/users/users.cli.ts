@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
-import { action, passwordFromStdin, subcommand, table, UsageError, type Runtime } from '../../cli/runtime.js';
+import type { HubClient } from '../../cli/client.js';
+import {
+  action,
+  parseId,
+  passwordFromStdin,
+  subcommand,
+  table,
+  UsageError,
+  type Runtime,
+} from '../../cli/runtime.js';
 
 interface TokenRow {
   id: number;
@@ -8,6 +17,39 @@ interface TokenRow {
   created: string;
   expires: string | null;
   revoked: boolean;
+}
+
+/**
+ * Koji's grant-permission: every user is looked up first (here in one batch), and a missing one is
+ * a usage error before anything changes — a typo in the last name must not leave the others changed.
+ */
+export async function requireUsers(client: HubClient, names: string[]): Promise<void> {
+  const found = await client.batch(names.map((n) => ['getUser', [n]]));
+  const missing: string[] = [];
+  found.forEach((r, i) => {
+    if ('fault' in r) throw r.fault;
+    if (r.result === null || r.result === undefined) missing.push(names[i]);
+  });
+  if (missing.length === 1) throw new UsageError(`No such user: ${missing[0]}`);
+  if (missing.length) throw new UsageError(`No such users: ${missing.join(', ')}`);
+}
+
+/**
+ * The changes of a multi-user command in one request (Koji's multicall): each fault is reported,
+ * and any makes the exit status 1.
+ */
+export async function applyAll(
+  rt: Runtime,
+  client: HubClient,
+  calls: [string, unknown[]][],
+): Promise<number> {
+  let failed = false;
+  for (const r of await client.batch(calls)) {
+    if (!('fault' in r)) continue;
+    rt.io.err(`koji-es: ${r.fault.faultName}: ${r.fault.message}\n`);
+    failed = true;
+  }
+  return failed ? 1 : 0;
 }
 
 /** User, permission, group and token commands (Koji's admin commands, plus tokens). */
@@ -70,13 +112,13 @@ export function registerUsers(program: Command, rt: Runtime): void {
         async (perm: string, users: string[], o: { new?: boolean; description?: string }) => {
           if (o.description && !o.new) throw new UsageError('--description only works with --new');
           const client = await rt.client(true);
-          for (const u of users) {
-            await client.call('grantPermission', [
-              u,
-              perm,
-              { create: !!o.new, description: o.description ?? null, __starstar: true },
-            ]);
-          }
+          await requireUsers(client, users);
+          const opts = { create: !!o.new, description: o.description ?? null, __starstar: true };
+          return applyAll(
+            rt,
+            client,
+            users.map((u) => ['grantPermission', [u, perm, opts]]),
+          );
         },
       ),
     );
@@ -87,7 +129,12 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'revoke-permission', async (perm: string, users: string[]) => {
         const client = await rt.client(true);
-        for (const u of users) await client.call('revokePermission', [u, perm]);
+        await requireUsers(client, users);
+        return applyAll(
+          rt,
+          client,
+          users.map((u) => ['revokePermission', [u, perm]]),
+        );
       }),
     );
 
@@ -130,7 +177,12 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .action(
       action(rt, 'add-group-member', async (group: string, users: string[]) => {
         const client = await rt.client(true);
-        for (const u of users) await client.call('addGroupMember', [group, u]);
+        await requireUsers(client, users);
+        return applyAll(
+          rt,
+          client,
+          users.map((u) => ['addGroupMember', [group, u]]),
+        );
       }),
     );
 
@@ -186,9 +238,9 @@ export function registerUsers(program: Command, rt: Runtime): void {
     .argument('<id>')
     .action(
       action(rt, 'revoke-token', async (id: string) => {
-        if (!/^\d+$/.test(id)) throw new UsageError(`token id must be a number: ${id}`);
+        const tokenId = parseId(id, 'token id');
         const client = await rt.client(true);
-        await client.call('revokeAPIToken', [Number(id)]);
+        await client.call('revokeAPIToken', [tokenId]);
       }),
     );
 }
