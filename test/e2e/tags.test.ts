@@ -610,6 +610,10 @@ describe('tags module over JSON-RPC', () => {
       const nvrs = async (o: Record<string, unknown>) =>
         (await api.ok<BuildInfo[]>('listBuilds', [kw(o)], undefined)).map((x) => x.nvr);
       assert.deepEqual(await nvrs({ packageID: 'pkg' }), ['pkg-1.0-1', 'pkg-2.0-1']);
+      // Koji's packageID is the id; one that names no package lists nothing.
+      const pkgId = await api.ok<number>('getPackageID', ['pkg']);
+      assert.deepEqual(await nvrs({ packageID: pkgId }), ['pkg-1.0-1', 'pkg-2.0-1']);
+      assert.deepEqual(await nvrs({ packageID: 999_999 }), []);
       assert.deepEqual(await nvrs({ userID: 'bob' }), ['other-1-1']);
       assert.deepEqual(await nvrs({ prefix: 'pkg-2' }), ['pkg-2.0-1']);
       assert.deepEqual(await nvrs({ pattern: 'o*-1-1', state: 1 }), ['other-1-1']);

@@ -36,7 +36,7 @@ import {
   type TagDoc,
   type TargetDoc,
 } from './tags.projection.js';
-import { PackagesReader } from './packages.reader.js';
+import { PackagesReader, type PackageInfo } from './packages.reader.js';
 import { repoInfo, tagInfo, TagsReader, type TagInfo } from './tags.reader.js';
 import { TagsWriter } from './tags.writer.js';
 
@@ -239,7 +239,12 @@ export class TagsApi implements OnModuleInit {
       if (given(p.taskID)) where.task_id = p.taskID;
       if (given(p.state)) where.state = p.state;
       if (given(p.userID)) where.owner_id = (await this.users.strict(p.userID as number)).id;
-      if (given(p.packageID)) where.package_name = String(p.packageID);
+      if (given(p.packageID)) {
+        // Koji's packageID is the package's id; a name is taken too, as lookup_package would.
+        const pkg = await this.packages.find(p.packageID as PackageInfo);
+        if (!pkg) return [];
+        where.package_name = pkg.name;
+      }
       let builds = await this.tags.rm.find<BuildDoc>(BUILDS, { where, orderBy: [['id', 'asc']] });
       if (p.prefix) builds = builds.filter((b) => b.nvr.startsWith(p.prefix!));
       if (p.pattern) builds = builds.filter((b) => fnmatch(b.nvr, p.pattern!));

@@ -872,8 +872,8 @@ export function registerTags(program: Command, rt: Runtime): void {
             // Koji's list-builds: a package name that does not exist is a usage error, not an empty list.
             if (!/^\d+$/.test(o.package) && (await client.call('getPackageID', [o.package])) === null)
               throw new UsageError(`No such package: ${o.package}`);
-            // The name itself: this hub's listBuilds matches packageID against package names.
-            opts.packageID = o.package;
+            // A name or an id: this hub's listBuilds takes either as packageID.
+            opts.packageID = /^\d+$/.test(o.package) ? Number(o.package) : o.package;
           }
           if (o.owner) {
             if (/^\d+$/.test(o.owner)) opts.userID = Number(o.owner);
