@@ -185,7 +185,54 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
     );
     failsWithOneLine(
       await runHub(['--config-dir', SHIPPED_CONFIG, '--port', '70000']),
-      /port 70000 is out of range/,
+      /^koji-es: option --port: port = 70000 must be between 0 and 65535$/,
+    );
+    failsWithOneLine(
+      await runHub(['--config-dir', SHIPPED_CONFIG], { KOJI_ES_PORT: '99999' }),
+      /^koji-es: environment variable KOJI_ES_PORT: port = 99999 must be between 0 and 65535$/,
+    );
+  });
+
+  test('a number out of its range in hub.conf or sidetag.conf names the file, the section, the key and the range', async () => {
+    const dir = configDir('bad-range', '[hub]\nMissingPolicyOk = true\nMaxRequestLength = -1\n');
+    const r = await runHub([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-bad-range'),
+    ]);
+    const line = failsWithOneLine(r, /MaxRequestLength = -1 must be at least 1024$/);
+    assert.ok(line.includes(`${join(dir, 'hub', 'hub.conf')} [hub] line 3: `), line);
+
+    const side = configDir('bad-sidetag-range', '');
+    mkdirSync(join(side, 'hub', 'plugins'));
+    writeFileSync(join(side, 'hub', 'plugins', 'sidetag.conf'), '[sidetag]\ncleanup_interval = -60\n');
+    failsWithOneLine(
+      await runHub(['--config-dir', side, '--port', '0', '--data-dir', join(tmp.dir, 'data-bad-sidetag')]),
+      new RegExp(
+        `^koji-es: ${join(side, 'hub', 'plugins', 'sidetag.conf')} \\[sidetag\\] line 2: cleanup_interval = -60 must be between 0 and 2147483$`,
+      ),
+    );
+    const dataDir = join(tmp.dir, 'data-bad-range');
+    assert.throws(() => statSync(dataDir), /ENOENT/, 'nothing half-started: no data directory was made');
+  });
+
+  test('a configuration directory that is not there: given, from the environment, or the default ./config', async () => {
+    const missing = join(tmp.dir, 'no-such-config');
+    failsWithOneLine(
+      await runHub(['--config-dir', missing, '--port', '0']),
+      new RegExp(`^koji-es: option --config-dir: ${missing} is not a directory`),
+    );
+    failsWithOneLine(
+      await runHub(['--port', '0'], { KOJI_ES_CONFIG_DIR: missing }),
+      new RegExp(`^koji-es: environment variable KOJI_ES_CONFIG_DIR: ${missing} is not a directory`),
+    );
+    // The hub runs in tmp.dir, which has no config/.
+    failsWithOneLine(
+      await runHub(['--port', '0']),
+      /^koji-es: no configuration directory: .*\/config does not exist; give --config-dir DIR \(or KOJI_ES_CONFIG_DIR\), or start the hub in the koji-es checkout/,
     );
   });
 });
