@@ -9,6 +9,8 @@ export interface PolicySource {
   text: string;
   /** File line of each line of `text`. */
   lines: number[];
+  /** File line of the key itself. */
+  line?: number;
 }
 
 export interface HubConfig {
@@ -204,7 +206,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
   const port = g('server', 'port') as number;
   const policies: Record<string, PolicySource> = {};
   for (const v of ini?.sections.get('policy')?.values.values() ?? []) {
-    policies[v.key] = { text: v.value, lines: v.lines };
+    policies[v.key] = { text: v.value, lines: v.lines, line: v.line };
   }
   const regexNameInternal = g('hub', 'RegexNameInternal') as string;
   try {

@@ -235,6 +235,23 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
       /^koji-es: no configuration directory: .*\/config does not exist; give --config-dir DIR \(or KOJI_ES_CONFIG_DIR\), or start the hub in the koji-es checkout/,
     );
   });
+
+  test('a policy action the policy does not know names the file, the policy and the line', async () => {
+    const dir = configDir(
+      'bad-action',
+      '[policy]\nsidetag =\n    has_perm admin :: allow\n    all :: alow\n',
+    );
+    const r = await runHub([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-bad-action'),
+    ]);
+    const line = failsWithOneLine(r, /policy sidetag, line 4: unknown action "alow" in "all :: alow"/);
+    assert.ok(line.includes(join(dir, 'hub', 'hub.conf')), line);
+  });
 });
 
 /** A hub process started to run: resolves once it prints where it listens. */
@@ -274,6 +291,31 @@ async function hello(url: string): Promise<unknown> {
 }
 
 describe('a good start', () => {
+  test('a [policy] key the hub never consults is one warning line; the hub still starts', async () => {
+    const dir = configDir('misspelt-policy', '[policy]\nsidtag =\n    all :: deny\n');
+    const hub = await startRunning([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-misspelt'),
+    ]);
+    try {
+      assert.equal(await hello(hub.url), 'Hello World');
+      const warnings = hub
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('warning'));
+      assert.deepEqual(warnings, [
+        `koji-es: warning: ${join(dir, 'hub', 'hub.conf')} [policy] sidtag (line 2) is not a policy koji-es checks (it checks sidetag, tag, package_list, runroot; others only through a \`policy NAME\` test)`,
+      ]);
+    } finally {
+      hub.p.kill('SIGTERM');
+    }
+    assert.equal((await hub.exited).code, 0);
+  });
+
   test('--port 0 --data-dir DIR: prints the listening line with the URL, answers, exits 0 on SIGTERM', async () => {
     const dataDir = join(tmp.dir, 'data-good');
     const hub = await startRunning(['--config-dir', SHIPPED_CONFIG, '--port', '0', '--data-dir', dataDir]);
