@@ -6,7 +6,7 @@ import { ConfigError, loadHubConfig } from './config/hub-config.js';
 import { EventStoreUnavailableError } from './eventstore/errors.js';
 import { redact } from './eventstore/store-url.js';
 import { startHub } from './hub.js';
-import { compileHubPolicies } from './modules/policy/hub-policies.js';
+import { compileHubPolicies, unusedPolicyWarnings } from './modules/policy/hub-policies.js';
 import { KojiError } from './kernel/errors.js';
 
 const USAGE = `usage: koji-es-hub [--host HOST] [--port PORT] [--data-dir DIR] [--store URL] [--read-store URL] [--config-dir DIR] [--no-builder]`;
@@ -57,7 +57,9 @@ async function main() {
   for (const w of config.warnings) process.stderr.write(`koji-es: warning: ${w}\n`);
   try {
     // A broken policy stops start-up before anything opens, with the file, the policy and the line.
-    compileHubPolicies(config.policies, config.policyFile);
+    const policies = compileHubPolicies(config.policies, config.policyFile);
+    for (const w of unusedPolicyWarnings(config.policies, policies, config.policyFile))
+      process.stderr.write(`koji-es: warning: ${w}\n`);
   } catch (e) {
     if (e instanceof KojiError) fail(e.message);
     throw e;

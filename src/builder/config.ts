@@ -100,7 +100,7 @@ export function loadBuilderConfig(
     RANK[tokenFile.source] === RANK[passwordFile.source]
   )
     throw new ConfigError(
-      `give either a token file or a password file (both came from the ${tokenFile.source} level)`,
+      `give either a token file or a password file, not both: ${tokenFile.where} sets token_file and ${passwordFile.where} sets password_file`,
     );
   if (
     tokenFile.value !== undefined &&
@@ -115,21 +115,11 @@ export function loadBuilderConfig(
       );
   }
 
+  // Their ranges are the schema's, checked where the source (flag, env, file) is known.
   const maxjobs = r('maxjobs').value as number;
-  if (maxjobs < 1) throw new ConfigError(`${file} [${SECTION}] maxjobs = ${maxjobs} must be at least 1`);
   const sleeptime = r('sleeptime').value as number;
-  if (!(sleeptime > 0))
-    throw new ConfigError(
-      `${file} [${SECTION}] sleeptime = ${sleeptime} must be a positive number of seconds`,
-    );
   const grace = r('shutdown_grace').value as number;
-  if (!(grace >= 0))
-    throw new ConfigError(`${file} [${SECTION}] shutdown_grace = ${grace} must be 0 or more seconds`);
   const lifetime = r('failed_buildroot_lifetime').value as number;
-  if (!(lifetime >= 0))
-    throw new ConfigError(
-      `${file} [${SECTION}] failed_buildroot_lifetime = ${lifetime} must be 0 or more seconds`,
-    );
 
   const workdirValue = r('workdir').value as string | undefined;
 
@@ -148,6 +138,17 @@ export function loadBuilderConfig(
     shutdownGraceMs: Math.round(grace * 1000),
     warnings,
   };
+}
+
+/**
+ * A builder on its own (`koji-es builder`) needs a token or a password; without either every call
+ * would be refused as "user not logged in", which does not say what is missing.
+ */
+export function requireCredentials(config: BuilderConfig): void {
+  if (config.token !== null || config.password !== null) return;
+  throw new ConfigError(
+    `the builder has no credentials: give a token file (--token-file FILE, KOJI_ES_BUILDER_TOKEN_FILE or [${SECTION}] token_file in ${config.file}) or a password file (--password-file FILE with --host NAME, KOJI_ES_BUILDER_PASSWORD_FILE or [${SECTION}] password_file)`,
+  );
 }
 
 /** The work directory: as configured, else `<dataDir>/builder/<host>` (with a token the hub tells us the name). */

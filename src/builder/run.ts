@@ -1,7 +1,7 @@
 import type { Io } from '../cli/runtime.js';
 import type { Flags } from '../config/values.js';
 import type { BuilderCliOptions } from './builder.cli.js';
-import { loadBuilderConfig } from './config.js';
+import { loadBuilderConfig, requireCredentials } from './config.js';
 import { Aborted } from './connection.js';
 import { BuilderDaemon, type StopResult } from './daemon.js';
 import { builtinHandlers } from './handlers.js';
@@ -24,6 +24,7 @@ export async function runBuilder(opts: BuilderCliOptions, io: Io): Promise<numbe
     '--shutdown-grace': opts.shutdownGrace,
   };
   const config = loadBuilderConfig(flags, io.env);
+  requireCredentials(config);
   for (const w of config.warnings) io.err(`koji-es builder: warning: ${w}\n`);
   const log = stderrLogger(!!opts.debug, io.err);
   const daemon = new BuilderDaemon(config, { handlers: builtinHandlers(), log });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseReadStoreUrl, parseStoreUrl, StoreUrlError, type StoreUrl } from '../eventstore/store-url.js';
 import type { IniFile } from './ini.js';
@@ -8,6 +9,8 @@ export interface PolicySource {
   text: string;
   /** File line of each line of `text`. */
   lines: number[];
+  /** File line of the key itself. */
+  line?: number;
 }
 
 export interface HubConfig {
@@ -66,20 +69,15 @@ function loadFailedTreeConfig(configDir: string, flags: Flags, env: NodeJS.Proce
   const download = g('permissions', 'download') as string;
   if (download !== 'owner' && download !== 'anyone')
     throw new ConfigError(`${file} [permissions] download = ${download}: use owner or anyone`);
-  const nonNegative = (section: string, key: string) => {
-    const v = g(section, key) as number;
-    if (v < 0) throw new ConfigError(`${file} [${section}] ${key} = ${v} must not be negative`);
-    return v;
-  };
   return {
     config: {
       file,
       allowedMethods: methods.length === 1 && methods[0] === '*' ? null : methods,
       download,
-      maxAgeDays: nonNegative('retention', 'max_age_days'),
-      maxTotalBytes: nonNegative('retention', 'max_total_bytes'),
-      perOwnerMaxBytes: nonNegative('retention', 'per_owner_max_bytes'),
-      gcIntervalMs: Math.round(nonNegative('retention', 'gc_interval') * 1000),
+      maxAgeDays: g('retention', 'max_age_days') as number,
+      maxTotalBytes: g('retention', 'max_total_bytes') as number,
+      perOwnerMaxBytes: g('retention', 'per_owner_max_bytes') as number,
+      gcIntervalMs: Math.round((g('retention', 'gc_interval') as number) * 1000),
     },
     warnings: unknownKeys(ini, FAILED_TREE),
   };
@@ -141,47 +139,74 @@ function loadSidetagConfig(configDir: string, flags: Flags, env: NodeJS.ProcessE
 
 const HUB = 'hub/hub.conf' as const;
 
-function get(ini: IniFile | null, section: string, key: string, flags: Flags, env: NodeJS.ProcessEnv) {
+function resolve(ini: IniFile | null, section: string, key: string, flags: Flags, env: NodeJS.ProcessEnv) {
   const spec = CONFIG_KEYS.find((k: KeySpec) => k.file === HUB && k.section === section && k.key === key);
   if (!spec) throw new Error(`no config key ${section}.${key}`);
-  return resolveKey(spec, ini, flags, env).value;
+  return resolveKey(spec, ini, flags, env);
+}
+
+/**
+ * The configuration directory. One that is not there would leave the hub with no policy at all (a
+ * fresh install must not be open-ended), so it stops start-up, whether it was given or the default.
+ */
+function configDirOf(flags: Flags, env: NodeJS.ProcessEnv, cwd: string): string {
+  const given = flags['--config-dir'] !== undefined ? 'option --config-dir' : env.KOJI_ES_CONFIG_DIR ? 'environment variable KOJI_ES_CONFIG_DIR' : null;
+  const dir = absolute(flags['--config-dir'] ?? (env.KOJI_ES_CONFIG_DIR || './config'), cwd);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // Missing or unreadable: both are reported below.
+  }
+  if (isDir) return dir;
+  if (given) throw new ConfigError(`${given}: ${dir} is not a directory (the configuration directory, with hub/hub.conf)`);
+  throw new ConfigError(
+    `no configuration directory: ${dir} does not exist; give --config-dir DIR (or KOJI_ES_CONFIG_DIR), or start the hub in the koji-es checkout, whose config/ ships working examples`,
+  );
 }
 
 /**
  * Loads `<config-dir>/hub/hub.conf` with flags and environment on top. `--config-dir` /
- * KOJI_ES_CONFIG_DIR default to ./config; a missing file means every default.
+ * KOJI_ES_CONFIG_DIR default to ./config, which must exist; a missing hub.conf in it means every
+ * default (with a warning: no policy is configured then).
  */
 export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HubConfig {
-  const configDir = absolute(flags['--config-dir'] ?? env.KOJI_ES_CONFIG_DIR ?? './config', cwd);
+  const configDir = configDirOf(flags, env, cwd);
   const ini = readIni(configDir, HUB);
-  const g = (section: string, key: string) => get(ini, section, key, flags, env);
+  const r = (section: string, key: string) => resolve(ini, section, key, flags, env);
+  const g = (section: string, key: string) => r(section, key).value;
   const dataDir = absolute(g('server', 'data_dir') as string, cwd);
-  const storeText = (g('server', 'store') as string | undefined) ?? `sqlite:${join(dataDir, 'koji-es.sqlite')}`;
+  const storeKey = r('server', 'store');
+  const storeText = (storeKey.value as string | undefined) ?? `sqlite:${join(dataDir, 'koji-es.sqlite')}`;
   let store: StoreUrl;
   try {
     store = parseStoreUrl(storeText, cwd);
   } catch (e) {
-    if (e instanceof StoreUrlError) throw new ConfigError(e.message);
+    if (e instanceof StoreUrlError) throw new ConfigError(`${storeKey.where}: store: ${e.message}`);
     throw e;
   }
-  const readStoreText = g('server', 'read_store') as string | undefined;
-  const storeWarnings: string[] = [];
+  const readStoreKey = r('server', 'read_store');
+  const readStoreText = readStoreKey.value as string | undefined;
+  const hubWarnings: string[] = [];
   if (store.kind === 'kurrentdb') {
     // KurrentDB holds only events: read models and checkpoints need a SQL database beside it.
     try {
       store = { ...store, readStore: parseReadStoreUrl(readStoreText ?? `sqlite:${join(dataDir, 'read-models.sqlite')}`, cwd) };
     } catch (e) {
-      if (e instanceof StoreUrlError) throw new ConfigError(`read_store: ${e.message}`);
+      if (e instanceof StoreUrlError) throw new ConfigError(`${readStoreKey.where}: read_store: ${e.message}`);
       throw e;
     }
   } else if (readStoreText !== undefined) {
-    storeWarnings.push(`[server] read_store is used only with a KurrentDB store; the ${store.kind} store keeps read models beside its events`);
+    hubWarnings.push(`[server] read_store is used only with a KurrentDB store; the ${store.kind} store keeps read models beside its events`);
   }
+  if (!ini)
+    hubWarnings.push(
+      `${join(configDir, HUB)} does not exist: every [hub] key has its default and no [policy] is configured (with MissingPolicyOk anyone may create any number of sidetags)`,
+    );
   const port = g('server', 'port') as number;
-  if (port < 0 || port > 65535) throw new ConfigError(`port ${port} is out of range (0-65535)`);
   const policies: Record<string, PolicySource> = {};
   for (const v of ini?.sections.get('policy')?.values.values() ?? []) {
-    policies[v.key] = { text: v.value, lines: v.lines };
+    policies[v.key] = { text: v.value, lines: v.lines, line: v.line };
   }
   const regexNameInternal = g('hub', 'RegexNameInternal') as string;
   try {
@@ -218,7 +243,7 @@ export function loadHubConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = proces
     policies,
     sidetag: sidetag.config,
     failedTree: failedTree.config,
-    warnings: [...unknownKeys(ini, HUB), ...storeWarnings, ...sidetag.warnings, ...failedTree.warnings],
+    warnings: [...unknownKeys(ini, HUB), ...hubWarnings, ...sidetag.warnings, ...failedTree.warnings],
   };
 }
 

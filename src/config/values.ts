@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { iniGet, parseIni, IniError, type IniFile } from './ini.js';
-import { CONFIG_KEYS, OPEN_SECTIONS, type KeySpec } from './schema.js';
+import { CONFIG_KEYS, OPEN_SECTIONS, rangeText, type KeySpec } from './schema.js';
 
 /** A bad config file or value: start-up prints this one line (file, section, key) and exits 1. */
 export class ConfigError extends Error {}
@@ -25,6 +25,16 @@ const FALSE = ['0', 'no', 'false', 'off'];
 
 export type Converted = string | number | boolean | string[];
 
+/** A number outside the key's range stops start-up here, where the source (file, env, flag) is known. */
+function inRange(spec: KeySpec, n: number, where: string): number {
+  const ok =
+    (spec.min === undefined || n >= spec.min) &&
+    (spec.above === undefined || n > spec.above) &&
+    (spec.max === undefined || n <= spec.max);
+  if (!ok) throw new ConfigError(`${where}: ${spec.key} = ${n} must be ${rangeText(spec)}`);
+  return n;
+}
+
 export function convert(spec: KeySpec, raw: string, where: string): Converted {
   const v = raw.trim();
   switch (spec.type) {
@@ -34,11 +44,11 @@ export function convert(spec: KeySpec, raw: string, where: string): Converted {
       throw new ConfigError(`${where}: ${spec.key} = ${JSON.stringify(raw)} is not a boolean (use true/false, yes/no, on/off, 1/0)`);
     case 'int':
       if (!/^-?\d+$/.test(v)) throw new ConfigError(`${where}: ${spec.key} = ${JSON.stringify(raw)} is not an integer`);
-      return Number(v);
+      return inRange(spec, Number(v), where);
     case 'float':
       if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v))
         throw new ConfigError(`${where}: ${spec.key} = ${JSON.stringify(raw)} is not a number`);
-      return Number(v);
+      return inRange(spec, Number(v), where);
     case 'list':
       return v.split(/[\s,]+/).filter(Boolean);
     case 'text':
@@ -51,18 +61,27 @@ export function convert(spec: KeySpec, raw: string, where: string): Converted {
 export interface Resolved {
   value: Converted | undefined;
   source: 'flag' | 'env' | 'file' | 'default';
+  /** Where the value came from, for messages: `option --port`, `environment variable KOJI_ES_PORT`, `<file> [server] line 3`, `default`. */
+  where: string;
 }
 
 /** Precedence: command-line flag > KOJI_ES_* environment variable > file > default. */
 export function resolveKey(spec: KeySpec, ini: IniFile | null, flags: Flags, env: NodeJS.ProcessEnv): Resolved {
-  if (spec.flag && flags[spec.flag] !== undefined)
-    return { value: convert(spec, flags[spec.flag]!, `option ${spec.flag}`), source: 'flag' };
-  if (spec.env && env[spec.env] !== undefined && env[spec.env] !== '')
-    return { value: convert(spec, env[spec.env]!, `environment variable ${spec.env}`), source: 'env' };
+  if (spec.flag && flags[spec.flag] !== undefined) {
+    const where = `option ${spec.flag}`;
+    return { value: convert(spec, flags[spec.flag]!, where), source: 'flag', where };
+  }
+  if (spec.env && env[spec.env] !== undefined && env[spec.env] !== '') {
+    const where = `environment variable ${spec.env}`;
+    return { value: convert(spec, env[spec.env]!, where), source: 'env', where };
+  }
   const fromFile = iniGet(ini, spec.section, spec.key);
-  if (fromFile) return { value: convert(spec, fromFile.value, `${ini!.file} [${spec.section}] line ${fromFile.line}`), source: 'file' };
+  if (fromFile) {
+    const where = `${ini!.file} [${spec.section}] line ${fromFile.line}`;
+    return { value: convert(spec, fromFile.value, where), source: 'file', where };
+  }
   const literalDefault = spec.default !== undefined && !spec.default.includes('<');
-  return { value: literalDefault ? convert(spec, spec.default!, 'default') : undefined, source: 'default' };
+  return { value: literalDefault ? convert(spec, spec.default!, 'default') : undefined, source: 'default', where: 'default' };
 }
 
 /** Keys a file has that koji-es does not read: warned about (Koji's files carry many), never fatal. */

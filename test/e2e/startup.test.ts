@@ -185,8 +185,72 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
     );
     failsWithOneLine(
       await runHub(['--config-dir', SHIPPED_CONFIG, '--port', '70000']),
-      /port 70000 is out of range/,
+      /^koji-es: option --port: port = 70000 must be between 0 and 65535$/,
     );
+    failsWithOneLine(
+      await runHub(['--config-dir', SHIPPED_CONFIG], { KOJI_ES_PORT: '99999' }),
+      /^koji-es: environment variable KOJI_ES_PORT: port = 99999 must be between 0 and 65535$/,
+    );
+  });
+
+  test('a number out of its range in hub.conf or sidetag.conf names the file, the section, the key and the range', async () => {
+    const dir = configDir('bad-range', '[hub]\nMissingPolicyOk = true\nMaxRequestLength = -1\n');
+    const r = await runHub([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-bad-range'),
+    ]);
+    const line = failsWithOneLine(r, /MaxRequestLength = -1 must be at least 1024$/);
+    assert.ok(line.includes(`${join(dir, 'hub', 'hub.conf')} [hub] line 3: `), line);
+
+    const side = configDir('bad-sidetag-range', '');
+    mkdirSync(join(side, 'hub', 'plugins'));
+    writeFileSync(join(side, 'hub', 'plugins', 'sidetag.conf'), '[sidetag]\ncleanup_interval = -60\n');
+    failsWithOneLine(
+      await runHub(['--config-dir', side, '--port', '0', '--data-dir', join(tmp.dir, 'data-bad-sidetag')]),
+      new RegExp(
+        `^koji-es: ${join(side, 'hub', 'plugins', 'sidetag.conf')} \\[sidetag\\] line 2: cleanup_interval = -60 must be between 0 and 2147483$`,
+      ),
+    );
+    const dataDir = join(tmp.dir, 'data-bad-range');
+    assert.throws(() => statSync(dataDir), /ENOENT/, 'nothing half-started: no data directory was made');
+  });
+
+  test('a configuration directory that is not there: given, from the environment, or the default ./config', async () => {
+    const missing = join(tmp.dir, 'no-such-config');
+    failsWithOneLine(
+      await runHub(['--config-dir', missing, '--port', '0']),
+      new RegExp(`^koji-es: option --config-dir: ${missing} is not a directory`),
+    );
+    failsWithOneLine(
+      await runHub(['--port', '0'], { KOJI_ES_CONFIG_DIR: missing }),
+      new RegExp(`^koji-es: environment variable KOJI_ES_CONFIG_DIR: ${missing} is not a directory`),
+    );
+    // The hub runs in tmp.dir, which has no config/.
+    failsWithOneLine(
+      await runHub(['--port', '0']),
+      /^koji-es: no configuration directory: .*\/config does not exist; give --config-dir DIR \(or KOJI_ES_CONFIG_DIR\), or start the hub in the koji-es checkout/,
+    );
+  });
+
+  test('a policy action the policy does not know names the file, the policy and the line', async () => {
+    const dir = configDir(
+      'bad-action',
+      '[policy]\nsidetag =\n    has_perm admin :: allow\n    all :: alow\n',
+    );
+    const r = await runHub([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-bad-action'),
+    ]);
+    const line = failsWithOneLine(r, /policy sidetag, line 4: unknown action "alow" in "all :: alow"/);
+    assert.ok(line.includes(join(dir, 'hub', 'hub.conf')), line);
   });
 });
 
@@ -227,6 +291,31 @@ async function hello(url: string): Promise<unknown> {
 }
 
 describe('a good start', () => {
+  test('a [policy] key the hub never consults is one warning line; the hub still starts', async () => {
+    const dir = configDir('misspelt-policy', '[policy]\nsidtag =\n    all :: deny\n');
+    const hub = await startRunning([
+      '--config-dir',
+      dir,
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.dir, 'data-misspelt'),
+    ]);
+    try {
+      assert.equal(await hello(hub.url), 'Hello World');
+      const warnings = hub
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('warning'));
+      assert.deepEqual(warnings, [
+        `koji-es: warning: ${join(dir, 'hub', 'hub.conf')} [policy] sidtag (line 2) is not a policy koji-es checks (it checks sidetag, tag, package_list, runroot; others only through a \`policy NAME\` test)`,
+      ]);
+    } finally {
+      hub.p.kill('SIGTERM');
+    }
+    assert.equal((await hub.exited).code, 0);
+  });
+
   test('--port 0 --data-dir DIR: prints the listening line with the URL, answers, exits 0 on SIGTERM', async () => {
     const dataDir = join(tmp.dir, 'data-good');
     const hub = await startRunning(['--config-dir', SHIPPED_CONFIG, '--port', '0', '--data-dir', dataDir]);

@@ -79,7 +79,8 @@ describe('KurrentDB store URLs', () => {
 });
 
 describe('KurrentDB store: configuration', () => {
-  const base = { '--config-dir': '/nonexistent', '--data-dir': '/d' };
+  // The shipped config: a config directory must exist, and this one sets no store of its own.
+  const base = { '--config-dir': join(MAIN, '..', '..', 'config'), '--data-dir': '/d' };
 
   test('--read-store, KOJI_ES_READ_STORE and the default under the data directory', () => {
     const dflt = loadHubConfig({ ...base, '--store': 'kurrentdb://db1:2113?tls=false' }, {}, '/w');

@@ -191,7 +191,7 @@ describe("Koji's config cases (spec §6.5 items 1–6)", () => {
     );
     assert.throws(
       () => parse('[runroot]\ncapture_max_size = 0\n'),
-      /capture_max_size = 0 must be a number of bytes above 0/,
+      /runroot\.conf \[runroot\] line 2: capture_max_size = 0 must be at least 1/,
     );
   });
 

@@ -176,16 +176,9 @@ export function parseRunrootConfig(text: string | null, file: string | null): Ru
   cfg.driver = driver as DriverChoice;
   const install = value(ini, 'runroot', 'install_command') as string | undefined;
   if (install?.trim()) cfg.installCommand = splitWords(install.trim());
+  // Ranges of the numbers are the schema's, checked in value().
   cfg.timeoutSec = (value(ini, 'runroot', 'timeout') as number | undefined) ?? 0;
-  if (!(cfg.timeoutSec >= 0))
-    throw genericError(
-      `bad config: ${where} [runroot] timeout = ${cfg.timeoutSec} must be 0 or more seconds`,
-    );
   cfg.maxLogSize = (value(ini, 'runroot', 'max_log_size') as number | undefined) ?? 0;
-  if (!(cfg.maxLogSize >= 0))
-    throw genericError(
-      `bad config: ${where} [runroot] max_log_size = ${cfg.maxLogSize} must be 0 or more bytes`,
-    );
   cfg.network = !!value(ini, 'runroot', 'network');
   const rootfs = value(ini, 'runroot', 'default_rootfs') as string | undefined;
   cfg.defaultRootfs = rootfs?.trim() || null;
@@ -200,10 +193,6 @@ export function parseRunrootConfig(text: string | null, file: string | null): Ru
   const capture = get(ini, 'runroot', 'capture_on_failure');
   cfg.captureOnFailure = capture ? commaList(capture.value).filter(Boolean) : [];
   cfg.captureMaxSize = (value(ini, 'runroot', 'capture_max_size') as number | undefined) ?? 0;
-  if (!(cfg.captureMaxSize > 0))
-    throw genericError(
-      `bad config: ${where} [runroot] capture_max_size = ${cfg.captureMaxSize} must be a number of bytes above 0`,
-    );
 
   for (const [name, sec] of ini.sections) {
     const schemaSection = /^path\d+$/.test(name) ? 'pathN' : name;

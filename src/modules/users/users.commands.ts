@@ -45,7 +45,8 @@ export async function createUserIn(
   status: number,
   krbPrincipal: string | null,
 ): Promise<number> {
-  if (name.length > config.hub.maxNameLengthInternal)
+  // 0 turns the check off, as in Koji (and as verifyName does for tags).
+  if (config.hub.maxNameLengthInternal && name.length > config.hub.maxNameLengthInternal)
     throw genericError(
       `Name ${name} is too long. Max length is ${config.hub.maxNameLengthInternal} characters`,
     );
