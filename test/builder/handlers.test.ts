@@ -8,13 +8,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadBuilderConfig, type BuilderConfig } from 'koji-es/builder/config';
-import { pause } from 'koji-es/builder/connection';
 import { BuilderDaemon } from 'koji-es/builder/daemon';
 import { abortReason, HandlerRegistry, type AbortReason, type TaskHandler } from 'koji-es/builder/handler';
 import { sleepHandler } from 'koji-es/builder/sleep.handler';
 import { makeLogger } from 'koji-es/builder/log';
 import { KojiError } from 'koji-es/kernel/errors';
-import { makeHost, STATE, taskInfo, waitForState, type TestHost } from '../helpers/builder.js';
+import { eventually, makeHost, STATE, taskInfo, waitForState, type TestHost } from '../helpers/builder.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -83,9 +82,11 @@ const handlers: TaskHandler[] = [
     method: 'waitForAbort',
     taskWeight: 0.5,
     run: async (t, ctx) => {
-      await new Promise<void>((resolve) =>
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
-      );
+      // Canceled before the handler got this far (a loaded machine), the signal has already fired.
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
       seen.set(t.id, { reason: abortReason(ctx.signal) });
       return null;
     },
@@ -211,7 +212,7 @@ describe('cancel and stop', () => {
     const id = await make('waitForAbort');
     await waitForState(h, id, STATE.OPEN);
     await h.call('cancelTask', [id], h.admin);
-    while (!seen.get(id)) await pause(20);
+    await eventually(async () => assert.ok(seen.get(id), 'the handler saw the cancel'));
     assert.equal(seen.get(id)!.reason?.kind, 'canceled');
     assert.equal((await taskInfo(h, id)).state, STATE.CANCELED);
     const next = await make('sleep', [0]);
