@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { HubClient } from '../../cli/client.js';
 import { action, processIo, Runtime, subcommand, UsageError, type Io } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { taskOutputPath, watchTasks } from '../tasks/tasks.cli.js';
+import { runrootLogPending, taskOutputPath, watchTasks } from '../tasks/tasks.cli.js';
 
 const STATE_NAMES = ['FREE', 'OPEN', 'CLOSED', 'CANCELED', 'ASSIGNED', 'FAILED'];
 const CLOSED = 2;
@@ -45,6 +45,9 @@ interface LogChunk {
   size: number;
   complete: boolean;
 }
+
+/** The longest wait for a stopped command's log (the hub takes it for a minute, LATE_UPLOAD_MS). */
+const LOG_SETTLE_MAX_MS = 90_000;
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
@@ -251,6 +254,10 @@ async function runrootAction(rt: Runtime, args: string[], o: RunrootCliOptions, 
     await client.call('cancelTask', [id]);
     return 1;
   }
+  // A canceled or stopped command's log reaches the hub moments after the task ended.
+  const until = Date.now() + LOG_SETTLE_MAX_MS;
+  while (Date.now() < until && (await runrootLogPending(client, { id, method: 'runroot' })))
+    await pause(rt.profile.pollInterval, ctl.signal);
   const info = await client.call<TaskInfo | null>('getTaskInfo', [id]);
   if (o.json) {
     const { failure, ...r } = await report(info);
