@@ -37,6 +37,7 @@ interface RunrootCliOptions {
 interface TaskInfo {
   id: number;
   state: number;
+  host_id: number | null;
 }
 
 interface LogChunk {
@@ -264,8 +265,16 @@ async function runrootAction(rt: Runtime, args: string[], o: RunrootCliOptions, 
     rt.print(JSON.stringify(r));
     if (failure) rt.io.err(`koji-es: ${failure.faultName}: ${failure.message}\n`);
   } else {
-    if (!quiet)
-      for (const vol of await logVolumes(client, id)) writeBytes(rt.io, await downloadLog(client, id, vol));
+    if (!quiet) {
+      const vols = await logVolumes(client, id);
+      for (const vol of vols) writeBytes(rt.io, await downloadLog(client, id, vol));
+      // Koji prints nothing then; an empty answer read as "the command printed nothing". Hubs that
+      // share a database but not their files have the log only where the builder uploaded it.
+      if (!vols.length && info && info.host_id !== null)
+        rt.io.err(
+          `koji-es: warning: runroot.log of task ${id} not found: ${rt.profile.server} lists no runroot.log in its output (${topurl}/${taskOutputPath(id, 'DEFAULT')}/runroot.log)\n`,
+        );
+    }
     if (info?.state === FAILED) {
       const f = await failureOf(client, id);
       if (f) rt.io.err(`koji-es: ${f.faultName}: ${f.message}\n`);
