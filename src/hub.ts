@@ -11,6 +11,7 @@ import { makeLogger } from './builder/log.js';
 import type { HubConfig } from './config/hub-config.js';
 import type { Flags } from './config/values.js';
 import { openBackend, type StoreBackend } from './eventstore/open.js';
+import { JOB_LOG_CONTEXTS } from './eventstore/scheduled-job.js';
 import type { Clock } from './kernel/clock.js';
 import { installHttpDrain } from './http-drain.js';
 import { TaskWakeups } from './modules/tasks/task-wakeups.js';
@@ -39,6 +40,18 @@ export const SEEDED_PERMISSIONS = [
   'runroot',
   'sidetag_admin',
 ];
+
+/**
+ * Nest's console logger with errors, warnings, and the `log` lines of the hub's own jobs (what the
+ * sidetag cleanup and the failed-tree collector removed); other `log` lines, Nest's start-up
+ * chatter among them, stay out.
+ */
+export class HubLogger extends ConsoleLogger {
+  override log(message: unknown, ...rest: unknown[]): void {
+    const context = rest.length ? rest[rest.length - 1] : this.context;
+    if (typeof context === 'string' && JOB_LOG_CONTEXTS.has(context)) super.log(message, ...rest);
+  }
+}
 
 export interface HubOptions {
   clock?: Clock;
@@ -90,8 +103,8 @@ export async function startHub(config: HubConfig, opts: HubOptions = {}): Promis
       // file or the journal stays plain text.
       logger:
         opts.logger ??
-        new ConsoleLogger({
-          logLevels: ['error', 'warn'],
+        new HubLogger({
+          logLevels: ['error', 'warn', 'log'],
           colors: !!process.stdout.isTTY && !!process.stderr.isTTY && !process.env.NO_COLOR,
         }),
       abortOnError: false,

@@ -626,11 +626,15 @@ export class BuilderDaemon {
         const reason: AbortReason = { kind: 'shutdown', message: shutdownMessage(this.hostName) };
         rt.ctl.abort(reason);
         failed.push(rt.task.id);
+        // The stopped handler first gets a moment to put what its task made on the hub (a runroot
+        // command's log so far) while the task is still OPEN; then the task FAILS.
         reports.push(
-          this.report(
-            rt.task.id,
-            { ok: false, fault: this.shutdownFault() },
-            this.log.child(`task ${rt.task.id} (${rt.task.method})`),
+          settleWithin([rt.done], ABORT_SETTLE_MS).then(() =>
+            this.report(
+              rt.task.id,
+              { ok: false, fault: this.shutdownFault() },
+              this.log.child(`task ${rt.task.id} (${rt.task.method})`),
+            ),
           ),
         );
       }

@@ -22,6 +22,12 @@ export interface UploadOptions {
    * for a log that grows while its task runs; it is still published only when finished.
    */
   live?: boolean;
+  /**
+   * Go on this long after the task is stopped (canceled, or the builder shutting down): the upload
+   * of a stopped command's log sends what the source still yields and publishes it, for the hub
+   * keeps a stopped task's uploads open a while (LATE_UPLOAD_MS).
+   */
+  afterAbortMs?: number;
 }
 
 export interface Uploaded {
@@ -98,12 +104,36 @@ export class TaskUploader {
    * corrupt; a stream is sent once, each chunk retried until the hub has it.
    */
   async upload(name: string, source: UploadSource, opts: UploadOptions = {}): Promise<Uploaded> {
+    if (opts.afterAbortMs === undefined) return this.uploadUntil(this.signal, name, source, opts);
+    const ctl = new AbortController();
+    const grace = opts.afterAbortMs;
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => ctl.abort(this.signal.reason), grace);
+    };
+    if (this.signal.aborted) onAbort();
+    else this.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.uploadUntil(ctl.signal, name, source, opts);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    }
+  }
+
+  private async uploadUntil(
+    signal: AbortSignal,
+    name: string,
+    source: UploadSource,
+    opts: UploadOptions,
+  ): Promise<Uploaded> {
     const volume = opts.volume ?? null;
     const chunk = opts.chunkSize ?? UPLOAD_CHUNK;
     const rereadable = typeof source === 'string' || Buffer.isBuffer(source);
-    let resumeAt = rereadable ? await this.status(name, volume) : 0;
+    let resumeAt = rereadable ? await this.status(signal, name, volume) : 0;
     for (let attempt = 0; ; attempt++) {
       const { size, sha256 } = await this.send(
+        signal,
         name,
         chunksOf(source, chunk, opts.live),
         volume,
@@ -114,7 +144,7 @@ export class TaskUploader {
         return await this.hub.retry<Uploaded>(
           'host.finishUpload',
           [this.taskId, name, size, sha256, volume],
-          this.signal,
+          signal,
         );
       } catch (e) {
         // The hub deletes a corrupt upload; a re-readable source is sent again from the start.
@@ -125,16 +155,17 @@ export class TaskUploader {
     }
   }
 
-  private async status(name: string, volume: string | null): Promise<number> {
+  private async status(signal: AbortSignal, name: string, volume: string | null): Promise<number> {
     const s = await this.hub.retry<{ size: number }>(
       'host.uploadStatus',
       [this.taskId, name, volume],
-      this.signal,
+      signal,
     );
     return s.size;
   }
 
   private async send(
+    signal: AbortSignal,
     name: string,
     chunks: AsyncIterable<Buffer>,
     volume: string | null,
@@ -146,22 +177,22 @@ export class TaskUploader {
     let offset = 0;
     let sent = false;
     if (early) {
-      await this.sendChunk(name, 0, Buffer.alloc(0), volume);
+      await this.sendChunk(signal, name, 0, Buffer.alloc(0), volume);
       sent = true;
     }
     for await (const c of chunks) {
-      if (this.signal.aborted) throw new Aborted(this.signal.reason);
+      if (signal.aborted) throw new Aborted(signal.reason);
       hash.update(c);
       const end = offset + c.length;
       if (end > resumeAt) {
         const from = Math.max(offset, resumeAt);
-        await this.sendChunk(name, from, c.subarray(from - offset), volume);
+        await this.sendChunk(signal, name, from, c.subarray(from - offset), volume);
         sent = true;
       }
       offset = end;
     }
     // An empty file still needs its (empty) partial upload on the hub before finishUpload.
-    if (!sent && offset === 0) await this.sendChunk(name, 0, Buffer.alloc(0), volume);
+    if (!sent && offset === 0) await this.sendChunk(signal, name, 0, Buffer.alloc(0), volume);
     return { size: offset, sha256: hash.digest('hex') };
   }
 
@@ -169,11 +200,13 @@ export class TaskUploader {
    * One chunk, until the hub has it. A resend after a broken connection is harmless: the hub
    * truncates a partial upload to the offset it is given and writes the chunk again.
    */
-  private async sendChunk(name: string, at: number, data: Buffer, volume: string | null): Promise<void> {
-    await this.hub.retry(
-      'host.uploadFile',
-      [this.taskId, name, at, data.toString('base64'), volume],
-      this.signal,
-    );
+  private async sendChunk(
+    signal: AbortSignal,
+    name: string,
+    at: number,
+    data: Buffer,
+    volume: string | null,
+  ): Promise<void> {
+    await this.hub.retry('host.uploadFile', [this.taskId, name, at, data.toString('base64'), volume], signal);
   }
 }

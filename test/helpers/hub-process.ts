@@ -14,6 +14,8 @@ export interface HubProcess {
   client: RpcClient;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (Nest's log and warn lines go there). */
+  stdout(): string;
   /** How it ended (exit code or signal), or null while it runs. */
   exit(): string | null;
   /** Sends a signal and waits for the process to end. */
@@ -28,6 +30,8 @@ export interface HubProcessOptions {
   /** Where the hub keeps its files (default: a fresh directory on tmpfs, removed when it exits). */
   dataDir?: string;
   startTimeoutMs?: number;
+  /** More command-line arguments (`--no-builder`, …). */
+  args?: string[];
 }
 
 /** Starts `node dist/main.js --store … --port 0` and resolves once it prints where it listens. */
@@ -47,6 +51,7 @@ export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess>
       o.configDir,
       '--data-dir',
       data.dir,
+      ...(o.args ?? []),
     ],
     {
       cwd: data.dir,
@@ -56,9 +61,11 @@ export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess>
         KOJI_ES_ADMIN_PASSWORD: o.adminPassword,
         ...o.env,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  let stdout = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let ended: string | null = null;
@@ -94,6 +101,7 @@ export async function startHubProcess(o: HubProcessOptions): Promise<HubProcess>
     url,
     client: new RpcClient(url),
     stderr: () => stderr,
+    stdout: () => stdout,
     exit: () => ended,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

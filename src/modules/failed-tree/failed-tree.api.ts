@@ -14,6 +14,8 @@ import { HUB_CONFIG, STORE_BACKEND } from '../../app.tokens.js';
 import type { HubConfig } from '../../config/hub-config.js';
 import { CommandService } from '../../eventstore/commands.service.js';
 import type { StoreBackend } from '../../eventstore/open.js';
+import { ProjectionRunner } from '../../eventstore/projection-runner.js';
+import { ScheduledJob } from '../../eventstore/scheduled-job.js';
 import { CLOCK, type Clock } from '../../kernel/clock.js';
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { hasPerm, internalContext, type CallContext } from '../../rpc/context.js';
@@ -66,8 +68,7 @@ const TREE_PATH = /^(?:vol\/([^/]+)\/)?work\/tasks\/\d+\/(\d+)\/(broot-\d+\.tar\
 @Injectable()
 export class FailedTreeApi implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('failed-tree');
-  private timer: NodeJS.Timeout | null = null;
-  private collecting: Promise<unknown> | null = null;
+  private readonly job: ScheduledJob;
 
   constructor(
     private readonly registry: MethodRegistry,
@@ -77,9 +78,22 @@ export class FailedTreeApi implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly files: TaskFiles,
     @Inject(FILES_ACCESS) private readonly access: FilesAccessRules,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    @Inject(STORE_BACKEND) private readonly backend: StoreBackend,
+    @Inject(STORE_BACKEND) backend: StoreBackend,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    runner: ProjectionRunner,
+  ) {
+    this.job = new ScheduledJob({
+      name: 'failed-tree-gc',
+      everyMs: config.failedTree.gcIntervalMs,
+      backend,
+      runner,
+      pass: async (log) => {
+        const ctx = internalContext(`failed-tree-gc-${randomUUID()}`, this.clock.now());
+        for (const d of await this.collect(ctx, false))
+          log.log(`deleted ${d.file} of task ${d.task_id} (${d.reason}; ${d.size} bytes, owner ${d.owner})`);
+      },
+    });
+  }
 
   /** null when the caller may read the tree; otherwise why not. */
   async denial(tree: TreeDoc, ctx: CallContext): Promise<string | null> {
@@ -258,30 +272,10 @@ export class FailedTreeApi implements OnModuleInit, OnApplicationBootstrap, OnAp
   }
 
   onApplicationBootstrap(): void {
-    const every = this.config.failedTree.gcIntervalMs;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.collecting) return;
-      this.collecting = (async () => {
-        if (!(await this.backend.readModels.tryLockProjection('scheduler:failed-tree-gc'))) return;
-        try {
-          const done = await this.collect(
-            internalContext(`failed-tree-gc-${randomUUID()}`, this.clock.now()),
-            false,
-          );
-          for (const d of done) this.log.log(`expired ${d.file} of task ${d.task_id} (${d.reason})`);
-        } finally {
-          await this.backend.readModels.unlockProjection('scheduler:failed-tree-gc');
-        }
-      })()
-        .catch((e: unknown) => this.log.warn(`collector failed: ${(e as Error).message}`))
-        .finally(() => (this.collecting = null));
-    }, every);
-    this.timer.unref();
+    this.job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.collecting;
+    await this.job.stop();
   }
 }

@@ -112,10 +112,23 @@ export function registerFailedTree(program: Command, rt: Runtime): void {
           if (!rt.quiet) rt.print('Nothing to delete.');
           return;
         }
+        const cols = (r: GcRow) => [r.task_id, r.file, r.volume, r.size, r.owner, r.reason];
+        const header = ['Task', 'File', 'Volume', 'Size', 'Owner', 'Reason'];
+        if (o.dryRun) {
+          // Every row of a dry run is a tree the collector would delete; a per-row "deleted: no"
+          // column read as "would not be deleted".
+          const bytes = rows.reduce((n, r) => n + r.size, 0);
+          table(rt, header, rows.map(cols));
+          if (!rt.quiet)
+            rt.print(
+              `Dry run: ${rows.length} tree${rows.length === 1 ? '' : 's'} (${bytes} bytes) would be deleted; nothing was deleted.`,
+            );
+          return;
+        }
         table(
           rt,
-          ['Task', 'File', 'Volume', 'Size', 'Owner', 'Reason', o.dryRun ? 'Would delete' : 'Deleted'],
-          rows.map((r) => [r.task_id, r.file, r.volume, r.size, r.owner, r.reason, r.removed ? 'yes' : 'no']),
+          [...header, 'Deleted'],
+          rows.map((r) => [...cols(r), r.removed ? 'yes' : 'no']),
         );
       }),
     );

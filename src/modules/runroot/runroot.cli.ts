@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { HubClient } from '../../cli/client.js';
 import { action, processIo, Runtime, subcommand, UsageError, type Io } from '../../cli/runtime.js';
 import { KojiError } from '../../kernel/errors.js';
-import { taskOutputPath, watchTasks } from '../tasks/tasks.cli.js';
+import { runrootLogPending, taskOutputPath, watchTasks } from '../tasks/tasks.cli.js';
 
 const STATE_NAMES = ['FREE', 'OPEN', 'CLOSED', 'CANCELED', 'ASSIGNED', 'FAILED'];
 const CLOSED = 2;
@@ -37,6 +37,7 @@ interface RunrootCliOptions {
 interface TaskInfo {
   id: number;
   state: number;
+  host_id: number | null;
 }
 
 interface LogChunk {
@@ -45,6 +46,9 @@ interface LogChunk {
   size: number;
   complete: boolean;
 }
+
+/** The longest wait for a stopped command's log (the hub takes it for a minute, LATE_UPLOAD_MS). */
+const LOG_SETTLE_MAX_MS = 90_000;
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
@@ -251,14 +255,26 @@ async function runrootAction(rt: Runtime, args: string[], o: RunrootCliOptions, 
     await client.call('cancelTask', [id]);
     return 1;
   }
+  // A canceled or stopped command's log reaches the hub moments after the task ended.
+  const until = Date.now() + LOG_SETTLE_MAX_MS;
+  while (Date.now() < until && (await runrootLogPending(client, { id, method: 'runroot' })))
+    await pause(rt.profile.pollInterval, ctl.signal);
   const info = await client.call<TaskInfo | null>('getTaskInfo', [id]);
   if (o.json) {
     const { failure, ...r } = await report(info);
     rt.print(JSON.stringify(r));
     if (failure) rt.io.err(`koji-es: ${failure.faultName}: ${failure.message}\n`);
   } else {
-    if (!quiet)
-      for (const vol of await logVolumes(client, id)) writeBytes(rt.io, await downloadLog(client, id, vol));
+    if (!quiet) {
+      const vols = await logVolumes(client, id);
+      for (const vol of vols) writeBytes(rt.io, await downloadLog(client, id, vol));
+      // Koji prints nothing then; an empty answer read as "the command printed nothing". Hubs that
+      // share a database but not their files have the log only where the builder uploaded it.
+      if (!vols.length && info && info.host_id !== null)
+        rt.io.err(
+          `koji-es: warning: runroot.log of task ${id} not found: ${rt.profile.server} lists no runroot.log in its output (${topurl}/${taskOutputPath(id, 'DEFAULT')}/runroot.log)\n`,
+        );
+    }
     if (info?.state === FAILED) {
       const f = await failureOf(client, id);
       if (f) rt.io.err(`koji-es: ${f.faultName}: ${f.message}\n`);

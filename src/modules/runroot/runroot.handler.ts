@@ -405,7 +405,9 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
     }
 
     const tail = new LogTail(join(ctx.workdir, 'runroot.log'));
-    const live = ctx.upload.upload('runroot.log', tail, { live: true });
+    // A canceled or stopped command's log is still task output (a failed runroot's log in Koji is):
+    // the upload outlives the task's stop by STOPPED_LOG_MS to send the rest and publish it.
+    const live = ctx.upload.upload('runroot.log', tail, { live: true, afterAbortMs: STOPPED_LOG_MS });
     // The upload's failure is awaited below; until then it must not count as unhandled.
     live.catch(() => undefined);
     let run;
@@ -414,7 +416,14 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
     } finally {
       tail.end();
     }
-    if (run.outcome.kind === 'aborted') throw genericError('the task was stopped');
+    if (run.outcome.kind === 'aborted') {
+      await live.then(
+        (u) => ctx.log.info(`runroot.log of the stopped command uploaded (${u.size} bytes)`),
+        (e: unknown) =>
+          ctx.log.warn(`runroot.log of the stopped command not uploaded: ${(e as Error).message}`),
+      );
+      throw genericError('the task was stopped');
+    }
     // The command is over: the buildroot expires while the log's upload finishes — and when nothing
     // can fail the task any more (it succeeded, no upload_logs to read from the root), it goes too.
     const done = run.outcome.kind === 'exit' && run.outcome.code === 0 && !opts.upload_logs?.length;
@@ -458,6 +467,9 @@ async function writeMacros(ctx: TaskContext, root: string, cfg: BuildConfig): Pr
 }
 
 const MACROS_LOG = 'rpmmacros.log';
+
+/** Under the hub's LATE_UPLOAD_MS, less the time a builder takes to notice a cancel. */
+const STOPPED_LOG_MS = 30_000;
 
 /**
  * koji-es (spec §8.4): the files `[runroot] capture_on_failure` names, archived from the failed

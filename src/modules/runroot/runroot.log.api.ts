@@ -2,19 +2,24 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { open, stat } from 'node:fs/promises';
 import { genericError } from '../../kernel/errors.js';
 import { MethodRegistry } from '../../rpc/registry.js';
-import { TaskFiles } from '../tasks/task-files.js';
+import { lateUploadOpen, TaskFiles } from '../tasks/task-files.js';
+import { TASK_STATES } from '../tasks/tasks.events.js';
 import { TasksReader } from '../tasks/tasks.reader.js';
 import { runrootLog, type RunrootLogParams } from './runroot.log.contract.js';
 
 const LOG = 'runroot.log';
 const MAX_READ = 1024 * 1024;
+const FINISHED: number[] = [TASK_STATES.CLOSED, TASK_STATES.CANCELED, TASK_STATES.FAILED];
 
 export interface RunrootLogChunk {
   data: string;
   offset: number;
   /** Bytes of the log known so far. */
   size: number;
-  /** The builder finished the upload: the log is task output and will not grow. */
+  /**
+   * The log will not grow: the builder finished the upload (it is task output), or the task is over
+   * and its host may no longer add to what arrived.
+   */
   complete: boolean;
 }
 
@@ -46,22 +51,30 @@ export class RunrootLogApi implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.registry.implement<RunrootLogParams>(runrootLog, async (p): Promise<RunrootLogChunk> => {
+    this.registry.implement<RunrootLogParams>(runrootLog, async (p, ctx): Promise<RunrootLogChunk> => {
       const task = await this.tasks.strictTask(p.taskID);
       if (task.method !== 'runroot') throw genericError(`task ${p.taskID} is not a runroot task`);
+      const finished = FINISHED.includes(task.state);
+      // An unfinished upload of a task that is over grows no more once its host may no longer
+      // write to it (a builder that died, or that never got to send the rest): it is all there
+      // will be. Until then the builder may still send a stopped command's last bytes.
+      const frozen = finished && !lateUploadOpen(task, ctx.now.getTime());
       const final = this.files.finalPath(p.taskID, LOG);
+      const partial = this.files.partialPath(p.taskID, LOG);
       // The upload is renamed into place when it finishes: look at the final name first and again
       // after the partial one, so a rename in between is never seen as "no log".
       for (const [path, complete] of [
         [final, true],
-        [this.files.partialPath(p.taskID, LOG), false],
+        [partial, frozen],
         [final, true],
       ] as const) {
-        if (!complete && !(await stat(path).catch(() => null))) continue;
+        if (path === partial && !(await stat(path).catch(() => null))) continue;
         const r = await readAt(path, p.offset, p.size);
         if (r) return { data: r.data.toString('base64'), offset: p.offset, size: r.size, complete };
       }
-      return { data: '', offset: p.offset, size: 0, complete: false };
+      // No log, and the task is over: none will come (the command never ran, or the log is on a
+      // hub whose files this one does not share).
+      return { data: '', offset: p.offset, size: 0, complete: finished };
     });
   }
 }

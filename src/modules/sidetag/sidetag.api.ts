@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { HUB_CONFIG, STORE_BACKEND } from '../../app.tokens.js';
 import type { HubConfig } from '../../config/hub-config.js';
 import type { StoreBackend } from '../../eventstore/open.js';
+import { ProjectionRunner } from '../../eventstore/projection-runner.js';
+import { ScheduledJob } from '../../eventstore/scheduled-job.js';
 import { CLOCK, type Clock } from '../../kernel/clock.js';
 import { actionNotAllowed, genericError, isKojiError } from '../../kernel/errors.js';
 import { internalContext, type CallContext } from '../../rpc/context.js';
@@ -73,8 +75,7 @@ export interface CleanupRequest {
 @Injectable()
 export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('sidetag');
-  private timer: NodeJS.Timeout | null = null;
-  private cleaning: Promise<unknown> | null = null;
+  private readonly job: ScheduledJob;
 
   constructor(
     private readonly registry: MethodRegistry,
@@ -86,9 +87,18 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
     private readonly deleteHooks: TagDeleteHooks,
     private readonly repos: RepoManager,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    @Inject(STORE_BACKEND) private readonly backend: StoreBackend,
+    @Inject(STORE_BACKEND) backend: StoreBackend,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    runner: ProjectionRunner,
+  ) {
+    this.job = new ScheduledJob({
+      name: 'sidetag-cleanup',
+      everyMs: config.sidetag.cleanupIntervalMs,
+      backend,
+      runner,
+      pass: (log) => this.scheduledCleanup(log),
+    });
+  }
 
   onModuleInit(): void {
     if (this.config.sidetag.removeEmpty)
@@ -302,39 +312,26 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
   }
 
   onApplicationBootstrap(): void {
-    const every = this.config.sidetag.cleanupIntervalMs;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.cleaning) return;
-      this.cleaning = this.scheduledCleanup()
-        .catch((e: unknown) => this.log.warn(`sidetag cleanup failed: ${(e as Error).message}`))
-        .finally(() => (this.cleaning = null));
-    }, every);
-    this.timer.unref();
+    if (this.schedule()) this.job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.cleaning;
+    await this.job.stop();
   }
 
   private schedule(): CleanupOptions | null {
     return hubCleanupSchedule(this.config.sidetag);
   }
 
-  /** The hub's own cleanup (`cleanup_interval`), under a lock so one hub of many does it. */
-  async scheduledCleanup() {
+  /** The hub's own cleanup (`cleanup_interval`): what it removed, and what it could not, go to the hub log. */
+  private async scheduledCleanup(log: Logger): Promise<void> {
     const schedule = this.schedule();
-    if (!schedule) return [];
-    if (!(await this.backend.readModels.tryLockProjection('scheduler:sidetag-cleanup'))) return [];
-    try {
-      const ctx = internalContext(`sidetag-cleanup-${randomUUID()}`, this.clock.now());
-      const report = await this.cleanup(ctx, { test: false, ...schedule });
-      for (const r of report) this.log.log(`[${r.stage}] ${r.name}${r.removed ? '' : ` kept: ${r.error}`}`);
-      return report;
-    } finally {
-      await this.backend.readModels.unlockProjection('scheduler:sidetag-cleanup');
-    }
+    if (!schedule) return;
+    const ctx = internalContext(`sidetag-cleanup-${randomUUID()}`, this.clock.now());
+    const report = await this.cleanup(ctx, { test: false, ...schedule });
+    for (const r of report)
+      if (r.removed) log.log(`removed sidetag ${r.name} (${r.stage})`);
+      else log.warn(`kept sidetag ${r.name} (${r.stage}): ${r.error}`);
   }
 }
 

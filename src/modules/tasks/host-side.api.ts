@@ -12,7 +12,7 @@ import { ChangeBuildroot, ChangeHost, NewBuildroot, TransitionTask } from './tas
 import { BR_STATES, TASK_STATES } from './tasks.events.js';
 import { TASKS, type HostDoc, type TaskDoc } from './tasks.projection.js';
 import { taskInfo, TasksReader } from './tasks.reader.js';
-import { TaskFiles } from './task-files.js';
+import { lateUploadOpen, TaskFiles } from './task-files.js';
 import { TaskWakeups } from './task-wakeups.js';
 
 /**
@@ -52,6 +52,15 @@ export class HostSideApi implements OnModuleInit {
     if (task.host_id !== host.id || task.state !== TASK_STATES.OPEN)
       throw actionNotAllowed(`host ${host.id} does not own task ${taskId}`);
     return { host, task };
+  }
+
+  /** ownedTask, or a task this host ran that ended CANCELED or FAILED moments ago (LATE_UPLOAD_MS). */
+  private async uploadingTask(ctx: CallContext, taskId: number): Promise<void> {
+    const host = await this.me(ctx);
+    const task = await this.tasks.strictTask(taskId);
+    const open = task.state === TASK_STATES.OPEN || lateUploadOpen(task, ctx.now.getTime());
+    if (task.host_id !== host.id || !open)
+      throw actionNotAllowed(`host ${host.id} does not own task ${taskId}`);
   }
 
   onModuleInit(): void {
@@ -178,16 +187,16 @@ export class HostSideApi implements OnModuleInit {
       return null;
     });
     r.implement<api.UploadFileParams>(api.hostUploadFile, async (p, ctx) => {
-      await this.ownedTask(ctx, p.task_id);
+      await this.uploadingTask(ctx, p.task_id);
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(p.data)) throw genericError('data must be base64');
       return this.files.writeChunk(p.task_id, p.name, p.offset, Buffer.from(p.data, 'base64'), p.volume);
     });
     r.implement<api.FinishUploadParams>(api.hostFinishUpload, async (p, ctx) => {
-      await this.ownedTask(ctx, p.task_id);
+      await this.uploadingTask(ctx, p.task_id);
       return this.files.finish(p.task_id, p.name, p.size, p.sha256, p.volume);
     });
     r.implement<api.UploadStatusParams>(api.hostUploadStatus, async (p, ctx) => {
-      await this.ownedTask(ctx, p.task_id);
+      await this.uploadingTask(ctx, p.task_id);
       return this.files.uploadStatus(p.task_id, p.name, p.volume);
     });
   }

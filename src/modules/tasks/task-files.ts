@@ -3,8 +3,25 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { genericError } from '../../kernel/errors.js';
+import { TASK_STATES } from './tasks.events.js';
 
 export const DEFAULT_VOLUME = 'DEFAULT';
+
+/**
+ * How long after a task ended CANCELED or FAILED the host that ran it may still write and finish its
+ * uploads. A builder learns of a cancel only after the hub recorded it, and then sends what the
+ * stopped command had written (runroot.log); Koji's hub checks no task state for uploads at all.
+ */
+export const LATE_UPLOAD_MS = 60_000;
+
+/** True while a CANCELED or FAILED task's host may still finish its uploads (LATE_UPLOAD_MS). */
+export function lateUploadOpen(
+  task: { state: number; completion_ts: number | null },
+  nowMs: number,
+): boolean {
+  if (task.state !== TASK_STATES.CANCELED && task.state !== TASK_STATES.FAILED) return false;
+  return task.completion_ts !== null && nowMs - task.completion_ts * 1000 <= LATE_UPLOAD_MS;
+}
 
 /** Koji's relative task directory: `work/tasks/<id % 10000>/<id>`. */
 export function taskRelPath(taskId: number): string {

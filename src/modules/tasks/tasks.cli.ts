@@ -1304,6 +1304,17 @@ async function printTaskInfo(
 }
 
 /** Koji's `watch_logs`: new bytes of each log until the tasks finish. */
+/** A runroot task's runroot.log may still grow on the hub (false for other tasks and old hubs). */
+export async function runrootLogPending(client: HubClient, task: { id: number; method: string }) {
+  if (task.method !== 'runroot') return false;
+  try {
+    return !(await client.call<{ complete: boolean }>('runrootLog', [task.id, 0, 0])).complete;
+  } catch (e) {
+    if (e instanceof KojiError) return false;
+    throw e;
+  }
+}
+
 async function watchLogs(
   rt: Runtime,
   client: HubClient,
@@ -1322,7 +1333,10 @@ async function watchLogs(
         if (signal.aborted) return 1;
         const info = await client.call<TaskInfo | null>('getTaskInfo', [id]);
         if (!info) throw fault(`No such task: ${id}`);
-        if (FINISHED.includes(info.state)) tasks.splice(tasks.indexOf(id), 1);
+        // A stopped runroot command's log reaches the hub moments after the task ended: watched
+        // until it is there (runrootLog says when it will not grow), or it is never printed.
+        if (FINISHED.includes(info.state) && !(await runrootLogPending(client, info)))
+          tasks.splice(tasks.indexOf(id), 1);
         const logs = (await outputFiles(client, id)).filter(([name]) =>
           o.log ? name === o.log : name.endsWith('log'),
         );
