@@ -43,6 +43,13 @@ export function pyTypeName(value: unknown): string {
 /** Python's `str(type(value))`: `<class 'int'>`, as Koji's "Invalid type for value" messages print it. */
 export const pyClass = (value: unknown): string => `<class '${pyTypeName(value)}'>`;
 
+/** The repr of a value a message echoes back, short: a long string or structure shows only its size. */
+export function pyShort(v: unknown): string {
+  if (typeof v === 'string' && v.length > 80) return `a string of ${v.length} characters`;
+  const r = pyRepr(v);
+  return r.length > 80 ? `${r.slice(0, 60)}… (${r.length} characters)` : r;
+}
+
 /** Python's `str()` (what `%s` prints): a string as it is, anything else as its repr. */
 export function pyStr(value: unknown): string {
   return typeof value === 'string' ? value : pyRepr(value);
