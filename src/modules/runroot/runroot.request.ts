@@ -48,15 +48,28 @@ export function runAsIds(v: unknown): { uid: number; gid: number } | null {
   return { uid, gid };
 }
 
-/** Koji's type rule for `command`: a str or a list. */
+/**
+ * Koji's type rule for `command`: a str or a list. koji-es also refuses an empty one here, before a
+ * task exists: Koji makes a task of it, which closes having run nothing (a blank shell command) or
+ * fails on the builder (an empty list).
+ */
 export function checkCommand(command: unknown): string | string[] {
-  if (typeof command === 'string') return command;
+  const empty = () =>
+    parameterError(
+      `runroot: the command is empty (got ${pyRepr(command)}): give the command to run, as one string for the shell or a list of arguments`,
+    );
+  if (typeof command === 'string') {
+    if (!command.trim()) throw empty();
+    return command;
+  }
   if (Array.isArray(command)) {
     // Koji does not look at the elements; the builder would fail on a non-string later.
     if (command.some((x) => typeof x !== 'string'))
       throw genericError(
         `Invalid type for value '${pyRepr(command)}': every element of a command list must be a string`,
       );
+    // The first element is the program: an empty one runs nothing.
+    if (!command.length || !(command[0] as string).trim()) throw empty();
     return command as string[];
   }
   throw genericError(`Invalid type for value '${pyRepr(command)}': ${pyClass(command)}`);
