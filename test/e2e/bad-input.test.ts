@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedEvent } from 'koji-es/eventstore/port';
-import { startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
+import { XmlRpcClient } from 'koji-es/rpc/xmlrpc/client';
+import { ADMIN_PASSWORD, startTestHub, type Creds, type TestHub } from '../helpers/hub.js';
 import { CheckedApi, type FaultName, type Params } from '../helpers/checked-api.js';
 
 const PASSWORD = 'bad-input-test-password';
@@ -151,7 +152,7 @@ describe('bad and edge input over JSON-RPC', () => {
         'grantPermission',
         ['alice', long, true],
         'ParameterError',
-        /permission must be shorter than or equal to 255 characters/,
+        'invalid parameter permission of grantPermission: permission is too long: at most 255 characters, got 257',
         h.admin,
         -32602,
       );
@@ -196,6 +197,169 @@ describe('bad and edge input over JSON-RPC', () => {
           `^Name c{250}-side-\\d+ is too long\\. Max length is 256 characters: the sidetag name is made from the base tag '${base}' .*use a shorter base tag$`,
         ),
         alice,
+      );
+    });
+  });
+
+  describe('numbers beyond what Koji stores', () => {
+    test('setSideTagExpiry with 1e308 or 99999999999 days: a ParameterError naming the limit', async () => {
+      const { name } = await api.ok<{ name: string }>('createSideTag', ['base'], alice);
+      for (const [days, shown] of [
+        [1e308, '1e+308'],
+        [99999999999, '99999999999'],
+      ] as const)
+        await refused(
+          'setSideTagExpiry',
+          [name, days],
+          'ParameterError',
+          `invalid parameter days of setSideTagExpiry: days must be at most 36500, got ${shown}`,
+          alice,
+          -32602,
+        );
+      await api.ok('setSideTagExpiry', [name, 36500], alice);
+    });
+
+    test('createEmptyBuild: an epoch past INTEGER is refused, over JSON-RPC and as an XML-RPC i8', async () => {
+      await refused(
+        'createEmptyBuild',
+        ['big', '1', '1', 1e20],
+        'ParameterError',
+        'invalid parameter epoch of createEmptyBuild: epoch must be at most 2147483647, got 100000000000000000000',
+        h.admin,
+        -32602,
+      );
+      const x = new XmlRpcClient(`${h.hub.url}/kojihub`);
+      await x.login('admin', ADMIN_PASSWORD);
+      const before = await head();
+      const r = await x.send('createEmptyBuild', ['big', '1', '1', 2 ** 40]);
+      assert.equal(r.fault?.faultCode, 1019, JSON.stringify(r.fault));
+      assert.match(r.fault.faultString, /epoch must be at most 2147483647, got 1099511627776$/);
+      assert.equal(await head(), before);
+      await api.ok('createEmptyBuild', ['big', '1', '1', 2147483647]);
+    });
+
+    test('editHost capacity beyond any builder, and a negative host.updateHost load, are refused', async () => {
+      await api.ok('addHost', ['cap-host', ['x86_64']]);
+      await refused(
+        'editHost',
+        ['cap-host', kw({ capacity: 1e20 })],
+        'GenericError',
+        'capacity must be at most 1000000, got 100000000000000000000',
+      );
+      assert.equal(await api.ok('editHost', ['cap-host', kw({ capacity: 64.5 })]), true);
+      const t = await api.ok<{ token: string }>('createAPIToken', ['cap-host']);
+      const host = { token: t.token };
+      await refused(
+        'host.updateHost',
+        [-5.0, true],
+        'ParameterError',
+        'invalid parameter task_load of host.updateHost: task_load must be at least 0, got -5',
+        host,
+        -32602,
+      );
+      await refused(
+        'host.updateHost',
+        ['x', true],
+        'ParameterError',
+        "invalid parameter task_load of host.updateHost: task_load must be a number, got 'x'",
+        host,
+        -32602,
+      );
+      assert.equal(await api.ok('host.updateHost', [1.5, true], host), null);
+    });
+  });
+
+  describe('runroot refuses an empty command before any task exists', () => {
+    test("'', whitespace, [] and [''] are refused with ParameterError", async () => {
+      await api.ok('grantPermission', ['alice', 'runroot']);
+      for (const command of ['', '   \n', [], ['', 'x']])
+        await refused(
+          'runroot',
+          ['base', 'x86_64', command],
+          'ParameterError',
+          /^runroot: the command is empty \(got .*\): give the command to run, as one string for the shell or a list of arguments$/,
+          alice,
+        );
+    });
+  });
+
+  describe("Python's type names", () => {
+    test('saveFailedTree(2**62) over XML-RPC: an int, so no such buildroot, not a dict', async () => {
+      const x = new XmlRpcClient(`${h.hub.url}/kojihub`);
+      await x.login('alice', PASSWORD);
+      const r = await x.send('saveFailedTree', [2n ** 62n]);
+      assert.equal(r.fault?.faultString, 'No such buildroot: 4611686018427387904');
+      const d = await x.send('saveFailedTree', [{ id: 3 }]);
+      assert.equal(
+        d.fault?.faultString,
+        "Invalid type for value '{'id': 3}': <class 'dict'>, expected type <class 'int'>",
+      );
+    });
+  });
+
+  describe('messages say what was expected and what came', () => {
+    test('a wrong type names the expected type and echoes the value', async () => {
+      await refused(
+        'setSideTagExpiry',
+        ['base', '3'],
+        'ParameterError',
+        "invalid parameter days of setSideTagExpiry: days must be a number, got '3'",
+        alice,
+        -32602,
+      );
+      await refused(
+        'listSideTags',
+        { due: 'x' },
+        'ParameterError',
+        "invalid parameter due of listSideTags: due must be a number, got 'x'",
+        alice,
+        -32602,
+      );
+      await refused(
+        'createUser',
+        [5],
+        'ParameterError',
+        'invalid parameter username of createUser: username must be a string, got 5',
+        h.admin,
+        -32602,
+      );
+    });
+
+    test('getUser with an empty or a 9 MB name says which', async () => {
+      await refused(
+        'getUser',
+        [''],
+        'ParameterError',
+        'invalid parameter userInfo of getUser: userInfo must not be empty: give an id, a name, or a struct with id or name',
+        undefined,
+        -32602,
+      );
+      await refused(
+        'getUser',
+        ['u'.repeat(9_000_000)],
+        'ParameterError',
+        'invalid parameter userInfo of getUser: userInfo is too long: a name has at most 1024 characters, got 9000000',
+        undefined,
+        -32602,
+      );
+    });
+
+    test('a string too long or empty for its declared length says so, with the length, not the value', async () => {
+      await refused(
+        'addHost',
+        ['h'.repeat(300), ['x86_64']],
+        'ParameterError',
+        'invalid parameter hostname of addHost: hostname is too long: at most 255 characters, got 300',
+        h.admin,
+        -32602,
+      );
+      await refused(
+        'createUser',
+        [''],
+        'ParameterError',
+        'invalid parameter username of createUser: username must not be empty',
+        h.admin,
+        -32602,
       );
     });
   });
