@@ -2,7 +2,7 @@ import { EventStoreInputError, WrongExpectedVersionError } from './errors.js';
 import type { ExpectedVersion, NewEvent, StreamWrite } from './port.js';
 
 export const MAX_STREAM_NAME_LENGTH = 200;
-const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+=/-]*$/;
+export const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+=/-]*$/;
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.]*$/;
 
 export function assertStreamName(stream: unknown): asserts stream is string {

@@ -25,6 +25,31 @@ export function pyRepr(value: unknown): string {
   return String(value);
 }
 
+/**
+ * The name of the value's Python type, as `type(value).__name__` would give it for the value the wire
+ * decoded (a bigint is an XML-RPC integer too large for a double: a Python int).
+ */
+export function pyTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'bigint') return 'int';
+  if (typeof value === 'string') return 'str';
+  if (Array.isArray(value)) return 'list';
+  if (value instanceof Set) return 'set';
+  return 'dict';
+}
+
+/** Python's `str(type(value))`: `<class 'int'>`, as Koji's "Invalid type for value" messages print it. */
+export const pyClass = (value: unknown): string => `<class '${pyTypeName(value)}'>`;
+
+/** The repr of a value a message echoes back, short: a long string or structure shows only its size. */
+export function pyShort(v: unknown): string {
+  if (typeof v === 'string' && v.length > 80) return `a string of ${v.length} characters`;
+  const r = pyRepr(v);
+  return r.length > 80 ? `${r.slice(0, 60)}… (${r.length} characters)` : r;
+}
+
 /** Python's `str()` (what `%s` prints): a string as it is, anything else as its repr. */
 export function pyStr(value: unknown): string {
   return typeof value === 'string' ? value : pyRepr(value);

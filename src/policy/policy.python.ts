@@ -56,18 +56,7 @@ export function pyTruthy(value: unknown): boolean {
   return true;
 }
 
-export { pyRepr, pyStr } from '../kernel/python.js';
-
-/** The name Python would give the value's type, for TypeError-like messages. */
-export function pyTypeName(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
-  if (typeof value === 'string') return 'str';
-  if (Array.isArray(value)) return 'list';
-  if (value instanceof Set) return 'set';
-  return 'dict';
-}
+export { pyRepr, pyStr, pyTypeName } from '../kernel/python.js';
 
 const INT_RE = /^[+-]?\d+(?:_\d+)*$/;
 const DIGITS = '\\d+(?:_\\d+)*';

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
 import { KojiError } from '../kernel/errors.js';
+import { pyRepr, pyShort } from '../kernel/python.js';
 import type { MethodDecl } from './method.js';
 
 /** A ParameterError that names the parameter: JSON-RPC answers it with -32602. */
@@ -81,13 +82,68 @@ const TYPE_CHECKS = new Set([
   'isIn',
 ]);
 
+/**
+ * What was expected, in words that say what to send instead, for the checks class-validator words as
+ * "must be a number conforming to the specified constraints"; null keeps the declared text (a
+ * decorator's own message, a check with none here).
+ */
+function expected(key: string, property: string, v: unknown, c: unknown[]): string | null {
+  const got = `, got ${pyShort(v)}`;
+  switch (key) {
+    case 'isString':
+      return `${property} must be a string${got}`;
+    case 'isInt':
+      return `${property} must be an integer${got}`;
+    case 'isNumber':
+      return `${property} must be a number${got}`;
+    case 'isBoolean':
+      return `${property} must be True or False${got}`;
+    case 'isObject':
+      return `${property} must be a struct (a dict)${got}`;
+    case 'isArray':
+      return `${property} must be a list${got}`;
+    case 'isIn':
+      return `${property} must be one of ${(c[0] as unknown[]).map((x) => pyRepr(x)).join(', ')}${got}`;
+    case 'min':
+      return `${property} must be at least ${pyRepr(c[0])}${got}`;
+    case 'max':
+      return `${property} must be at most ${pyRepr(c[0])}${got}`;
+    case 'isLength': {
+      if (typeof v !== 'string') return null;
+      const [min, max] = c as [number, number | undefined];
+      if (v.length < min)
+        return min === 1
+          ? `${property} must not be empty`
+          : `${property} must be at least ${min} characters long, got ${v.length}`;
+      if (max !== undefined && v.length > max)
+        return `${property} is too long: at most ${max} characters, got ${v.length}`;
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+function why(e: ValidationError, key: string): string {
+  const fallback = e.constraints![key];
+  const ctor = (e.target as object | undefined)?.constructor;
+  const meta = ctor
+    ? getMetadataStorage()
+        .getTargetValidationMetadatas(ctor, '', true, false)
+        .find((m) => m.propertyName === e.property && m.name === key)
+    : undefined;
+  // A decorator that words its own message knows its parameter best.
+  if (meta?.message !== undefined) return fallback;
+  return expected(key, e.property, e.value, meta?.constraints ?? []) ?? fallback;
+}
+
 function firstProblem(errors: ValidationError[], prefix = ''): { param: string; why: string } | null {
   for (const e of errors) {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     if (e.constraints) {
       // A value of the wrong type fails its range checks too; the type is the reason to report.
       const key = Object.keys(e.constraints).find((k) => TYPE_CHECKS.has(k)) ?? Object.keys(e.constraints)[0];
-      return { param: path, why: e.constraints[key] };
+      return { param: path, why: why(e, key) };
     }
     const nested = firstProblem(e.children ?? [], path);
     if (nested) return nested;
@@ -100,7 +156,7 @@ export async function validateParams(d: MethodDecl, bound: Record<string, unknow
   const instance = plainToInstance(d.params, bound, { enableImplicitConversion: false }) as object;
   const errors = await validate(instance, {
     forbidUnknownValues: false,
-    validationError: { target: false, value: false },
+    validationError: { target: true, value: true },
   });
   const p = firstProblem(errors);
   if (p) throw new InvalidParams(p.param, `invalid parameter ${p.param} of ${d.name}: ${p.why}`);

@@ -9,6 +9,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { pyShort } from '../kernel/python.js';
 
 /** Koji's "info" arguments: an id, a name, or a dict with `id` or `name`. */
 export function IsIdOrName(options?: ValidationOptions & { dict?: boolean }) {
@@ -27,8 +28,14 @@ export function IsIdOrName(options?: ValidationOptions & { dict?: boolean }) {
           }
           return false;
         },
-        defaultMessage: (a) =>
-          `${a?.property} must be an id (a positive integer), a name, or a struct with id or name`,
+        defaultMessage: (a) => {
+          const v: unknown = a?.value;
+          if (v === '')
+            return `${a?.property} must not be empty: give an id, a name, or a struct with id or name`;
+          if (typeof v === 'string')
+            return `${a?.property} is too long: a name has at most 1024 characters, got ${v.length}`;
+          return `${a?.property} must be an id (a positive integer), a name, or a struct with id or name, got ${pyShort(v)}`;
+        },
       },
     },
     options,

@@ -862,21 +862,21 @@ describe('API end to end (SQLite store)', () => {
         'createUser',
         [5],
         h.admin,
-        'invalid parameter username of createUser: username must be a string',
+        'invalid parameter username of createUser: username must be a string, got 5',
         'username',
       );
       await api.badParams(
         'revokeAPIToken',
         ['x'],
         h.admin,
-        'invalid parameter id of revokeAPIToken: id must be an integer number',
+        "invalid parameter id of revokeAPIToken: id must be an integer, got 'x'",
         'id',
       );
       await api.badParams(
         'revokeAPIToken',
         [0],
         h.admin,
-        'invalid parameter id of revokeAPIToken: id must not be less than 1',
+        'invalid parameter id of revokeAPIToken: id must be at least 1, got 0',
         'id',
       );
     });

@@ -1538,9 +1538,19 @@ describe('tasks API end to end (SQLite store)', () => {
     });
 
     test('ranges and shapes: ids start at 1, a fault needs faultCode and faultString, sha256 is hex', async () => {
-      await api.badParams('taskFinished', [0], undefined, /taskId must not be less than 1/);
-      await api.badParams('downloadTaskOutput', [1, 'f', -1], undefined, /offset must not be less than 0/);
-      await api.badParams('downloadTaskOutput', [1, 'f', 0, -2], undefined, /size must not be less than -1/);
+      await api.badParams('taskFinished', [0], undefined, /taskId must be at least 1, got 0$/);
+      await api.badParams(
+        'downloadTaskOutput',
+        [1, 'f', -1],
+        undefined,
+        /offset must be at least 0, got -1$/,
+      );
+      await api.badParams(
+        'downloadTaskOutput',
+        [1, 'f', 0, -2],
+        undefined,
+        /size must be at least -1, got -2$/,
+      );
       await api.badParams(
         'host.failTask',
         [1, { faultString: 'x' }],
@@ -1559,7 +1569,7 @@ describe('tasks API end to end (SQLite store)', () => {
         b2.creds,
         /arch can be only \[a-zA-Z0-9_-\]/,
       );
-      await api.badParams('host.setTaskWeight', [1, -1], b1.creds, /weight must not be less than 0/);
+      await api.badParams('host.setTaskWeight', [1, -1], b1.creds, /weight must be at least 0, got -1$/);
       await api.badParams('makeTask', ['not a method!', []], h.admin, /method must be a task method name/);
     });
 

@@ -92,6 +92,16 @@ describe('checkSave', () => {
       /Invalid type for value 'x': <class 'str'>, expected type <class 'int'>/,
     );
     assert.throws(() => castBuildrootId(1.5), /<class 'float'>/);
+    assert.throws(() => castBuildrootId(null), /<class 'NoneType'>/);
+    assert.throws(() => castBuildrootId({ id: 3 }), /<class 'dict'>/);
+  });
+
+  test('castBuildrootId: an int beyond any id (an XML-RPC i8 past 2^53) is no buildroot, named exactly', () => {
+    assert.throws(() => castBuildrootId(2n ** 62n), /^GenericError: No such buildroot: 4611686018427387904$/);
+    assert.throws(
+      () => castBuildrootId('123456789012345678901'),
+      /No such buildroot: 123456789012345678901$/,
+    );
   });
 });
 

@@ -6,15 +6,20 @@
 // builder); allowed methods are stripped; retention and the garbage collector are ours (Koji lists
 // them as a TODO).
 import { actionNotAllowed, genericError, KojiError, parameterError } from '../../kernel/errors.js';
-
-const pyClass = (v: unknown) =>
-  `<class '${v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : typeof v === 'boolean' ? 'bool' : 'dict'}'>`;
+import { pyClass, pyStr } from '../../kernel/python.js';
 
 /** Koji's convert_value(buildrootID, cast=int): numeric strings are fine. */
 export function castBuildrootId(v: unknown): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number(v);
-  throw parameterError(`Invalid type for value '${String(v)}': ${pyClass(v)}, expected type <class 'int'>`);
+  // Python casts any int; an id beyond a double's exact range is simply no buildroot's id, and
+  // rounding it would name another number in the message.
+  if (typeof v === 'bigint') throw genericError(`No such buildroot: ${v}`);
+  if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw genericError(`No such buildroot: ${BigInt(v.trim())}`);
+    return n;
+  }
+  throw parameterError(`Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'int'>`);
 }
 
 export interface SaveFacts {

@@ -4,6 +4,7 @@
 // canonical arches on both sides (Koji mixes own and canonical arches, spec §7 R7); the arch must be
 // one arch (Koji takes '' or 'x86_64 i686' and makes a task no host ever takes, §7 R6).
 import { genericError, parameterError } from '../../kernel/errors.js';
+import { pyClass, pyStr } from '../../kernel/python.js';
 import { pyRepr } from '../../rpc/method.js';
 import { canonArch, parseArches } from '../tasks/arches.js';
 
@@ -47,18 +48,28 @@ export function runAsIds(v: unknown): { uid: number; gid: number } | null {
   return { uid, gid };
 }
 
-const pyClass = (v: unknown) =>
-  `<class '${v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : typeof v === 'boolean' ? 'bool' : 'dict'}'>`;
-
-/** Koji's type rule for `command`: a str or a list. */
+/**
+ * Koji's type rule for `command`: a str or a list. koji-es also refuses an empty one here, before a
+ * task exists: Koji makes a task of it, which closes having run nothing (a blank shell command) or
+ * fails on the builder (an empty list).
+ */
 export function checkCommand(command: unknown): string | string[] {
-  if (typeof command === 'string') return command;
+  const empty = () =>
+    parameterError(
+      `runroot: the command is empty (got ${pyRepr(command)}): give the command to run, as one string for the shell or a list of arguments`,
+    );
+  if (typeof command === 'string') {
+    if (!command.trim()) throw empty();
+    return command;
+  }
   if (Array.isArray(command)) {
     // Koji does not look at the elements; the builder would fail on a non-string later.
     if (command.some((x) => typeof x !== 'string'))
       throw genericError(
         `Invalid type for value '${pyRepr(command)}': every element of a command list must be a string`,
       );
+    // The first element is the program: an empty one runs nothing.
+    if (!command.length || !(command[0] as string).trim()) throw empty();
     return command as string[];
   }
   throw genericError(`Invalid type for value '${pyRepr(command)}': ${pyClass(command)}`);
@@ -84,7 +95,7 @@ export function checkOpts(opts: Record<string, unknown>): RunrootOpts {
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
       throw parameterError(
-        `Invalid type for value '${String(v)}': ${pyClass(v)}, expected type <class 'list'> of strings (${k})`,
+        `Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'list'> of strings (${k})`,
       );
     return v as string[];
   };

@@ -261,6 +261,14 @@ export class CreateSideTagHandler implements ICommandHandler<CreateSideTag, Crea
         const meta = { policy: policyMeta(check) };
         const id = await uow.allocateId('tag');
         const name = sidetagName(cfg.nameTemplate, c.basetag.name, id, c.suffix);
+        // The caller never typed this name, so Koji's "too long" alone would not tell them what to change.
+        const max = this.config.hub.maxNameLengthInternal;
+        if (max && name.length > max)
+          throw genericError(
+            `Name ${name} is too long. Max length is ${max} characters: the sidetag name is made from ` +
+              `the base tag '${c.basetag.name}'${c.suffix ? ` and the suffix '${c.suffix}'` : ''} ` +
+              `(name_template ${cfg.nameTemplate}); use a shorter ${c.suffix ? 'base tag or suffix' : 'base tag'}`,
+          );
         const base = { id: c.basetag.id, name: c.basetag.name };
         try {
           await this.writer.createTag(

@@ -5,6 +5,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -145,9 +146,12 @@ export const transferSideTag = method({
   result: { type: 'null' },
 });
 
+export const MAX_EXPIRY_DAYS = 36500;
+
 export class SetSideTagExpiryParams {
   sidetag!: Info;
-  @IsOptional() @IsNumber() @Min(0) days?: number | null;
+  // A hundred years is "never" for any real sidetag, and keeps the date one a timestamp can hold.
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_EXPIRY_DAYS) days?: number | null;
 }
 export const setSideTagExpiry = method({
   name: 'setSideTagExpiry',

@@ -7,6 +7,7 @@
 // are ours.
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
+import { pyTypeName } from '../../kernel/python.js';
 import type { Ref } from '../tags/tags.events.js';
 import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 
@@ -205,15 +206,6 @@ export interface EditInput {
   removeRpmMacros: unknown;
   extra: Record<string, unknown> | null | undefined;
   removeExtra: unknown;
-}
-
-function pyTypeName(v: unknown): string {
-  if (v === null) return 'NoneType';
-  if (Array.isArray(v)) return 'list';
-  if (typeof v === 'string') return 'str';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'boolean') return 'bool';
-  return 'dict';
 }
 
 /** Python's repr() of a JSON value (strings in single quotes, None, True/False, lists, dicts). */

@@ -8,6 +8,7 @@ import type { PackageCreated } from './packages.events.js';
 import { PackagesReader } from './packages.reader.js';
 import type { Ref } from './tags.events.js';
 import { loadTag } from './tags.writer.js';
+import { nameStream } from '../../eventstore/name-streams.js';
 
 /** The command without what the handler looks up itself (the package's id, the inherited entry). */
 export type PackageListChange = { package: string } & (
@@ -27,7 +28,7 @@ export async function packageRef(uow: UnitOfWork, name: string): Promise<Ref> {
     throw genericError(
       `Invalid package name: ${JSON.stringify(name)} (letters, digits and . _ + ~ ^ - only)`,
     );
-  const stream = `package-${name}`;
+  const stream = nameStream('package', name);
   const held = await uow.read(stream);
   if (held.length) return { id: (held[0].data as PackageCreated['data']).id, name };
   const id = await uow.allocateId('package');

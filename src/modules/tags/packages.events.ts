@@ -13,7 +13,7 @@ export interface PackageEntry {
 /** What a package-list change was, as Koji's `package_list` policy names it. */
 export type PackageListAction = 'add' | 'update' | 'block' | 'unblock' | 'remove';
 
-/** Stream `package-<name>`: the package's id, claimed once (Koji's packages row). */
+/** Stream `package-<name>` (built by nameStream): the package's id, claimed once (Koji's packages row). */
 export type PackageCreated = DomainEvent<'PackageCreated', { id: number; name: string }>;
 
 /** Stream `tag-<id>`: the tag's own entry for a package after the change (the whole row). */

@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { genericError, KojiError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
 import { hasPerm, type CallContext } from '../../rpc/context.js';
+import { pyClass, pyStr } from '../../kernel/python.js';
 import { pyRepr } from '../../rpc/method.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { MethodRegistry } from '../../rpc/registry.js';
@@ -440,7 +441,7 @@ export class TagsApi implements OnModuleInit {
       if (kw[k] === undefined) continue;
       if (typeof kw[k] !== 'boolean')
         throw parameterError(
-          `Invalid type for value '${String(kw[k])}': ${pyType(kw[k])}, expected type <class 'bool'>`,
+          `Invalid type for value '${pyStr(kw[k])}': ${pyClass(kw[k])}, expected type <class 'bool'>`,
         );
       edit.changes[field] = kw[k];
     }
@@ -448,7 +449,7 @@ export class TagsApi implements OnModuleInit {
     if (kw.extra !== undefined && kw.extra !== null) {
       if (typeof kw.extra !== 'object' || Array.isArray(kw.extra))
         throw parameterError(
-          `Invalid type for value '${String(kw.extra)}': ${pyType(kw.extra)}, expected type <class 'dict'>`,
+          `Invalid type for value '${pyStr(kw.extra)}': ${pyClass(kw.extra)}, expected type <class 'dict'>`,
         );
       edit.extra = { ...(kw.extra as Record<string, unknown>) };
     }
@@ -457,7 +458,7 @@ export class TagsApi implements OnModuleInit {
       if (v === undefined || v === null) continue;
       if (!Array.isArray(v))
         throw parameterError(
-          `Invalid type for value '${String(v)}': ${pyType(v)}, expected type <class 'list'>`,
+          `Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'list'>`,
         );
       if (key === 'remove_extra') edit.removeExtra = v.map(String);
       else for (const k of v) edit.extra[String(k)] = null; // a null value blocks the inherited key
@@ -531,19 +532,4 @@ export function policyMeta(check: {
     missing: check.missing,
     forced: check.forced,
   };
-}
-
-function pyType(v: unknown): string {
-  if (v === null) return "<class 'NoneType'>";
-  if (Array.isArray(v)) return "<class 'list'>";
-  switch (typeof v) {
-    case 'string':
-      return "<class 'str'>";
-    case 'number':
-      return Number.isInteger(v) ? "<class 'int'>" : "<class 'float'>";
-    case 'boolean':
-      return "<class 'bool'>";
-    default:
-      return "<class 'dict'>";
-  }
 }

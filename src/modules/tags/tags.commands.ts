@@ -16,6 +16,7 @@ import { packageRef } from './packages.commands.js';
 import { PackagesReader } from './packages.reader.js';
 import type { TagDoc } from './tags.projection.js';
 import { loadTag, loadTarget, TagsWriter, verifyName } from './tags.writer.js';
+import { nameStream } from '../../eventstore/name-streams.js';
 
 export class CreateTag extends Command<number> {
   constructor(
@@ -141,7 +142,7 @@ export class ChangeTargetHandler implements ICommandHandler<ChangeTarget, void> 
       }
       if (ch.name !== s.name) {
         verifyName(ch.name, this.config);
-        const claim = `targetname-${ch.name}`;
+        const claim = nameStream('targetname', ch.name);
         const held = await uow.read(claim);
         if (held.length) {
           const holder = await loadTarget(uow, (held[held.length - 1].data as { id: number }).id);
@@ -188,7 +189,7 @@ export class CreateEmptyBuildHandler implements ICommandHandler<CreateEmptyBuild
     }
     const nvr = `${c.name}-${c.version}-${c.release}`;
     const { result } = await this.commands.run(c.ctx, async (uow) => {
-      const claim = `nvr-${nvr}`;
+      const claim = nameStream('nvr', nvr);
       const held = await uow.read(claim);
       if (held.length) {
         const id = (held[0].data as { id: number }).id;

@@ -5,6 +5,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -251,7 +252,8 @@ export class CreateEmptyBuildParams {
   @IsString() @Length(1, 255) name!: string;
   @IsString() @Length(1, 255) version!: string;
   @IsString() @Length(1, 255) release!: string;
-  @IsOptional() @IsInt() @Min(0) epoch?: number | null;
+  // Koji's build.epoch is an INTEGER column.
+  @IsOptional() @IsInt() @Min(0) @Max(2147483647) epoch?: number | null;
   @IsOptional() @IsIdOrName() owner?: IdOrName | null;
   @IsBoolean() draft!: boolean;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HUB_CONFIG } from '../../app.tokens.js';
 import type { HubConfig } from '../../config/hub-config.js';
 import { actionNotAllowed, genericError } from '../../kernel/errors.js';
+import { verifyNameInternal } from '../../kernel/names.js';
 import type { UnitOfWork } from '../../kernel/unit-of-work.js';
 import { hasPerm, type CallContext } from '../../rpc/context.js';
 import { decideTag, evolveTag, initialTagState, type TagCommand, type TagState } from './tag.decider.js';
@@ -16,6 +17,7 @@ import type { BuildRef, Ref, TagEvent, TargetEvent } from './tags.events.js';
 import { PostUntagHooks, TagDeleteHooks } from './post-untag.js';
 import { TAG_PARENTS, TARGETS, type TagDoc, type TagParentDoc, type TargetDoc } from './tags.projection.js';
 import { TagsReader } from './tags.reader.js';
+import { nameStream } from '../../eventstore/name-streams.js';
 
 export const loadTag = (uow: UnitOfWork, id: number) =>
   uow.loadCached<TagState, TagEvent>(`tag-${id}`, evolveTag, initialTagState);
@@ -24,12 +26,7 @@ export const loadTarget = (uow: UnitOfWork, id: number) =>
 
 /** Koji's verify_name_internal for tag and target names. */
 export function verifyName(name: unknown, config: HubConfig): asserts name is string {
-  if (typeof name !== 'string') throw genericError('Name should be string');
-  const max = config.hub.maxNameLengthInternal;
-  if (max && name.length > max)
-    throw genericError(`Name ${name} is too long. Max length is ${max} characters`);
-  if (!new RegExp(config.hub.regexNameInternal).test(name))
-    throw genericError(`Name ${name} does not match RegexNameInternal value`);
+  verifyNameInternal(name, config.hub);
 }
 
 interface Claim {
@@ -84,7 +81,7 @@ export class TagsWriter {
     fixedId?: number,
   ): Promise<number> {
     verifyName(o.name, this.config);
-    const stream = `tagname-${o.name}`;
+    const stream = nameStream('tagname', o.name);
     const held = await this.claim(uow, stream);
     let id: number;
     if (fixedId !== undefined) {
@@ -140,7 +137,7 @@ export class TagsWriter {
   /** A new name for a tag: claimed, or refused when another live tag holds it. */
   async renameTagClaim(uow: UnitOfWork, id: number, newName: string): Promise<void> {
     verifyName(newName, this.config);
-    const stream = `tagname-${newName}`;
+    const stream = nameStream('tagname', newName);
     const held = await this.claim(uow, stream);
     if (held && held.id !== id) {
       const holder = await loadTag(uow, held.id);
@@ -194,7 +191,7 @@ export class TagsWriter {
     destTagText = destTag.name,
   ): Promise<number> {
     verifyName(name, this.config);
-    const stream = `targetname-${name}`;
+    const stream = nameStream('targetname', name);
     const held = await this.claim(uow, stream);
     let id: number;
     if (held) {

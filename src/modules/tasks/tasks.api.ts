@@ -30,6 +30,9 @@ import { buildrootInfo, hostInfo, taskInfo, TasksReader } from './tasks.reader.j
 import { checkFileName, checkVolume, taskRelPath, TaskFiles, volumePrefix } from './task-files.js';
 import { FILES_ACCESS, type FilesAccess } from './files-access.js';
 
+/** A host's capacity (Koji's default is 2.0): far beyond any builder, short of absurd. */
+const MAX_HOST_CAPACITY = 1_000_000;
+
 const asList = <T>(v: T | T[] | null | undefined): T[] | null =>
   v === null || v === undefined ? null : Array.isArray(v) ? v : [v];
 
@@ -68,6 +71,9 @@ export class TasksApi implements OnModuleInit {
       if (p.kw.capacity !== undefined) {
         if (typeof p.kw.capacity !== 'number' || !(p.kw.capacity >= 0))
           throw genericError('capacity must be a number >= 0');
+        // Koji's FLOAT column would take 1e20, which no builder has and every listing prints badly.
+        if (p.kw.capacity > MAX_HOST_CAPACITY)
+          throw genericError(`capacity must be at most ${MAX_HOST_CAPACITY}, got ${pyRepr(p.kw.capacity)}`);
         changes.capacity = p.kw.capacity;
       }
       for (const k of ['description', 'comment'])

@@ -34,6 +34,8 @@ import {
 } from './task.decider.js';
 import type { BuildrootEvent, ChannelEvent, HostEvent, Ref, TaskEvent } from './tasks.events.js';
 import { TasksReader } from './tasks.reader.js';
+import { nameStream } from '../../eventstore/name-streams.js';
+import { verifyNameInternal } from '../../kernel/names.js';
 
 export const loadTask = (uow: UnitOfWork, id: number) =>
   uow.load<TaskState, TaskEvent>(`task-${id}`, evolveTask, initialTaskState);
@@ -229,10 +231,12 @@ export class AddHostHandler implements ICommandHandler<AddHost, number> {
   ) {}
 
   async execute(c: AddHost): Promise<number> {
+    // Koji's add_host checks the name first: a host name is also a user name and a claim stream.
+    verifyNameInternal(c.hostname, this.config.hub);
     const arches = parseArches(c.arches);
     const defaultChannel = await this.tasks.strictChannel('default');
     const { result } = await this.commands.run(c.ctx, async (uow) => {
-      const claim = `hostname-${c.hostname}`;
+      const claim = nameStream('hostname', c.hostname);
       if ((await uow.version(claim)) > 0) throw genericError(`host already exists: ${c.hostname}`);
       const existing = await this.users.byName(c.hostname);
       let userId: number;
@@ -316,7 +320,7 @@ export async function addChannelIn(
   mustBeNew: boolean,
 ) {
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw genericError(`Invalid channel name: ${name}`);
-  const claim = `channelname-${name}`;
+  const claim = nameStream('channelname', name);
   const existing = await uow.read(claim);
   if (existing.length) {
     if (mustBeNew) throw genericError(`channel ${name} already exists`);
@@ -368,7 +372,7 @@ export class EditChannelHandler implements ICommandHandler<EditChannel, boolean>
         if (v !== undefined && (s as unknown as Record<string, unknown>)[k] !== v) changes[k] = v;
       }
       if (changes.name) {
-        const claim = `channelname-${changes.name}`;
+        const claim = nameStream('channelname', changes.name);
         if ((await uow.version(claim)) > 0) throw genericError(`channel ${changes.name} already exists`);
         uow.emit(claim, [{ type: 'NameClaimed', data: { kind: 'channel', name: changes.name, id: s.id } }]);
       }

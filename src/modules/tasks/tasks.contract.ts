@@ -402,7 +402,7 @@ export const hostGetID = method({
 });
 
 export class UpdateHostParams {
-  @IsNumber() task_load!: number;
+  @IsNumber() @Min(0) task_load!: number;
   @IsBoolean() ready!: boolean;
   @IsOptional() @IsObject() data?: Record<string, unknown> | null;
 }

@@ -17,6 +17,8 @@ import {
 } from './users.decider.js';
 import type { APITokenEvent, PermissionCreated, SessionEvent, UserEvent } from './users.events.js';
 import type { UserDoc } from './users.projection.js';
+import { nameStream } from '../../eventstore/name-streams.js';
+import { verifyNameInternal } from '../../kernel/names.js';
 
 export const RegexUserName = /^[A-Za-z0-9/_.@+-]+$/;
 
@@ -51,10 +53,10 @@ export async function createUserIn(
       `Name ${name} is too long. Max length is ${config.hub.maxNameLengthInternal} characters`,
     );
   if (!RegexUserName.test(name)) throw genericError(`Name ${name} does not match RegexUserName value`);
-  const claim = `username-${name}`;
+  const claim = nameStream('username', name);
   if ((await uow.version(claim)) > 0) throw genericError(`user already exists: ${name}`);
   if (krbPrincipal !== null) {
-    const pclaim = `krbprincipal-${krbPrincipal}`;
+    const pclaim = nameStream('krbprincipal', krbPrincipal);
     if (!RegexUserName.test(krbPrincipal))
       throw genericError(`Kerberos principal ${krbPrincipal} is not valid`);
     if ((await uow.version(pclaim)) > 0)
@@ -68,20 +70,18 @@ export async function createUserIn(
   return id;
 }
 
-/** Creates a permission unless it exists; returns its id. */
+/** Creates a permission unless it exists; returns its id. The caller checked a new name. */
 export async function ensurePermissionIn(
   uow: UnitOfWork,
   name: string,
   description: string | null,
   create: boolean,
 ) {
-  const stream = `permission-${name}`;
+  const stream = nameStream('permission', name);
   const events = (await uow.read(stream)).map((e) => e as unknown as PermissionCreated);
   if (events.length) return events[0].data.id;
   if (!create)
     throw genericError(`No such permission: ${name} (grant it with create=True, or --new, to create it)`);
-  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
-    throw genericError(`permission name ${name} may contain only letters, digits and _ . -`);
   const id = await uow.allocateId('permission');
   uow.emit(stream, [{ type: 'PermissionCreated', data: { id, name, description } }]);
   return id;
@@ -107,6 +107,8 @@ export class CreateUserHandler implements ICommandHandler<CreateUser, number> {
   ) {}
 
   async execute(c: CreateUser): Promise<number> {
+    // Koji's new_group checks a group name as an internal name, then it is a user name as well.
+    if (c.usertype === USERTYPE_GROUP) verifyNameInternal(c.name, this.config.hub);
     const { result } = await this.commands.run(c.ctx, (uow) =>
       createUserIn(uow, this.config, c.name, c.usertype, c.status, c.krbPrincipal),
     );
@@ -178,9 +180,14 @@ export class GrantPermission extends Command<void> {
 
 @CommandHandler(GrantPermission)
 export class GrantPermissionHandler implements ICommandHandler<GrantPermission, void> {
-  constructor(private readonly commands: CommandService) {}
+  constructor(
+    private readonly commands: CommandService,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
 
   async execute(c: GrantPermission): Promise<void> {
+    // Koji's grant_permission(create=True) checks the name before anything (verify_name_internal).
+    if (c.create) verifyNameInternal(c.perm, this.config.hub);
     await this.commands.run(c.ctx, async (uow) => {
       const permId = await ensurePermissionIn(uow, c.perm, c.description, c.create);
       applyUser(uow, c.target.id, await loadUser(uow, c.target.id), { kind: 'grant', permId, perm: c.perm });

@@ -40,10 +40,10 @@ export type UserEvent =
   | GroupMemberAdded
   | GroupMemberRemoved;
 
-/** Stream `username-<name>`: claims a name, so two creations of one name cannot both succeed. */
+/** Stream `username-<name>` (built by nameStream): claims a name, so two creations of one name cannot both succeed. */
 export type UserNameClaimed = DomainEvent<'UserNameClaimed', { name: string; id: number }>;
 
-/** Stream `permission-<name>`. */
+/** Stream `permission-<name>` (built by nameStream). */
 export type PermissionCreated = DomainEvent<
   'PermissionCreated',
   { id: number; name: string; description: string | null }
