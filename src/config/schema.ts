@@ -56,8 +56,8 @@ export const CONFIG_KEYS: KeySpec[] = [
   { file: 'hub/hub.conf', section: 'hub', key: 'HostTimeout', type: 'int', default: '300', min: 1, doc: 'Seconds without a heartbeat after which a host\'s tasks return to FREE (tasks assigned to it on purpose FAIL).' },
   { file: 'hub/hub.conf', section: 'hub', key: 'RepoManager', type: 'bool', default: 'true', doc: 'Run the repo manager in the hub (as kojira): answer repo requests and regenerate tags with `repo.auto`.' },
   { file: 'hub/hub.conf', section: 'hub', key: 'RepoInterval', type: 'float', default: '2', above: 0, max: TIMER_MAX_SEC, doc: 'Seconds between two passes of the repo manager.' },
-  { file: 'hub/hub.conf', section: 'hub', key: 'MaxNameLengthInternal', type: 'int', default: '256', min: 0, doc: 'Longest tag, target or user name; 0 turns the length check off (Koji).' },
-  { file: 'hub/hub.conf', section: 'hub', key: 'RegexNameInternal', type: 'string', default: '^[A-Za-z0-9/_.+-]+$', doc: 'Pattern tag and target names must match (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'MaxNameLengthInternal', type: 'int', default: '256', min: 0, doc: 'Longest tag, target, user, host, group, channel or created permission name; 0 turns the length check off (Koji).' },
+  { file: 'hub/hub.conf', section: 'hub', key: 'RegexNameInternal', type: 'string', default: '^[A-Za-z0-9/_.+-]+$', doc: 'Pattern tag, target, host, group, channel and created permission names must match (Koji; user names are not matched against it).' },
   // hub/plugins/sidetag.conf [sidetag]: Koji's sidetag plugin keys, plus koji-es's cleanup schedule.
   { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'remove_empty', type: 'bool', default: 'false', doc: 'Remove a sidetag when its last build is untagged (in the same atomic append as the untag).' },
   { file: 'hub/plugins/sidetag.conf', section: 'sidetag', key: 'allowed_suffixes', type: 'string', default: '', doc: 'Comma-separated suffixes `createSideTag(…, suffix=…)` accepts; empty allows none. Entries are stripped (Koji does not strip them).' },
