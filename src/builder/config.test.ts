@@ -1,26 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadBuilderConfig, requireCredentials } from './config.js';
-
-function withDir(fn: (dir: string) => void) {
-  const dir = mkdtempSync(join(tmpdir(), 'builder-cfg-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function errorIs(message: string) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.equal(e.message, message);
-    return true;
-  };
-}
+import { errorIs, withDir } from '../config/testing.js';
+import { loadBuilderConfig, requireCredentials } from './config.js';
 
 test('a number out of range names where it came from: flag, environment variable or builder.conf', () => {
   withDir((dir) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadHubConfig, ConfigError } from './hub-config.js';
 import { parseIni } from './ini.js';
+import { errorIs, withDir } from './testing.js';
 import { CONFIG_KEYS, configTableMarkdown, OPEN_SECTIONS, rangeText } from './schema.js';
 
 const root = join(__dirname, '..', '..');
@@ -20,23 +21,7 @@ function withConfig(hubConf: string, fn: (dir: string) => void) {
   }
 }
 
-function withDir(fn: (dir: string) => void) {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
-/** Matches a ConfigError with exactly this message. */
-function errorIs(message: string) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.equal(e.message, message);
-    return true;
-  };
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -98,6 +98,10 @@ function configDir(name: string, hubConf: string): string {
   return dir;
 }
 
+/** The hub on config directory `dir`, with a data directory of its own under tmp.dir. */
+const runOnConfig = (dir: string, data: string) =>
+  runHub(['--config-dir', dir, '--port', '0', '--data-dir', join(tmp.dir, data)]);
+
 describe('start-up failures: exit 1, one line naming the problem', () => {
   test('a malformed --store', async () => {
     const r = await runHub(['--config-dir', SHIPPED_CONFIG, '--port', '0', '--store', 'mysql://x']);
@@ -145,14 +149,7 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
 
   test('hub.conf with a bad value names the file, the section, the line and the key', async () => {
     const dir = configDir('bad-value', '[hub]\nMissingPolicyOk = true\nMaxRequestLength = lots\n');
-    const r = await runHub([
-      '--config-dir',
-      dir,
-      '--port',
-      '0',
-      '--data-dir',
-      join(tmp.dir, 'data-bad-value'),
-    ]);
+    const r = await runOnConfig(dir, 'data-bad-value');
     const line = failsWithOneLine(r, /MaxRequestLength = "lots" is not an integer/);
     assert.ok(line.includes(`${join(dir, 'hub', 'hub.conf')} [hub] line 3`), line);
   });
@@ -162,14 +159,7 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
       'bad-policy',
       '[hub]\nMissingPolicyOk = true\n\n[policy]\nsidetag =\n    has_perm admin :: allow\n    # a comment\n    compare number_of_tags >= 10 deny\n    all :: allow\n',
     );
-    const r = await runHub([
-      '--config-dir',
-      dir,
-      '--port',
-      '0',
-      '--data-dir',
-      join(tmp.dir, 'data-bad-policy'),
-    ]);
+    const r = await runOnConfig(dir, 'data-bad-policy');
     const line = failsWithOneLine(r, /policy sidetag, line 8\b/);
     assert.ok(line.includes(join(dir, 'hub', 'hub.conf')), line);
   });
@@ -195,14 +185,7 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
 
   test('a number out of its range in hub.conf or sidetag.conf names the file, the section, the key and the range', async () => {
     const dir = configDir('bad-range', '[hub]\nMissingPolicyOk = true\nMaxRequestLength = -1\n');
-    const r = await runHub([
-      '--config-dir',
-      dir,
-      '--port',
-      '0',
-      '--data-dir',
-      join(tmp.dir, 'data-bad-range'),
-    ]);
+    const r = await runOnConfig(dir, 'data-bad-range');
     const line = failsWithOneLine(r, /MaxRequestLength = -1 must be at least 1024$/);
     assert.ok(line.includes(`${join(dir, 'hub', 'hub.conf')} [hub] line 3: `), line);
 
@@ -210,7 +193,7 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
     mkdirSync(join(side, 'hub', 'plugins'));
     writeFileSync(join(side, 'hub', 'plugins', 'sidetag.conf'), '[sidetag]\ncleanup_interval = -60\n');
     failsWithOneLine(
-      await runHub(['--config-dir', side, '--port', '0', '--data-dir', join(tmp.dir, 'data-bad-sidetag')]),
+      await runOnConfig(side, 'data-bad-sidetag'),
       new RegExp(
         `^koji-es: ${join(side, 'hub', 'plugins', 'sidetag.conf')} \\[sidetag\\] line 2: cleanup_interval = -60 must be between 0 and 2147483$`,
       ),
@@ -241,14 +224,7 @@ describe('start-up failures: exit 1, one line naming the problem', () => {
       'bad-action',
       '[policy]\nsidetag =\n    has_perm admin :: allow\n    all :: alow\n',
     );
-    const r = await runHub([
-      '--config-dir',
-      dir,
-      '--port',
-      '0',
-      '--data-dir',
-      join(tmp.dir, 'data-bad-action'),
-    ]);
+    const r = await runOnConfig(dir, 'data-bad-action');
     const line = failsWithOneLine(r, /policy sidetag, line 4: unknown action "alow" in "all :: alow"/);
     assert.ok(line.includes(join(dir, 'hub', 'hub.conf')), line);
   });
