@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HUB_CONFIG } from '../app.tokens.js';
 import type { HubConfig } from '../config/hub-config.js';
@@ -168,5 +168,24 @@ export class JsonRpcController {
       message: f.faultString,
       data: { name: f.name, faultCode: f.faultCode, faultString: f.faultString, ...f.data },
     };
+  }
+
+  /**
+   * JSON-RPC is POST only: any other method gets 405 saying so, not the web's 404 page. Declared after
+   * the POST route, which Express would otherwise never reach.
+   */
+  @All('rpc')
+  notPost(@Res() res: Response): void {
+    res
+      .status(405)
+      .setHeader('Allow', 'POST')
+      .type('application/json')
+      .send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: 'JSON-RPC 2.0 requests are POSTed to /rpc' },
+        }),
+      );
   }
 }

@@ -1063,6 +1063,21 @@ describe('API end to end (SQLite store)', () => {
       assert.equal(batch.text, '');
     });
 
+    test('a GET (or PUT, DELETE) of /rpc: 405 with Allow: POST and a JSON-RPC error, not a 404 page', async () => {
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const r = await fetch(`${h.url}/rpc`, { method });
+        assert.equal(r.status, 405, method);
+        assert.equal(r.headers.get('allow'), 'POST');
+        assert.deepEqual(await r.json(), {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: 'JSON-RPC 2.0 requests are POSTed to /rpc' },
+        });
+      }
+      // POST still reaches the endpoint.
+      assert.equal((await post({ jsonrpc: '2.0', id: 1, method: 'hello' })).status, 200);
+    });
+
     test('-32700 parse error', async () => {
       for (const body of ['{bad json', '', '[{"jsonrpc": "2.0",']) {
         const r = await post(body);
