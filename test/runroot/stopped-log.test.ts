@@ -4,6 +4,8 @@
 // and `koji-es runroot` and `watch-logs`, waiting on the task meanwhile, print it — as a failed
 // runroot's log is in Koji. A real builder process runs real commands in a busybox sandbox.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { STATE } from '../helpers/builder.js';
 import { needSandbox } from '../helpers/buildroot.js';
@@ -85,6 +87,34 @@ describe('the runroot.log of a stopped command', () => {
       w.builder.stderr(),
       new RegExp(`task ${id} \\(runroot\\): runroot\\.log of the stopped command uploaded \\(18 bytes\\)`),
     );
+  });
+
+  test('canceled during --install: what the installer wrote is task output install.log', async (t) => {
+    const w = world(t);
+    if (!w) return;
+    w.conf({ runroot: 'install_command = /usr/local/bin/fake-install' });
+    try {
+      const id = await w.runroot(['echo', 'never'], { packages: ['slow-pkg'] });
+      // The installer wrote its line (in the task's directory on the builder); now it is canceled.
+      const local = join(w.workdir, 'tasks', String(id % 10000), String(id), 'install.log');
+      await eventually(
+        async () => assert.equal(readFileSync(local, 'utf8'), 'installing slow-pkg\n'),
+        20_000,
+      );
+      await eventually(async () => {
+        const r = await w.h.call<boolean>('cancelTask', [id], w.h.admin);
+        assert.notEqual(r, false);
+      });
+      assert.equal((await w.wait(id)).state, STATE.CANCELED);
+      await eventually(async () => assert.deepEqual(await w.outputs(id), ['install.log']), 20_000);
+      assert.equal(await w.log(id, 'install.log'), 'installing slow-pkg\n');
+      assert.match(
+        w.builder.stderr(),
+        new RegExp(`task ${id} \\(runroot\\): install\\.log of the stopped install uploaded`),
+      );
+    } finally {
+      w.conf();
+    }
   });
 
   // Last: it stops the world's builder.

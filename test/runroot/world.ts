@@ -40,11 +40,15 @@ export interface TaskInfo {
   result?: unknown;
 }
 
-/** The fake installer the tests' install_command runs: it records its arguments, fails on `fail*`. */
+/**
+ * The fake installer the tests' install_command runs: it records its arguments, fails on `fail*` and
+ * waits (to be stopped) on `slow*`.
+ */
 const FAKE_INSTALL = `#!/bin/sh
 echo "$@" > /builddir/installed
 echo "installing $*"
 case "$*" in *fail*) echo "no such package" >&2; exit 4;; esac
+case "$*" in *slow*) sleep 7434;; esac
 exit 0
 `;
 

@@ -398,7 +398,17 @@ export async function runRunroot(task: BuilderTask, ctx: TaskContext): Promise<s
         hostTools(),
         capture('install.log'),
       );
-      if (r.outcome.kind === 'aborted') throw genericError('the task was stopped');
+      if (r.outcome.kind === 'aborted') {
+        // As runroot.log's: what a stopped install wrote is task output too.
+        await ctx.upload
+          .upload('install.log', join(ctx.workdir, 'install.log'), { afterAbortMs: STOPPED_LOG_MS })
+          .then(
+            (u) => ctx.log.info(`install.log of the stopped install uploaded (${u.size} bytes)`),
+            (e: unknown) =>
+              ctx.log.warn(`install.log of the stopped install not uploaded: ${(e as Error).message}`),
+          );
+        throw genericError('the task was stopped');
+      }
       await ctx.upload.upload('install.log', join(ctx.workdir, 'install.log'));
       const err = failure(`--install ${opts.packages.join(' ')}`, timeoutOf(r.outcome), driver);
       if (err) throw err;
