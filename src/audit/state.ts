@@ -30,13 +30,6 @@ function upTo(events: RecordedEvent[], at: ReturnType<typeof parseAt> | null): R
   );
 }
 
-async function stream(backend: StoreBackend, name: string, at: ReturnType<typeof parseAt> | null) {
-  return upTo(
-    (await backend.events.readStream(name)).map((e) => upcasters.upcast(e)),
-    at,
-  );
-}
-
 function fold<S, E>(events: RecordedEvent[], evolve: (s: S, e: E) => S, initial: S): S {
   return events.reduce((s, e) => evolve(s, { type: e.type, data: e.data } as E), initial);
 }
@@ -47,7 +40,23 @@ function fold<S, E>(events: RecordedEvent[], evolve: (s: S, e: E) => S, initial:
  */
 export async function stateAt(backend: StoreBackend, kind: StateKind, id: number, atText: string | null) {
   const at = atText ? parseAt(atText) : null;
-  const events = async (name: string) => stream(backend, name, at);
+  let recorded = 0;
+  const events = async (name: string) => {
+    const all = await backend.events.readStream(name);
+    recorded += all.length;
+    return upTo(
+      all.map((e) => upcasters.upcast(e)),
+      at,
+    );
+  };
+  const state = await foldAt(kind, id, events);
+  // An entity the log never had is a mistake in the id or kind, not a state ("exists": false is
+  // for one made after the moment asked about).
+  if (recorded === 0) throw new Error(`the log has no ${kind} ${id}`);
+  return state;
+}
+
+async function foldAt(kind: StateKind, id: number, events: (name: string) => Promise<RecordedEvent[]>) {
   switch (kind) {
     case 'tag': {
       const ev = await events(`tag-${id}`);

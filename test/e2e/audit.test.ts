@@ -157,6 +157,15 @@ describe('audit', () => {
     assert.equal(task.state.state, 2);
     const bad = await hub.rpc('auditState', ['tag', 1, 'yesterday'], hub.admin);
     assert.match(bad.body.error!.message, /neither a time/);
+    // An id the log never had is an error, not a state that "does not exist".
+    const none = await hub.rpc('auditState', ['tag', 999_999], hub.admin);
+    assert.equal(none.body.error?.data?.name, 'GenericError');
+    assert.equal(none.body.error?.message, 'the log has no tag 999999');
+    const offline = cli(['audit', 'state', '--store', `sqlite:${storePath}`, 'task', '999999'], {
+      HOME: home.dir,
+    });
+    assert.equal(offline.status, 1, offline.stdout);
+    assert.match(offline.stderr, /the log has no task 999999/);
   });
 
   test('verify finds no difference online and offline, and finds a tampered read model', async () => {
