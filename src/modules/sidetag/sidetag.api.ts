@@ -207,7 +207,7 @@ export class SidetagApi implements OnModuleInit, OnApplicationBootstrap, OnAppli
         debuginfo: p.debuginfo === null || p.debuginfo === undefined ? null : truthy(p.debuginfo),
         rpmMacros: p.rpm_macros,
         removeRpmMacros: p.remove_rpm_macros,
-        extra: p.extra as Record<string, unknown> | null | undefined,
+        extra: p.extra,
         removeExtra: p.remove_extra,
       });
       await this.bus.execute(new EditSideTag(ctx, tag.id, edit.extra, edit.removeExtra));

@@ -454,6 +454,23 @@ describe("editSideTag's rules, in Koji's order and words (§2.6, §6.1 items 14�
     );
   });
 
+  test('extra must be a dict: a string or list is refused, not spread into a key per character', () => {
+    whenEdit({ user: admin, extra: '{"a": 1}' }).thenFails(
+      'ParameterError',
+      "Invalid type for value '{\"a\": 1}': <class 'str'>, expected type <class 'dict'>",
+    );
+    whenEdit({ user: admin, extra: [1, 2] }).thenFails(
+      'ParameterError',
+      "Invalid type for value '[1, 2]': <class 'list'>, expected type <class 'dict'>",
+    );
+    // The permission is checked first, as before.
+    whenEdit({ extra: 'abc' }).thenFails(
+      'GenericError',
+      'Extra can be modified only with sidetag_admin or admin permissions.',
+    );
+    whenEdit({ user: admin, extra: { a: 1 } }).then(decided({ extra: { a: 1 }, removeExtra: [] }));
+  });
+
   test('empty rpm_macros and remove_rpm_macros are falsy: no allow-list needed, nothing changes', () => {
     whenEdit({ rpmMacros: {}, removeRpmMacros: [] }).then(decided({ extra: {}, removeExtra: [] }));
   });

@@ -204,7 +204,7 @@ export interface EditInput {
   debuginfo: boolean | null | undefined;
   rpmMacros: unknown;
   removeRpmMacros: unknown;
-  extra: Record<string, unknown> | null | undefined;
+  extra: unknown;
   removeExtra: unknown;
 }
 
@@ -248,7 +248,12 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
     if (!privileged)
       throw genericError('Extra can be modified only with sidetag_admin or admin permissions.');
   }
-  const extra: Record<string, unknown> = { ...(i.extra ?? {}) };
+  // A string or list spread as extra became one key per character or item.
+  if (i.extra !== null && i.extra !== undefined && (typeof i.extra !== 'object' || Array.isArray(i.extra)))
+    throw parameterError(
+      `Invalid type for value '${pyStr(i.extra)}': <class '${pyTypeName(i.extra)}'>, expected type <class 'dict'>`,
+    );
+  const extra: Record<string, unknown> = { ...((i.extra as Record<string, unknown> | null) ?? {}) };
   let removeExtra: unknown = i.removeExtra ?? [];
   if (!Array.isArray(removeExtra))
     throw parameterError(
