@@ -138,10 +138,8 @@ export function toEntry(e: RecordedEvent): LogEntry {
 
 /** `audit log`: the whole log, filtered, oldest first (the newest `limit` when a limit is given). */
 export async function auditLog(backend: StoreBackend, f: LogFilters): Promise<LogEntry[]> {
-  const since = f.since ? Date.parse(f.since) : null;
-  const until = f.until ? Date.parse(f.until) : null;
-  if (since !== null && Number.isNaN(since)) throw new Error(`--since ${f.since} is not a time`);
-  if (until !== null && Number.isNaN(until)) throw new Error(`--until ${f.until} is not a time`);
+  const since = f.since ? isoTime(f.since, '--since') : null;
+  const until = f.until ? isoTime(f.until, '--until') : null;
   const tag = f.tag ?? null;
   const keep = (e: RecordedEvent): boolean => {
     if (f.stream && e.stream !== f.stream) return false;
@@ -182,4 +180,19 @@ export async function auditLog(backend: StoreBackend, f: LogFilters): Promise<Lo
     after = page.checkpoint;
   }
   return f.limit ? out.slice(-f.limit) : out;
+}
+
+/** An ISO 8601 date or date and time: `2026-11-20`, `2026-11-20T10:00`, `2026-11-20 10:00:00.5+01:00`. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A time the audit commands filter by, in milliseconds. ISO 8601 only: Date.parse also reads "12" or
+ * "-5" (as months of 2001) and "Nov 25 2026" (in the machine's time zone), so a typo filtered
+ * silently by a time nobody meant.
+ */
+export function isoTime(text: string, option: string): number {
+  const t = ISO_TIME.test(text.trim()) ? Date.parse(text.trim().replace(' ', 'T')) : NaN;
+  if (Number.isNaN(t))
+    throw new Error(`${option} ${text} is not an ISO 8601 time (such as 2026-11-20T10:00:00Z)`);
+  return t;
 }

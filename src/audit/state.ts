@@ -10,7 +10,7 @@ import { evolveTask, initialTaskState } from '../modules/tasks/task.decider.js';
 import type { BuildrootEvent, TaskEvent } from '../modules/tasks/tasks.events.js';
 import { evolveUser, initialUserState } from '../modules/users/users.decider.js';
 import type { UserEvent } from '../modules/users/users.events.js';
-import { eventTime, redact } from './log.js';
+import { eventTime, isoTime, redact } from './log.js';
 
 export const STATE_KINDS = ['tag', 'sidetag', 'task', 'buildroot', 'user'] as const;
 export type StateKind = (typeof STATE_KINDS)[number];
@@ -18,9 +18,11 @@ export type StateKind = (typeof STATE_KINDS)[number];
 /** A moment: an ISO time, or a Koji event id (a global position). */
 export function parseAt(at: string): { time: number } | { position: number } {
   if (/^\d+$/.test(at)) return { position: Number(at) };
-  const t = Date.parse(at);
-  if (Number.isNaN(t)) throw new Error(`--at ${at} is neither a time (ISO 8601) nor an event id`);
-  return { time: t };
+  try {
+    return { time: isoTime(at, '--at') };
+  } catch {
+    throw new Error(`--at ${at} is neither a time (ISO 8601, such as 2026-11-20T10:00:00Z) nor an event id`);
+  }
 }
 
 function upTo(events: RecordedEvent[], at: ReturnType<typeof parseAt> | null): RecordedEvent[] {
