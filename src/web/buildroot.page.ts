@@ -1,11 +1,11 @@
-import type { TreeDoc } from '../modules/failed-tree/failed-tree.projection.js';
 import type { BuildrootDoc } from '../modules/tasks/tasks.projection.js';
+import { downloadCell, type TreeRow } from './download.js';
 import { buildrootState, fmtIso, fmtSize, fmtTs } from './format.js';
 import { html, type Html } from './html.js';
 import type { WebUrls } from './web-context.js';
 
 /** A buildroot: where and for what it ran, its state, and how long its directory is kept. */
-export function buildrootBody(u: WebUrls, b: BuildrootDoc, trees: TreeDoc[]): Html {
+export function buildrootBody(u: WebUrls, b: BuildrootDoc, trees: TreeRow[]): Html {
   const row = (k: string, v: Html | string | number | null) =>
     html`<tr>
       <th>${k}</th>
@@ -30,16 +30,10 @@ export function buildrootBody(u: WebUrls, b: BuildrootDoc, trees: TreeDoc[]): Ht
         ? html`<h2>Saved trees</h2>
             <ul>
               ${trees.map(
-                (t) =>
+                ({ tree: t, download }) =>
                   html`<li>
                     <a href="${u.web}/taskinfo?taskID=${t.task_id}">task ${t.task_id}</a>: ${t.file},
-                    ${fmtSize(t.size)}${
-                      t.expired
-                        ? html` <span class="expired"
-                            >expired (${t.expired.reason}, ${fmtIso(t.expired.time)})</span
-                          >`
-                        : ''
-                    }
+                    ${fmtSize(t.size)} ${downloadCell(download)}
                   </li>`,
               )}
             </ul>`

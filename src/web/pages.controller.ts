@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HUB_CONFIG } from '../app.tokens.js';
@@ -28,6 +29,7 @@ import { UsersReader } from '../modules/users/users.reader.js';
 import type { CallContext } from '../rpc/context.js';
 import { buildrootBody } from './buildroot.page.js';
 import { Checksums } from './checksums.js';
+import type { Download, TreeRow } from './download.js';
 import { encodePath, taskLabel } from './format.js';
 import type { Html } from './html.js';
 import { indexBody } from './index.page.js';
@@ -87,10 +89,10 @@ export class PagesController {
           orderBy: [['id', 'asc']],
         }),
         outputs: await this.outputs(task, f),
-        trees: await rm.find<TreeDoc>(TREES, {
-          where: { failed_task_id: id },
-          orderBy: [['task_id', 'asc']],
-        }),
+        trees: await this.treeRows(
+          await rm.find<TreeDoc>(TREES, { where: { failed_task_id: id }, orderBy: [['task_id', 'asc']] }),
+          f,
+        ),
         log: await this.logView(task, f.ctx),
       };
       const title = `Task ${id}: ${taskLabel(task)}`;
@@ -106,10 +108,13 @@ export class PagesController {
         return this.fail(res, f, 400, `Invalid buildroot id: ${queryParam(req, 'buildrootID') ?? '(none)'}`);
       const b = await this.tasks.buildroot(id);
       if (!b) return this.fail(res, f, 404, `No such buildroot: ${id}`);
-      const trees = await this.tasks.rm.find<TreeDoc>(TREES, {
-        where: { buildroot_id: id },
-        orderBy: [['task_id', 'asc']],
-      });
+      const trees = await this.treeRows(
+        await this.tasks.rm.find<TreeDoc>(TREES, {
+          where: { buildroot_id: id },
+          orderBy: [['task_id', 'asc']],
+        }),
+        f,
+      );
       return this.page(res, f, 200, `Buildroot ${id}`, buildrootBody(this.web.urls, b, trees));
     });
   }
@@ -182,33 +187,26 @@ export class PagesController {
    * link — or, where the download rule refuses this viewer, why not; a saved tree the collector
    * removed stays listed as expired.
    */
-  private async outputs(task: TaskDoc, { ctx, here }: Frame): Promise<OutputRow[]> {
+  private async outputs(task: TaskDoc, f: Frame): Promise<OutputRow[]> {
     const listing = (await this.files.list(task.id, true, true)) as Record<string, Record<string, FileStat>>;
     const tree = await this.tasks.rm.get<TreeDoc>(TREES, String(task.id));
-    const login = `${this.web.urls.web}/login?next=${encodeURIComponent(here)}`;
     const rows: OutputRow[] = [];
     for (const name of Object.keys(listing).sort()) {
       for (const [volume, st] of Object.entries(listing[name])) {
         const rel = `${volumePrefix(volume)}${taskRelPath(task.id)}/${name}`;
         const size = Number(st.st_size);
         const isTree = !!tree && tree.file === name && tree.volume === volume;
-        const denial = await this.access.check(rel, ctx);
         const sha256 = isTree
           ? tree.sha256
           : await this.checksums
               .of(this.files.finalPath(task.id, name, volume), size, st.st_mtime)
               .catch(() => null);
-        const expired = isTree ? tree.expired : null;
         rows.push({
           name,
           volume,
           size,
           sha256,
-          href: denial || expired ? null : `${this.web.urls.top}/${encodePath(rel)}`,
-          denied: denial?.message ?? null,
-          login: denial && !ctx.user ? login : null,
-          expired,
-          missing: false,
+          ...(await this.download(rel, f, isTree ? tree.expired : null, false)),
         });
       }
     }
@@ -224,6 +222,43 @@ export class PagesController {
         expired: tree.expired,
         missing: !tree.expired,
       });
+    return rows;
+  }
+
+  /**
+   * The download rule for one file, as every page applies it: a link to `topurl` when /files would
+   * serve this viewer, else why not (and a log-in link for anonymous visitors); nothing to fetch
+   * once the file expired or went missing.
+   */
+  private async download(
+    rel: string,
+    { ctx, here }: Frame,
+    expired: Download['expired'],
+    missing: boolean,
+  ): Promise<Download> {
+    const denial = await this.access.check(rel, ctx);
+    return {
+      href: denial || expired || missing ? null : `${this.web.urls.top}/${encodePath(rel)}`,
+      denied: denial?.message ?? null,
+      login: denial && !ctx.user ? `${this.web.urls.web}/login?next=${encodeURIComponent(here)}` : null,
+      expired,
+      missing,
+    };
+  }
+
+  /** Saved trees with their download for this viewer: the save task's own rule, link and refusal. */
+  private async treeRows(trees: TreeDoc[], f: Frame): Promise<TreeRow[]> {
+    const rows: TreeRow[] = [];
+    for (const tree of trees) {
+      const rel = `${volumePrefix(tree.volume)}${taskRelPath(tree.task_id)}/${tree.file}`;
+      const missing =
+        !tree.expired &&
+        !(await stat(this.files.finalPath(tree.task_id, tree.file, tree.volume)).then(
+          (st) => st.isFile(),
+          () => false,
+        ));
+      rows.push({ tree, download: await this.download(rel, f, tree.expired, missing) });
+    }
     return rows;
   }
 

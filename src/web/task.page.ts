@@ -1,24 +1,17 @@
-import type { TreeDoc } from '../modules/failed-tree/failed-tree.projection.js';
 import type { BuildrootDoc, TaskDoc } from '../modules/tasks/tasks.projection.js';
 import { TASK_STATES } from '../modules/tasks/tasks.events.js';
+import { downloadCell, type Download, type TreeRow } from './download.js';
 import { buildrootState, fmtIso, fmtSize, fmtTs, pretty, taskLabel, taskState } from './format.js';
 import { html, type Html } from './html.js';
 import type { WebUrls } from './web-context.js';
 
 /** One output file as the page lists it: a link, or why there is none. */
-export interface OutputRow {
+export interface OutputRow extends Download {
   name: string;
   volume: string;
   size: number | null;
   /** null: too big to hash for a page view. */
   sha256: string | null;
-  href: string | null;
-  denied: string | null;
-  /** The login link to offer with a denial, when nobody is logged in. */
-  login: string | null;
-  expired: { reason: string; time: string } | null;
-  /** A recorded tree whose file is gone without an expiry (deleted by hand). */
-  missing: boolean;
 }
 
 export interface LogView {
@@ -36,8 +29,8 @@ export interface TaskView {
   children: TaskDoc[];
   buildroots: BuildrootDoc[];
   outputs: OutputRow[];
-  /** Trees saved from this task's buildroots (for a failed task). */
-  trees: TreeDoc[];
+  /** Trees saved from this task's buildroots (for a failed task), each with its download. */
+  trees: TreeRow[];
   log: LogView | null;
 }
 
@@ -54,17 +47,6 @@ function result(t: TaskDoc): Html {
   if (t.state === TASK_STATES.CLOSED) return html`<pre>${pretty(t.result)}</pre>`;
   if (t.state === TASK_STATES.CANCELED) return html`canceled`;
   return html`<i>not finished</i>`;
-}
-
-function outputCell(o: OutputRow): Html {
-  if (o.expired)
-    return html`<span class="expired">expired (${o.expired.reason}, ${fmtIso(o.expired.time)})</span>`;
-  if (o.missing) return html`<span class="expired">no longer on the hub</span>`;
-  if (o.denied)
-    return html`<span class="denied">not allowed: ${o.denied}</span
-      >${o.login ? html` <a href="${o.login}">log in</a>` : ''}`;
-  if (o.href) return html`<a href="${o.href}" download>download</a>`;
-  return html``;
 }
 
 function outputs(rows: OutputRow[]): Html {
@@ -86,7 +68,7 @@ function outputs(rows: OutputRow[]): Html {
           <td class="hash">
             ${o.sha256 ?? (o.size === null ? '' : html`<i>not computed (256 MiB or more)</i>`)}
           </td>
-          <td>${outputCell(o)}</td>
+          <td>${downloadCell(o)}</td>
         </tr>`,
     )}
   </table>`;
@@ -120,7 +102,7 @@ function buildroots(u: WebUrls, rows: BuildrootDoc[]): Html {
     </table>`;
 }
 
-function trees(u: WebUrls, rows: TreeDoc[]): Html {
+function trees(u: WebUrls, rows: TreeRow[]): Html {
   if (!rows.length) return html``;
   return html`<h2>Saved trees</h2>
     <table>
@@ -132,15 +114,13 @@ function trees(u: WebUrls, rows: TreeDoc[]): Html {
         <th></th>
       </tr>
       ${rows.map(
-        (t) =>
+        ({ tree: t, download }) =>
           html`<tr>
             <td><a href="${u.web}/buildrootinfo?buildrootID=${t.buildroot_id}">${t.buildroot_id}</a></td>
             <td>${taskLink(u, { id: t.task_id })}</td>
             <td>${t.file}</td>
             <td>${fmtSize(t.size)}</td>
-            <td>
-              ${t.expired ? html`<span class="expired">expired (${t.expired.reason}, ${fmtIso(t.expired.time)})</span>` : ''}
-            </td>
+            <td>${downloadCell(download)}</td>
           </tr>`,
       )}
     </table>`;

@@ -350,6 +350,57 @@ describe('web pages over HTTP', () => {
       const b = await getPage(h, `/koji/buildrootinfo?buildrootID=${failed.buildrootId}`);
       assert.ok(b.flat.includes(`<a href="/koji/taskinfo?taskID=${tree.taskId}">task ${tree.taskId}</a>`));
     });
+
+    const failedPages = () => [
+      `/koji/taskinfo?taskID=${failed.taskId}`,
+      `/koji/buildrootinfo?buildrootID=${failed.buildrootId}`,
+    ];
+
+    for (const who of ['admin (the owner)', 'an admin who is not the owner'] as const) {
+      test(`${who}: the failed task's and the buildroot's pages link the tree, and the link downloads it`, async () => {
+        let cookie = adminCookie;
+        if (who === 'an admin who is not the owner') {
+          await addUser(h, 'boss', 'boss-password');
+          await h.call('grantPermission', ['boss', 'admin'], h.admin);
+          cookie = (await formLogin(h, { user: 'boss', password: 'boss-password' })).cookie!;
+        }
+        const url = fileUrl(tree.taskId, tree.file, 'failed-tree');
+        for (const page of failedPages()) {
+          const r = await getPage(h, page, cookie);
+          assert.equal(r.status, 200);
+          assert.ok(r.flat.includes(`<a href="${url}" download>download</a>`), page);
+          assert.ok(!r.flat.includes('not allowed'), page);
+        }
+        const file = await fetch(`${h.url}${url}`, { headers: { cookie } });
+        assert.equal(file.status, 200);
+        const bytes = Buffer.from(await file.arrayBuffer());
+        assert.ok(bytes.equals(tree.data), 'the same bytes as were saved');
+        assert.equal(sha256(bytes), tree.sha256);
+      });
+    }
+
+    test("another user: the save task's refusal on both pages, no link", async () => {
+      const url = fileUrl(tree.taskId, tree.file, 'failed-tree');
+      for (const page of failedPages()) {
+        const r = await getPage(h, page, aliceCookie);
+        assert.ok(!r.flat.includes(`href="${url}"`), page);
+        assert.match(
+          r.flat,
+          /not allowed: only admin, who owns failed task \d+, or an admin may download its tree \(logged in as alice\)/,
+        );
+        assert.ok(!r.flat.includes('log in</a>'), page);
+      }
+    });
+
+    test('nobody logged in: the refusal and a login link back to each page', async () => {
+      const url = fileUrl(tree.taskId, tree.file, 'failed-tree');
+      for (const page of failedPages()) {
+        const r = await getPage(h, page);
+        assert.ok(!r.flat.includes(`href="${url}"`), page);
+        assert.match(r.flat, /not allowed: only admin, who owns failed task \d+/);
+        assert.ok(r.flat.includes(`<a href="/koji/login?next=${encodeURIComponent(page)}">log in</a>`), page);
+      }
+    });
   });
 
   describe('buildrootinfo, repoinfo, sidetags', () => {
@@ -546,6 +597,14 @@ describe('web pages over HTTP', () => {
       assert.match(r.body, /expired \(max_total_bytes, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/);
       assert.ok(!r.body.includes(`href="${fileUrl(tree.taskId, tree.file, 'failed-tree')}"`));
       assert.ok(r.body.includes(tree.sha256));
+      for (const page of [
+        `/koji/taskinfo?taskID=${failed.taskId}`,
+        `/koji/buildrootinfo?buildrootID=${failed.buildrootId}`,
+      ]) {
+        const p = await getPage(h, page, adminCookie);
+        assert.match(p.flat, /expired \(max_total_bytes, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/, page);
+        assert.ok(!p.flat.includes(`href="${fileUrl(tree.taskId, tree.file, 'failed-tree')}"`), page);
+      }
     });
   });
 });
