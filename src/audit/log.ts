@@ -119,15 +119,25 @@ function mentions(v: unknown, test: (o: Record<string, unknown>) => boolean): bo
   return false;
 }
 
-export function toEntry(e: RecordedEvent): LogEntry {
+/**
+ * Who did it: the request's user, or for a login (which has no user yet when it starts) the user
+ * who logged in.
+ */
+function userOf(e: RecordedEvent): string | null {
   const actor = e.metadata.actor as { name?: string } | null | undefined;
+  if (actor?.name) return actor.name;
+  const d = e.data as { userName?: unknown };
+  return e.type === 'SessionStarted' && typeof d.userName === 'string' ? d.userName : null;
+}
+
+export function toEntry(e: RecordedEvent): LogEntry {
   return {
     position: e.position,
     eventId: e.eventId,
     time: eventTime(e),
     type: e.type,
     stream: e.stream,
-    user: actor?.name ?? null,
+    user: userOf(e),
     address: (e.metadata.clientAddress as string | undefined) ?? null,
     rule: policyRule(e.metadata),
     summary: summarize(e),
@@ -144,7 +154,7 @@ export async function auditLog(backend: StoreBackend, f: LogFilters): Promise<Lo
   const keep = (e: RecordedEvent): boolean => {
     if (f.stream && e.stream !== f.stream) return false;
     if (f.type && e.type !== f.type) return false;
-    if (f.user && (e.metadata.actor as { name?: string } | null | undefined)?.name !== f.user) return false;
+    if (f.user && userOf(e) !== f.user) return false;
     const t = Date.parse(eventTime(e));
     if (since !== null && t < since) return false;
     if (until !== null && t > until) return false;

@@ -110,6 +110,14 @@ describe('audit', () => {
       hub.admin,
     );
     assert.ok(byTask.length >= 3 && byTask.every((e) => e.stream === 'task-1'));
+    // A login is the user's own, though no one was logged in when it started.
+    const logins = await hub.call<{ user: string; address: string }[]>(
+      'auditLog',
+      [{ user: 'alice', type: 'SessionStarted', __starstar: true }],
+      hub.admin,
+    );
+    assert.ok(logins.length >= 1);
+    for (const l of logins) assert.deepEqual([l.user, l.address], ['alice', '127.0.0.1']);
     const denied = await hub.rpc('auditLog', [], alice);
     assert.equal(denied.body.error?.data?.name, 'ActionNotAllowed');
   });
