@@ -115,13 +115,13 @@ function emitQuota(
 
 /** Frees the label a sidetag holds on its owner's label stream, if it still holds it. */
 async function releaseLabel(uow: UnitOfWork, st: SideTagState, sidetag: Ref, causationId?: string) {
-  if (!st.label || !st.creator) return;
+  if (!st.label || !st.quotaUser) return;
   const { label, basetag } = st.label;
-  const stream = labelStream(st.creator.id, basetag.id, label);
+  const stream = labelStream(st.quotaUser.id, basetag.id, label);
   if ((await loadLabel(uow, stream)).sidetag?.id === sidetag.id)
     uow.emit(
       stream,
-      [{ type: 'SideTagLabelReleased', data: { label, userId: st.creator.id, basetag, sidetag } }],
+      [{ type: 'SideTagLabelReleased', data: { label, userId: st.quotaUser.id, basetag, sidetag } }],
       { causationId },
     );
 }
@@ -182,8 +182,8 @@ export class SidetagRemover {
     );
     // The quota goes back to whoever createSideTag took it from (an admin-marked tag took none).
     const sidetag = { id: tag.id, name: tag.name };
-    if (st.exists && st.creator) {
-      const userId = st.creator.id;
+    if (st.exists && st.quotaUser) {
+      const userId = st.quotaUser.id;
       emitQuota(uow, userId, await quotaCount(uow, userId), sidetag, st.basetag, reason, { causationId });
     }
     // The label is free again for a new sidetag of the same owner and base tag.
@@ -509,7 +509,7 @@ export class TransferSideTagHandler implements ICommandHandler<TransferSideTag, 
       if (!s.exists) throw genericError(`No such tagInfo: ${c.tagId}`);
       const edit = decideTransfer(s, caller, c.to);
       const st = await loadSideTag(uow, s.id);
-      const from = ownerOf(s) ?? st.creator;
+      const from = ownerOf(s) ?? st.quotaUser;
       const base = st.basetag;
       const q = await quotaCount(uow, c.to.id);
       const check = await this.policy.assert(
@@ -530,12 +530,12 @@ export class TransferSideTagHandler implements ICommandHandler<TransferSideTag, 
         removeExtra: edit.removeExtra,
       });
       const sidetag = { id: s.id, name: s.name };
-      if (st.exists && st.creator) {
-        const old = await quotaCount(uow, st.creator.id);
-        emitQuota(uow, st.creator.id, old, sidetag, base, 'transferred');
+      if (st.exists && st.quotaUser) {
+        const old = await quotaCount(uow, st.quotaUser.id);
+        emitQuota(uow, st.quotaUser.id, old, sidetag, base, 'transferred');
         emitQuota(uow, c.to.id, q, sidetag, base, null, { metadata: meta });
       }
-      if (st.label && st.creator) {
+      if (st.label && st.quotaUser) {
         const { label, basetag } = st.label;
         const newStream = labelStream(c.to.id, basetag.id, label);
         const held = (await loadLabel(uow, newStream)).sidetag;

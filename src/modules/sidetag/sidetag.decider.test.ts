@@ -531,9 +531,10 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       exists: true,
       removed: false,
       hold: null,
-      creator: by,
+      quotaUser: by,
       label: null,
       basetag: { id: 32, name: 'base_tag' },
+      expires: null,
     });
     assert.deepEqual(given(sidetagStream, [created, held]).state().hold, {
       reason: 'bodhi update',
@@ -555,12 +556,18 @@ describe('holds (koji-es): owner, sidetag_admin or admin', () => {
       exists: true,
       removed: true,
       hold: null,
-      creator: by,
+      quotaUser: by,
       label: null,
       basetag: { id: 32, name: 'base_tag' },
+      expires: null,
     });
+    const expiry: SideTagEvent = {
+      type: 'SideTagExpirySet',
+      data: { id: 96, name: 'st', expires: '2026-12-01T00:00:00.000Z', by },
+    };
+    assert.equal(given(sidetagStream, [created, expiry]).state().expires, '2026-12-01T00:00:00.000Z');
     // No SideTagCreated (a tag an admin marked): nobody's quota was taken.
-    assert.deepEqual(given(sidetagStream, [held]).state().creator, null);
+    assert.deepEqual(given(sidetagStream, [held]).state().quotaUser, null);
   });
 });
 
@@ -780,7 +787,7 @@ describe('transferSideTag (koji-es, spec §8.2): the owner keys of the extra', (
       },
     ] as SideTagEvent[];
     const state = s.reduce(evolveSideTag, initialSideTag);
-    assert.deepEqual(state.creator, bob);
+    assert.deepEqual(state.quotaUser, bob);
     assert.deepEqual(state.label, { label: 'x', basetag: { id: 32, name: 'f40-build' } });
   });
 });

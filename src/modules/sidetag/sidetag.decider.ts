@@ -60,20 +60,23 @@ export interface SideTagState {
   removed: boolean;
   hold: { reason: string; by: string; time: string } | null;
   /** Whose quota the creation took: released to the same user, whatever the extra says by then. */
-  creator: { id: number; name: string } | null;
+  quotaUser: { id: number; name: string } | null;
   /** The label it was created with (its claim is released with it), and on which base tag. */
   label: { label: string; basetag: Ref } | null;
   /** The base tag it was created on (its per-base quota goes back there). */
   basetag: Ref | null;
+  /** When the hub's cleanup may remove it (setSideTagExpiry), for `audit state`; null: the default. */
+  expires: string | null;
 }
 
 export const initialSideTag: SideTagState = {
   exists: false,
   removed: false,
   hold: null,
-  creator: null,
+  quotaUser: null,
   label: null,
   basetag: null,
+  expires: null,
 };
 
 export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
@@ -83,15 +86,17 @@ export function evolveSideTag(s: SideTagState, e: SideTagEvent): SideTagState {
         exists: true,
         removed: false,
         hold: null,
-        creator: e.data.user,
+        quotaUser: e.data.user,
         label: e.data.label ? { label: e.data.label, basetag: e.data.basetag } : null,
         basetag: e.data.basetag,
+        expires: null,
       };
     case 'SideTagTransferred':
       // The quota and the label move with it: the new owner's are given back when it goes.
-      return s.exists ? { ...s, creator: e.data.to } : s;
-    case 'SideTagEdited':
+      return s.exists ? { ...s, quotaUser: e.data.to } : s;
     case 'SideTagExpirySet':
+      return { ...s, expires: e.data.expires };
+    case 'SideTagEdited':
     case 'SideTagCoOwnerAdded':
     case 'SideTagCoOwnerRemoved':
       return s;
