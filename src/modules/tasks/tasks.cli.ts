@@ -552,8 +552,8 @@ async function downloadFile(
     }
   }
   if (res.status !== (pos > 0 ? 206 : 200)) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+    const why = await refusalOf(res, body);
+    throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}${why ? `: ${why}` : ''}`);
   }
   // Only now: a refused download leaves no empty directory behind. Opened here, so a path that
   // cannot be written fails at once, in words, instead of as a stream error nobody listens to.
@@ -1375,4 +1375,31 @@ async function watchLogs(
       if (signal.aborted) return 1;
     }
   });
+}
+
+/**
+ * The hub's reason for a refused download (its /files answers a refusal in one line of plain text,
+ * such as who may download a saved tree), so "HTTP 403 Forbidden" is not all the user learns.
+ */
+async function refusalOf(
+  res: Response,
+  body: AsyncIterable<Buffer> | Buffer[] | null,
+): Promise<string | null> {
+  const plain = (res.headers.get('content-type') ?? '').startsWith('text/plain');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    if (plain && body)
+      for await (const c of body) {
+        chunks.push(c);
+        size += c.length;
+        if (size >= 4096) break;
+      }
+  } catch {
+    // No reason, then: the status says enough.
+  }
+  // Whatever is left is not read.
+  await res.body?.cancel().catch(() => undefined);
+  const line = Buffer.concat(chunks).toString('utf8').trim().split('\n')[0] ?? '';
+  return line ? line.slice(0, 300) : null;
 }
