@@ -127,7 +127,8 @@ export class PagesController {
         return this.fail(res, f, 400, `Invalid repo id: ${queryParam(req, 'repoID') ?? '(none)'}`);
       const repo = await this.tasks.rm.get<RepoDoc>(REPOS, String(id));
       if (!repo) return this.fail(res, f, 404, `No such repo: ${id}`);
-      return this.page(res, f, 200, `Repo ${id}`, repoBody(this.web.urls, repo));
+      const tagExists = (await this.tags.tag(repo.tag_id)) !== null;
+      return this.page(res, f, 200, `Repo ${id}`, repoBody(this.web.urls, repo, tagExists));
     });
   }
 

@@ -438,6 +438,15 @@ describe('web pages over HTTP', () => {
       const missing = await getPage(h, '/koji/repoinfo?repoID=9999');
       assert.equal(missing.status, 404);
       assert.match(missing.flat, /No such repo: 9999/);
+      // A repo outlives its tag: the name stays, without a link to a page that is gone.
+      await h.call('createTag', ['web-gone', kw({ arches: 'x86_64' })], h.admin);
+      const gone = await h.call<number>('newRepo', ['web-gone'], h.admin);
+      const [goneRepo] = await h.call<[number, number]>('getTaskResult', [gone]);
+      await h.call('deleteTag', ['web-gone'], h.admin);
+      const orphan = await getPage(h, `/koji/repoinfo?repoID=${goneRepo}`);
+      assert.equal(orphan.status, 200);
+      assert.match(orphan.flat, /<tr><th>tag<\/th><td>web-gone \(\d+, removed\)<\/td><\/tr>/);
+      assert.doesNotMatch(orphan.flat, /taginfo\?tagID/);
     });
 
     test('sidetags: the list with label, owner, base tag, builds, expiry and hold (escaped); the filters', async () => {
