@@ -1,3 +1,4 @@
+import { FaviconController } from './favicon.controller.js';
 import { Module } from '@nestjs/common';
 import { RpcModule } from '../rpc/rpc.module.js';
 import { TagsModule } from '../modules/tags/tags.module.js';
@@ -13,7 +14,7 @@ import { WebContext } from './web-context.js';
 /** The web pages under /koji (DESIGN §6): server-rendered HTML over the read models. */
 @Module({
   imports: [RpcModule, UsersModule, TasksModule, TagsModule],
-  controllers: [LoginController, PagesController, TaskLogController, NotFoundController],
+  controllers: [LoginController, PagesController, TaskLogController, FaviconController, NotFoundController],
   providers: [WebContext, { provide: Checksums, useValue: new Checksums() }],
 })
 export class WebModule {}

@@ -41,7 +41,8 @@ describe('web pages over HTTP', () => {
     h = await startTestHub({
       tweak: (c) => {
         c.failedTree.gcIntervalMs = 0;
-        // The hub's own sidetag cleanup, hourly (it never fires here): the sidetags page shows its schedule.
+        // The hub's own sidetag cleanup, hourly (its first pass, a second after start-up, finds nothing
+        // due; the next never comes here): the sidetags page shows its schedule.
         c.sidetag.cleanupIntervalMs = 3_600_000;
       },
     });
@@ -51,6 +52,12 @@ describe('web pages over HTTP', () => {
     aliceCookie = (await formLogin(h, { user: 'alice', password: ALICE_PW })).cookie!;
   });
   after(() => h?.close());
+
+  test("/favicon.ico: 204, no content (no 404 in every page's console)", async () => {
+    const r = await fetch(`${h.url}/favicon.ico`);
+    assert.equal(r.status, 204);
+    assert.equal(await r.text(), '');
+  });
 
   describe('login and logout', () => {
     test('GET /koji/login: the form, a strict CSP, no script on the page', async () => {
