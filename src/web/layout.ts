@@ -23,11 +23,13 @@ export const LIVE_LOG_SCRIPT = `
 (function () {
   var pre = document.getElementById('live-log');
   var status = document.getElementById('live-log-status');
+  var state = document.getElementById('task-state');
   if (!pre) return;
   var src = pre.getAttribute('data-src');
   var offset = Number(pre.getAttribute('data-offset')) || 0;
   var every = Number(pre.getAttribute('data-every')) || 1000;
   function say(text) { if (status) status.textContent = text; }
+  function show(s) { if (state && s) state.textContent = s; }
   function tick() {
     fetch(src + '&offset=' + offset, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) {
@@ -38,6 +40,7 @@ export const LIVE_LOG_SCRIPT = `
         if (d.reset) pre.textContent = '';
         if (d.text) pre.appendChild(document.createTextNode(d.text));
         offset = d.offset;
+        show(d.state);
         if (d.done) { say('task ' + d.state + '; the log is complete'); return; }
         say('task ' + d.state + '; following the log');
         setTimeout(tick, d.text ? 0 : every);

@@ -146,10 +146,10 @@ export function taskBody(u: WebUrls, v: TaskView): Html {
     </tr>`;
   return html`<table id="task">
       ${row('id', t.id)} ${row('method', t.method)} ${row('label', taskLabel(t))}
-      ${row('state', taskState(t.state))} ${row('owner', t.owner_name)} ${row('host', t.host_name)}
-      ${row('arch', t.arch)} ${row('channel', t.channel_name)} ${row('priority', t.priority)}
-      ${row('weight', t.weight)} ${row('created', fmtTs(t.create_ts))} ${row('started', fmtTs(t.start_ts))}
-      ${row('finished', fmtTs(t.completion_ts))}
+      ${row('state', html`<span id="task-state">${taskState(t.state)}</span>`)} ${row('owner', t.owner_name)}
+      ${row('host', t.host_name)} ${row('arch', t.arch)} ${row('channel', t.channel_name)}
+      ${row('priority', t.priority)} ${row('weight', t.weight)} ${row('created', fmtTs(t.create_ts))}
+      ${row('started', fmtTs(t.start_ts))} ${row('finished', fmtTs(t.completion_ts))}
       ${row('parent', v.parent ? html`${taskLink(u, v.parent)} ${taskLabel(v.parent)}` : '')}
       ${row('result', result(t))}
     </table>

@@ -139,6 +139,8 @@ describe('web pages in headless Chromium', () => {
     assert.equal(await log.textContent(), 'first line\n');
     const status = page.locator('#live-log-status');
     await until(async () => /following/.test((await status.textContent()) ?? ''));
+    const state = page.locator('#task-state');
+    assert.equal(await state.textContent(), 'OPEN');
     for (const line of ['second line <b>not bold</b>\n', 'third line ✓\n']) {
       await run.append(line);
       await until(async () => ((await log.textContent()) ?? '').endsWith(line));
@@ -147,6 +149,8 @@ describe('web pages in headless Chromium', () => {
     await run.append('last line\n');
     await run.finish();
     await until(async () => /the log is complete/.test((await status.textContent()) ?? ''));
+    // The state row follows the task too, not only the status line under the log.
+    assert.equal(await state.textContent(), 'CLOSED');
     assert.equal(
       await log.textContent(),
       'first line\nsecond line <b>not bold</b>\nthird line ✓\nlast line\n',

@@ -257,7 +257,7 @@ describe('web pages over HTTP', () => {
       assert.ok(r.flat.includes('&lt;img src=x onerror=alert(1)&gt;'));
       for (const [k, v] of [
         ['method', 'runroot'],
-        ['state', 'FAILED'],
+        ['state', '<span id="task-state">FAILED</span>'],
         ['owner', 'admin'],
         ['host', 'builder-1'],
         ['arch', 'x86_64'],
