@@ -172,6 +172,9 @@ export function registerAudit(program: Command, rt: Runtime): void {
             : await (await rt.client(true)).call<LogEntry[]>('auditLog', [{ ...filters, __starstar: true }]);
           if (o.json) rt.print(JSON.stringify(entries, null, 2));
           else for (const e of entries) printEntry(rt, e);
+          // Said on stderr, so a misspelt --type or --user is not taken for a quiet log; stdout and
+          // the exit status stay what a script expects of an empty answer.
+          if (!entries.length) rt.io.err('koji-es audit log: no event matches these filters\n');
         },
       ),
     );

@@ -176,6 +176,18 @@ describe('audit', () => {
     assert.match(offline.stderr, /the log has no task 999999/);
   });
 
+  test('log: filters nothing matches (a misspelt type) say so on stderr; stdout stays empty, exit 0', () => {
+    const store = ['--store', `sqlite:${storePath}`];
+    const none = cli(['audit', 'log', '--type', 'SidetagRemoved', ...store], { HOME: home.dir });
+    assert.equal(none.status, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr, 'koji-es audit log: no event matches these filters\n');
+    const some = cli(['audit', 'log', '--type', 'SideTagRemoved', ...store], { HOME: home.dir });
+    assert.equal(some.status, 0, some.stderr);
+    assert.match(some.stdout, / {2}SideTagRemoved {2}sidetag-\d+ by alice/);
+    assert.equal(some.stderr, '');
+  });
+
   test('verify finds no difference online and offline, and finds a tampered read model', async () => {
     const v = await hub.call<{ differences: unknown[]; checked: number }>('auditVerify', [], hub.admin);
     assert.deepEqual(v.differences, []);
