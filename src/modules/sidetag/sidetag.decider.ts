@@ -7,7 +7,7 @@
 // are ours.
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
-import { pyTypeName } from '../../kernel/python.js';
+import { pyClass, pyRepr, pyStr } from '../../kernel/python.js';
 import type { Ref } from '../tags/tags.events.js';
 import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 
@@ -213,22 +213,6 @@ export interface EditInput {
   removeExtra: unknown;
 }
 
-/** Python's repr() of a JSON value (strings in single quotes, None, True/False, lists, dicts). */
-function pyRepr(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (v === null || v === undefined) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object')
-    return `{${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-      .join(', ')}}`;
-  return String(v);
-}
-
-/** Python's str(): a string as itself, anything else as its repr. */
-const pyStr = (v: unknown) => (typeof v === 'string' ? v : pyRepr(v));
-
 /** A macro name Koji accepts: longer than one character, starting with a letter or `_`. */
 export const validMacroName = (name: string) => name.length > 1 && /^[A-Za-z_]/.test(name);
 
@@ -256,13 +240,13 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   // A string or list spread as extra became one key per character or item.
   if (i.extra !== null && i.extra !== undefined && (typeof i.extra !== 'object' || Array.isArray(i.extra)))
     throw parameterError(
-      `Invalid type for value '${pyStr(i.extra)}': <class '${pyTypeName(i.extra)}'>, expected type <class 'dict'>`,
+      `Invalid type for value '${pyStr(i.extra)}': ${pyClass(i.extra)}, expected type <class 'dict'>`,
     );
   const extra: Record<string, unknown> = { ...((i.extra as Record<string, unknown> | null) ?? {}) };
   let removeExtra: unknown = i.removeExtra ?? [];
   if (!Array.isArray(removeExtra))
     throw parameterError(
-      `Invalid type for value '${pyStr(removeExtra)}': <class '${pyTypeName(removeExtra)}'>, expected type <class 'list'>`,
+      `Invalid type for value '${pyStr(removeExtra)}': ${pyClass(removeExtra)}, expected type <class 'list'>`,
     );
   // koji-es (spec §7 T8): Koji lets extra/remove_extra rewrite the owner or unmark the sidetag, which
   // leaves its quota, label and target behind. Each has its own method here.
@@ -282,10 +266,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
       if (raw.some((x) => typeof x !== 'string'))
         throw genericError(`Allowed rpm macro list ${pyRepr(raw)} is invalid for ${parent.name}.`);
       allowed = raw as string[];
-    } else
-      throw genericError(
-        `rpm_macros_allowed in ${parent.name} has invalid type: <class '${pyTypeName(raw)}'>`,
-      );
+    } else throw genericError(`rpm_macros_allowed in ${parent.name} has invalid type: ${pyClass(raw)}`);
     if (!allowed.length) throw genericError('RPM macros change is not allowed in parent tag.');
   }
   if (i.debuginfo !== null && i.debuginfo !== undefined) extra.with_debuginfo = Boolean(i.debuginfo);
@@ -296,7 +277,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   if (i.rpmMacros !== null && i.rpmMacros !== undefined) {
     if (typeof i.rpmMacros !== 'object' || Array.isArray(i.rpmMacros))
       throw parameterError(
-        `Invalid type for value '${pyStr(i.rpmMacros)}': <class '${pyTypeName(i.rpmMacros)}'>, expected type <class 'dict'>`,
+        `Invalid type for value '${pyStr(i.rpmMacros)}': ${pyClass(i.rpmMacros)}, expected type <class 'dict'>`,
       );
     for (const [name, value] of Object.entries(i.rpmMacros as Record<string, unknown>)) {
       if (!validMacroName(name)) throw genericError(`Invalid macro name '${name}'`);
@@ -307,7 +288,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   if (i.removeRpmMacros !== null && i.removeRpmMacros !== undefined) {
     if (!Array.isArray(i.removeRpmMacros))
       throw parameterError(
-        `Invalid type for value '${pyStr(i.removeRpmMacros)}': <class '${pyTypeName(i.removeRpmMacros)}'>, expected type <class 'list'>`,
+        `Invalid type for value '${pyStr(i.removeRpmMacros)}': ${pyClass(i.removeRpmMacros)}, expected type <class 'list'>`,
       );
     for (const name of i.removeRpmMacros) permitted(String(name));
     // Koji replaces any remove_extra the caller gave with the macros' keys.
