@@ -62,3 +62,11 @@ function pyFloat(n: number): string {
   if (n === -Infinity) return '-inf';
   return String(n);
 }
+
+/**
+ * Koji's convert_value refusal, `Invalid type for value '<str>': <class 'str'>, expected type <class
+ * 'dict'>`, for every parameter checked by hand.
+ */
+export function invalidTypeMessage(value: unknown, expected: string): string {
+  return `Invalid type for value '${pyStr(value)}': ${pyClass(value)}, expected type <class '${expected}'>`;
+}

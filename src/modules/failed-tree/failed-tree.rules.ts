@@ -6,7 +6,7 @@
 // builder); allowed methods are stripped; retention and the garbage collector are ours (Koji lists
 // them as a TODO).
 import { actionNotAllowed, genericError, KojiError, parameterError } from '../../kernel/errors.js';
-import { pyClass, pyStr } from '../../kernel/python.js';
+import { invalidTypeMessage } from '../../kernel/python.js';
 
 /** Koji's convert_value(buildrootID, cast=int): numeric strings are fine. */
 export function castBuildrootId(v: unknown): number {
@@ -19,7 +19,7 @@ export function castBuildrootId(v: unknown): number {
     if (!Number.isSafeInteger(n)) throw genericError(`No such buildroot: ${BigInt(v.trim())}`);
     return n;
   }
-  throw parameterError(`Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'int'>`);
+  throw parameterError(invalidTypeMessage(v, 'int'));
 }
 
 export interface SaveFacts {

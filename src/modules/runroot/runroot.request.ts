@@ -4,7 +4,7 @@
 // canonical arches on both sides (Koji mixes own and canonical arches, spec §7 R7); the arch must be
 // one arch (Koji takes '' or 'x86_64 i686' and makes a task no host ever takes, §7 R6).
 import { genericError, parameterError } from '../../kernel/errors.js';
-import { pyClass, pyStr } from '../../kernel/python.js';
+import { invalidTypeMessage, pyClass } from '../../kernel/python.js';
 import { pyRepr } from '../../rpc/method.js';
 import { canonArch, parseArches } from '../tasks/arches.js';
 
@@ -94,9 +94,7 @@ export function checkOpts(opts: Record<string, unknown>): RunrootOpts {
   const strList = (k: string, v: unknown): string[] => {
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-      throw parameterError(
-        `Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'list'> of strings (${k})`,
-      );
+      throw parameterError(`${invalidTypeMessage(v, 'list')} of strings (${k})`);
     return v as string[];
   };
   const weight = opts.weight;

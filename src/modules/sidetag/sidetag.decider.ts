@@ -7,7 +7,7 @@
 // are ours.
 import { actionNotAllowed, genericError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
-import { pyClass, pyRepr, pyStr } from '../../kernel/python.js';
+import { invalidTypeMessage, pyClass, pyRepr } from '../../kernel/python.js';
 import type { Ref } from '../tags/tags.events.js';
 import type { LabelEvent, QuotaEvent, SideTagEvent } from './sidetag.events.js';
 
@@ -239,15 +239,10 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   }
   // A string or list spread as extra became one key per character or item.
   if (i.extra !== null && i.extra !== undefined && (typeof i.extra !== 'object' || Array.isArray(i.extra)))
-    throw parameterError(
-      `Invalid type for value '${pyStr(i.extra)}': ${pyClass(i.extra)}, expected type <class 'dict'>`,
-    );
+    throw parameterError(invalidTypeMessage(i.extra, 'dict'));
   const extra: Record<string, unknown> = { ...((i.extra as Record<string, unknown> | null) ?? {}) };
   let removeExtra: unknown = i.removeExtra ?? [];
-  if (!Array.isArray(removeExtra))
-    throw parameterError(
-      `Invalid type for value '${pyStr(removeExtra)}': ${pyClass(removeExtra)}, expected type <class 'list'>`,
-    );
+  if (!Array.isArray(removeExtra)) throw parameterError(invalidTypeMessage(removeExtra, 'list'));
   // koji-es (spec §7 T8): Koji lets extra/remove_extra rewrite the owner or unmark the sidetag, which
   // leaves its quota, label and target behind. Each has its own method here.
   for (const key of [...Object.keys(extra), ...removeExtra.map(String)])
@@ -276,9 +271,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   };
   if (i.rpmMacros !== null && i.rpmMacros !== undefined) {
     if (typeof i.rpmMacros !== 'object' || Array.isArray(i.rpmMacros))
-      throw parameterError(
-        `Invalid type for value '${pyStr(i.rpmMacros)}': ${pyClass(i.rpmMacros)}, expected type <class 'dict'>`,
-      );
+      throw parameterError(invalidTypeMessage(i.rpmMacros, 'dict'));
     for (const [name, value] of Object.entries(i.rpmMacros as Record<string, unknown>)) {
       if (!validMacroName(name)) throw genericError(`Invalid macro name '${name}'`);
       permitted(name);
@@ -287,9 +280,7 @@ export function decideEdit(i: EditInput): { extra: Record<string, unknown>; remo
   }
   if (i.removeRpmMacros !== null && i.removeRpmMacros !== undefined) {
     if (!Array.isArray(i.removeRpmMacros))
-      throw parameterError(
-        `Invalid type for value '${pyStr(i.removeRpmMacros)}': ${pyClass(i.removeRpmMacros)}, expected type <class 'list'>`,
-      );
+      throw parameterError(invalidTypeMessage(i.removeRpmMacros, 'list'));
     for (const name of i.removeRpmMacros) permitted(String(name));
     // Koji replaces any remove_extra the caller gave with the macros' keys.
     removeExtra = i.removeRpmMacros.map((n) => `rpm.macro.${String(n)}`);

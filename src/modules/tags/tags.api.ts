@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { genericError, KojiError, parameterError } from '../../kernel/errors.js';
 import { fnmatch } from '../../kernel/fnmatch.js';
 import { hasPerm, type CallContext } from '../../rpc/context.js';
-import { pyClass, pyStr } from '../../kernel/python.js';
+import { invalidTypeMessage } from '../../kernel/python.js';
 import { pyRepr } from '../../rpc/method.js';
 import { applyQueryOpts } from '../../rpc/query-opts.js';
 import { MethodRegistry } from '../../rpc/registry.js';
@@ -439,27 +439,19 @@ export class TagsApi implements OnModuleInit {
       ['maven_include_all', 'mavenIncludeAll'],
     ] as const) {
       if (kw[k] === undefined) continue;
-      if (typeof kw[k] !== 'boolean')
-        throw parameterError(
-          `Invalid type for value '${pyStr(kw[k])}': ${pyClass(kw[k])}, expected type <class 'bool'>`,
-        );
+      if (typeof kw[k] !== 'boolean') throw parameterError(invalidTypeMessage(kw[k], 'bool'));
       edit.changes[field] = kw[k];
     }
     if (kw.perm !== undefined) edit.changes.perm = kw.perm === null ? null : await this.permRef(kw.perm);
     if (kw.extra !== undefined && kw.extra !== null) {
       if (typeof kw.extra !== 'object' || Array.isArray(kw.extra))
-        throw parameterError(
-          `Invalid type for value '${pyStr(kw.extra)}': ${pyClass(kw.extra)}, expected type <class 'dict'>`,
-        );
+        throw parameterError(invalidTypeMessage(kw.extra, 'dict'));
       edit.extra = { ...(kw.extra as Record<string, unknown>) };
     }
     for (const key of ['remove_extra', 'block_extra'] as const) {
       const v = kw[key];
       if (v === undefined || v === null) continue;
-      if (!Array.isArray(v))
-        throw parameterError(
-          `Invalid type for value '${pyStr(v)}': ${pyClass(v)}, expected type <class 'list'>`,
-        );
+      if (!Array.isArray(v)) throw parameterError(invalidTypeMessage(v, 'list'));
       if (key === 'remove_extra') edit.removeExtra = v.map(String);
       else for (const k of v) edit.extra[String(k)] = null; // a null value blocks the inherited key
     }
